@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The project's one entry point.
+#   ./dev.sh demo    lint the bundled fixtures, run a buggy program, show what weave reports
+#   ./dev.sh test    build everything and run the whole test suite (CTest)
+#   ./dev.sh asan    the suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   ./dev.sh bench   the weave-vs-Go benchmark table (bench/run.sh)
+#   ./dev.sh stress  the long stress tests (CTest label "long")
+# Each installs missing Debian packages first (as root), or prints the apt-get line to run.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libboost-context-dev libgtest-dev libgmock-dev
+  libbenchmark-dev llvm-19-dev libclang-19-dev clang-19 clang-tidy-19 golang-1.19-go)
+
+ensure_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "dev.sh: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "dev.sh: missing packages; run:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+build() {  # build DIR [cmake args…]
+  local dir=$1
+  shift
+  [ -f "$dir/build.ninja" ] || cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  demo)
+    ensure_packages
+    build build
+    exec build/demo/weave-demo
+    ;;
+  test)
+    ensure_packages
+    build build
+    ctest --test-dir build --output-on-failure -LE long -j 2
+    ;;
+  asan)
+    ensure_packages
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DWEAVE_SANITIZE=address,undefined \
+      -DWEAVE_BUILD_ANALYZER=OFF -DWEAVE_BUILD_BENCH=OFF
+    ctest --test-dir build-asan --output-on-failure -LE long -j 2
+    ;;
+  stress)
+    ensure_packages
+    build build
+    ctest --test-dir build --output-on-failure -L long
+    ;;
+  bench)
+    ensure_packages
+    build build -DCMAKE_BUILD_TYPE=Release
+    exec bench/run.sh build
+    ;;
+  *)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,33 @@
+// Go's sync.Once: call(f) runs f the first time only; every caller returns after f has returned.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include <mutex>
+
+#include "weave/mutex.h"
+
+namespace weave {
+
+class Once {
+ public:
+  template <class F>
+  void call(F&& f) {
+    if (done_.load(std::memory_order_acquire)) return;  // fast path, as Go's Do
+    std::lock_guard<Mutex> hold(mu_);
+    if (!done_.load(std::memory_order_relaxed)) {
+      struct SetDone {  // f may throw (a panic): it still counts as done, as in Go
+        std::atomic<std::uint32_t>* d;
+        ~SetDone() { d->store(1, std::memory_order_release); }
+      } set{&done_};
+      f();
+    }
+  }
+
+ private:
+  std::atomic<std::uint32_t> done_{0};
+  Mutex mu_;
+};
+
+}  // namespace weave
