@@ -41,7 +41,7 @@ case "$cmd" in
   demo)
     ensure_packages
     build build
-    exec build/demo/weave-demo
+    exec demo/run.sh build
     ;;
   test)
     ensure_packages
