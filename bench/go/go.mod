@@ -1,0 +1,3 @@
+module weavebench
+
+go 1.19
