@@ -1,0 +1,125 @@
+// The fiber dump, in the style of Go's goroutine dump: one paragraph per fiber, its state and how
+// long it has waited, where it waits, what it waits on, and where it was created. SIGQUIT prints
+// it to stderr and exits with status 2, as Go does.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "fiber.h"
+#include "registry.h"
+#include "task.h"
+#include "weave/fiber.h"
+
+namespace weave::detail {
+
+const char* wait_reason_name(WaitReason r) {
+  switch (r) {
+    case WaitReason::kNone:
+      return "runnable";
+    case WaitReason::kChanSend:
+      return "chan send";
+    case WaitReason::kChanRecv:
+      return "chan receive";
+    case WaitReason::kSelect:
+      return "select";
+    case WaitReason::kSelectNoCases:
+      return "select (no cases)";
+    case WaitReason::kChanSendNil:
+      return "chan send (nil chan)";
+    case WaitReason::kChanRecvNil:
+      return "chan receive (nil chan)";
+    case WaitReason::kMutexLock:
+      return "mutex lock";
+    case WaitReason::kRWMutexLock:
+      return "rwmutex lock";
+    case WaitReason::kRWMutexRLock:
+      return "rwmutex rlock";
+    case WaitReason::kWaitGroupWait:
+      return "waitgroup wait";
+    case WaitReason::kCondWait:
+      return "cond wait";
+    case WaitReason::kSleep:
+      return "sleep";
+    case WaitReason::kSemaphoreAcquire:
+      return "semaphore acquire";
+    case WaitReason::kJoin:
+      return "join";
+  }
+  return "unknown";
+}
+
+namespace {
+
+void print_task(std::ostream& out, const Task& t, std::int64_t now) {
+  const WaitReason why = t.wait_reason.load(std::memory_order_acquire);
+  const bool fiber = t.kind == TaskKind::kFiber;
+  out << (fiber ? "fiber " : "thread ") << t.id << " [" << wait_reason_name(why);
+  if (why != WaitReason::kNone) {
+    const std::int64_t minutes = (now - t.wait_since_ns) / 60000000000;
+    if (minutes > 0) out << ", " << minutes << " minutes";
+  }
+  out << "]:\n";
+  if (why != WaitReason::kNone) {
+    out << "  blocked at " << t.wait_location.file_name() << ":" << t.wait_location.line() << " ("
+        << t.wait_location.function_name() << ")\n";
+    if (t.wait_object_kind) {
+      out << "  waiting on " << t.wait_object_kind;
+      if (t.wait_object) out << " " << t.wait_object;
+      out << "\n";
+    }
+  }
+  if (fiber) {
+    const auto& f = static_cast<const Fiber&>(t);
+    out << "created by fiber " << f.parent_id << " at " << f.created_at.file_name() << ":"
+        << f.created_at.line() << " (" << f.created_at.function_name() << ")\n";
+  }
+  out << "\n";
+}
+
+int g_quit_pipe[2] = {-1, -1};
+
+void on_sigquit(int) {
+  char c = 'q';
+  (void)!write(g_quit_pipe[1], &c, 1);
+}
+
+}  // namespace
+
+void start_dump_signal_watcher() {
+  if (pipe2(g_quit_pipe, O_CLOEXEC) != 0) return;
+  std::thread([] {
+    char c;
+    while (read(g_quit_pipe[0], &c, 1) != 1) {
+    }
+    std::ostringstream out;
+    out << "SIGQUIT: quit\n\n";
+    weave::dump_fibers(out);
+    std::string s = out.str();
+    (void)!write(2, s.data(), s.size());
+    _exit(2);
+  }).detach();
+  struct sigaction sa {};
+  sa.sa_handler = &on_sigquit;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGQUIT, &sa, nullptr);
+}
+
+}  // namespace weave::detail
+
+namespace weave {
+
+void dump_fibers(std::ostream& out) {
+  const std::int64_t now = detail::monotonic_now_ns();
+  // Format under the registry lock into a string, then write: fn must not block.
+  std::ostringstream buf;
+  detail::registry_for_each([&](const detail::Task& t) { detail::print_task(buf, t, now); });
+  out << buf.str();
+}
+
+}  // namespace weave

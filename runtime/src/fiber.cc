@@ -1,0 +1,102 @@
+// Fiber creation and the fiber's life: spawn, run, panic, finish.
+//
+// A fiber's stack top holds, from the top down: the Fiber control block, the callable, then the
+// frames. Nothing about a fiber lives on the heap.
+#include "fiber.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <new>
+#include <thread>
+#include <typeinfo>
+
+#include "hooks.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "stack.h"
+
+namespace weave::detail {
+namespace {
+
+char* align_down(char* p, std::size_t align) {
+  return reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(p) & ~(align - 1));
+}
+
+[[noreturn]] void panic(Fiber* f, const char* what) {
+  std::fprintf(stderr, "panic: %s\n\nfiber %llu [running]:\ncreated by fiber %llu at %s:%u (%s)\n",
+               what, static_cast<unsigned long long>(f->id),
+               static_cast<unsigned long long>(f->parent_id), f->created_at.file_name(),
+               f->created_at.line(), f->created_at.function_name());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+void spawn(const FiberFn& fn, void* callable, const Location& loc) {
+  ensure_started();
+  Stack* s = stack_acquire();
+  char* top = s->base + s->size;
+  auto* f = new (align_down(top - sizeof(Fiber), alignof(Fiber))) Fiber();
+  std::size_t align = fn.align < 16 ? 16 : fn.align;
+  char* closure = align_down(reinterpret_cast<char*>(f) - fn.size, align);
+  try {
+    fn.construct(closure, callable);
+  } catch (...) {
+    f->~Fiber();
+    stack_release(s);
+    throw;
+  }
+  f->stack = s;
+  f->fn = &fn;
+  f->closure = closure;
+  f->created_at = loc;
+  Task* parent = current();
+  f->parent_id = parent->id;
+  f->id = next_task_id();
+  char* sp = align_down(closure, 64);
+  make_fiber_context(f, sp, static_cast<std::size_t>(sp - s->base));
+  registry_add(f);
+  hook::spawn(parent, f);
+  schedule_new(f);
+}
+
+void run_fiber_body(Fiber* f) {
+  try {
+    f->fn->run(f->closure);
+  } catch (const std::exception& e) {
+    panic(f, e.what());
+  } catch (...) {
+    panic(f, "exception of unknown type");
+  }
+  f->fn->destroy(f->closure);
+}
+
+void finish_fiber(Fiber* f) {
+  hook::finish(f);
+  registry_remove(f);
+  Stack* s = f->stack;
+  f->~Fiber();
+  stack_release(s);
+}
+
+}  // namespace weave::detail
+
+namespace weave {
+
+void yield() {
+  if (detail::Fiber* f = detail::current_fiber()) {
+    detail::switch_out(f, detail::PostSwitch{detail::PostSwitch::kYield, {}});
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+int num_fibers() { return detail::registry_fiber_count(); }
+
+int procs() { return detail::scheduler_procs(); }
+
+}  // namespace weave

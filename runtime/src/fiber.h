@@ -1,0 +1,45 @@
+// The fiber control block. It sits at the top of the fiber's own stack, so a parked fiber costs
+// the pages its stack has touched and nothing else.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "stack.h"
+#include "task.h"
+#include "weave/base.h"
+#include "weave/fiber.h"
+
+namespace weave::detail {
+
+struct Fiber : Task {
+  Fiber() : Task(TaskKind::kFiber) {}
+
+  void* context = nullptr;  // the saved machine context while not running
+  Stack* stack = nullptr;
+  const FiberFn* fn = nullptr;
+  void* closure = nullptr;  // the callable, in this fiber's stack
+
+  Location created_at;
+  std::uint64_t parent_id = 0;
+
+  // Registry links (registry.cc), guarded by the registry shard's lock.
+  Fiber* reg_prev = nullptr;
+  Fiber* reg_next = nullptr;
+
+  // Run-queue link for the global queue (sched.cc), guarded by its lock.
+  Fiber* runq_next = nullptr;
+
+  // ASan's fake-stack handle across switches.
+  void* asan_fake_stack = nullptr;
+};
+
+}  // namespace weave::detail
+
+namespace weave::detail {
+// fiber.cc: runs the fiber's callable, turning an escaping exception into a panic.
+void run_fiber_body(Fiber* f);
+// sched.cc: prepares f's machine context so that its first resume enters run_fiber_body.
+void make_fiber_context(Fiber* f, void* stack_top, std::size_t size);
+int scheduler_procs();
+}  // namespace weave::detail

@@ -1,0 +1,90 @@
+// weave::RWMutex: Go's sync.RWMutex.
+//
+// reader_count_ counts active readers; a writer subtracts kMaxReaders from it, which both tells new
+// readers to wait (the count goes negative) and lets the writer know how many readers were
+// active: it waits on writer_sem_ until that many have left (reader_wait_). The writer's unlock
+// adds kMaxReaders back and wakes the readers that queued meanwhile.
+#include <cstdio>
+#include <cstdlib>
+
+#include "hooks.h"
+#include "weave/mutex.h"
+
+namespace weave {
+namespace {
+
+constexpr std::int32_t kMaxReaders = 1 << 30;
+
+[[noreturn]] void fatal(const char* what) {
+  std::fprintf(stderr, "fatal error: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+void RWMutex::lock_shared(Location loc) {
+  if (reader_count_.fetch_add(1, std::memory_order_acquire) + 1 < 0) {
+    detail::sema_acquire(&reader_sem_, false, detail::WaitReason::kRWMutexRLock, this, loc);
+  }
+  detail::hook::acquire(this);
+  detail::hook::lock(this, true);
+}
+
+bool RWMutex::try_lock_shared() {
+  std::int32_t c = reader_count_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (c < 0) return false;
+    if (reader_count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire)) break;
+  }
+  detail::hook::acquire(this);
+  detail::hook::lock(this, true);
+  return true;
+}
+
+void RWMutex::unlock_shared() {
+  detail::hook::unlock(this, true);
+  detail::hook::release(&reader_count_);  // readers' past reaches the next writer
+  const std::int32_t r = reader_count_.fetch_sub(1, std::memory_order_release) - 1;
+  if (r >= 0) return;
+  if (r + 1 == 0 || r + 1 == -kMaxReaders) fatal("sync: RUnlock of unlocked RWMutex");
+  // A writer is pending; the last departing reader lets it in.
+  if (reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0) {
+    detail::sema_release(&writer_sem_, false);
+  }
+}
+
+void RWMutex::lock(Location loc) {
+  w_.lock(loc);
+  const std::int32_t r = reader_count_.fetch_sub(kMaxReaders, std::memory_order_acquire);
+  if (r != 0 && reader_wait_.fetch_add(r, std::memory_order_acq_rel) + r != 0) {
+    detail::sema_acquire(&writer_sem_, false, detail::WaitReason::kRWMutexLock, this, loc);
+  }
+  detail::hook::acquire(this);
+  detail::hook::acquire(&reader_count_);
+  detail::hook::lock(this, false);
+}
+
+bool RWMutex::try_lock() {
+  if (!w_.try_lock()) return false;
+  std::int32_t expected = 0;
+  if (!reader_count_.compare_exchange_strong(expected, -kMaxReaders, std::memory_order_acquire)) {
+    w_.unlock();
+    return false;
+  }
+  detail::hook::acquire(this);
+  detail::hook::acquire(&reader_count_);
+  detail::hook::lock(this, false);
+  return true;
+}
+
+void RWMutex::unlock() {
+  detail::hook::unlock(this, false);
+  detail::hook::release(this);
+  const std::int32_t r =
+      reader_count_.fetch_add(kMaxReaders, std::memory_order_release) + kMaxReaders;
+  if (r >= kMaxReaders) fatal("sync: Unlock of unlocked RWMutex");
+  for (std::int32_t i = 0; i < r; ++i) detail::sema_release(&reader_sem_, false);
+  w_.unlock();
+}
+
+}  // namespace weave

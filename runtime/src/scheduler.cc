@@ -1,0 +1,443 @@
+// The scheduler: workers, run queues, stealing, idling.
+//
+// Each worker owns a run queue: `runnext` (one slot, the fiber it should run next) and a ring of
+// 256 fibers that only the owner pushes to (at tail) and anyone pops from (at head, by CAS), as in
+// Go's runtime. A ring that fills spills half of itself to the global queue, which also takes
+// fibers made runnable by plain threads and the timer thread.
+//
+// An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
+// while it does so it counts as `spinning`. Finding nothing for a while it sleeps. Whoever adds
+// work to a ring or the global queue wakes a sleeper only if nobody is spinning (Go's wakep): a
+// spinner will find the work, and waking threads costs a syscall.
+//
+// Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
+// producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
+// the other.
+//
+// Lock order: idle_mu_ is a leaf. Run-queue rings are lock-free; the global queue's spin lock is
+// a leaf.
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/context/detail/fcontext.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "asan.h"
+#include "hooks.h"
+#include "registry.h"
+#include "spinlock.h"
+#include "stack.h"
+
+namespace weave::detail {
+namespace {
+
+namespace bctx = boost::context::detail;
+
+constexpr unsigned kRingSize = 256;
+
+struct alignas(64) Worker {
+  int index = 0;
+  bctx::fcontext_t sched_ctx = nullptr;  // the scheduler loop, while a fiber runs
+  Fiber* running = nullptr;
+  PostSwitch post;
+
+  std::atomic<Fiber*> runnext{nullptr};
+  std::atomic<std::uint32_t> head{0};  // consumers CAS it
+  std::atomic<std::uint32_t> tail{0};  // only the owner writes it
+  std::atomic<Fiber*> ring[kRingSize];
+
+  std::atomic<std::uint32_t> wake{0};  // set by a waker, then notified
+  std::uint64_t rng = 0;
+
+  AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
+  void* asan_fake_stack = nullptr;
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(int n) : workers_(n) {
+    for (int i = 0; i < n; ++i) {
+      workers_[i].index = i;
+      workers_[i].rng = 0x9E3779B97F4A7C15ull * (i + 1);
+    }
+  }
+
+  void start() {
+    for (auto& w : workers_) {
+      std::thread([this, &w] { run(&w); }).detach();
+    }
+  }
+
+  int size() const { return static_cast<int>(workers_.size()); }
+
+  // --- queues ---------------------------------------------------------------------------------
+
+  // Owner only. Puts f at the tail; a full ring spills half of itself to the global queue.
+  void ring_put(Worker* w, Fiber* f) {
+    for (;;) {
+      std::uint32_t h = w->head.load(std::memory_order_acquire);
+      std::uint32_t t = w->tail.load(std::memory_order_relaxed);
+      if (t - h < kRingSize) {
+        w->ring[t % kRingSize].store(f, std::memory_order_relaxed);
+        w->tail.store(t + 1, std::memory_order_release);
+        return;
+      }
+      if (ring_spill(w, h, t, f)) return;
+    }
+  }
+
+  bool ring_spill(Worker* w, std::uint32_t h, std::uint32_t t, Fiber* f) {
+    const std::uint32_t n = (t - h) / 2;
+    Fiber* batch[kRingSize / 2 + 1];
+    for (std::uint32_t i = 0; i < n; ++i) {
+      batch[i] = w->ring[(h + i) % kRingSize].load(std::memory_order_relaxed);
+    }
+    if (!w->head.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return false;
+    batch[n] = f;
+    global_put_batch(batch, n + 1);
+    return true;
+  }
+
+  Fiber* ring_get(Worker* w) {
+    for (;;) {
+      std::uint32_t h = w->head.load(std::memory_order_acquire);
+      std::uint32_t t = w->tail.load(std::memory_order_acquire);
+      if (t == h) return nullptr;
+      Fiber* f = w->ring[h % kRingSize].load(std::memory_order_relaxed);
+      if (w->head.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel)) return f;
+    }
+  }
+
+  // Moves half of victim's ring into thief's (empty) ring and returns one of them.
+  Fiber* steal(Worker* thief, Worker* victim) {
+    for (;;) {
+      std::uint32_t h = victim->head.load(std::memory_order_acquire);
+      std::uint32_t t = victim->tail.load(std::memory_order_acquire);
+      std::uint32_t n = t - h;
+      if (n == 0 || n > kRingSize) return nullptr;  // empty, or a torn read: look elsewhere
+      n -= n / 2;
+      Fiber* batch[kRingSize];
+      for (std::uint32_t i = 0; i < n; ++i) {
+        batch[i] = victim->ring[(h + i) % kRingSize].load(std::memory_order_relaxed);
+      }
+      if (!victim->head.compare_exchange_weak(h, h + n, std::memory_order_acq_rel)) continue;
+      for (std::uint32_t i = 1; i < n; ++i) ring_put(thief, batch[i]);
+      return batch[0];
+    }
+  }
+
+  void global_put_batch(Fiber** fs, std::uint32_t n) {
+    for (std::uint32_t i = 0; i + 1 < n; ++i) fs[i]->runq_next = fs[i + 1];
+    fs[n - 1]->runq_next = nullptr;
+    global_lock_.lock();
+    if (global_tail_) {
+      global_tail_->runq_next = fs[0];
+    } else {
+      global_head_ = fs[0];
+    }
+    global_tail_ = fs[n - 1];
+    global_size_.fetch_add(n, std::memory_order_seq_cst);
+    global_lock_.unlock();
+  }
+
+  // Takes a fair share of the global queue: one to run, the rest into w's ring.
+  Fiber* global_get(Worker* w) {
+    if (global_size_.load(std::memory_order_acquire) == 0) return nullptr;
+    global_lock_.lock();
+    const std::uint32_t size = global_size_.load(std::memory_order_relaxed);
+    if (size == 0) {
+      global_lock_.unlock();
+      return nullptr;
+    }
+    std::uint32_t n = size / workers_.size() + 1;
+    if (n > size) n = size;
+    if (n > kRingSize / 2) n = kRingSize / 2;
+    Fiber* first = global_head_;
+    Fiber* last = first;
+    for (std::uint32_t i = 1; i < n; ++i) last = last->runq_next;
+    global_head_ = last->runq_next;
+    if (!global_head_) global_tail_ = nullptr;
+    global_size_.fetch_sub(n, std::memory_order_relaxed);
+    global_lock_.unlock();
+    for (Fiber* f = first->runq_next; n > 1; --n) {
+      Fiber* next = f->runq_next;
+      ring_put(w, f);
+      f = next;
+    }
+    return first;
+  }
+
+  bool any_work() const {
+    if (global_size_.load(std::memory_order_seq_cst) != 0) return true;
+    for (const auto& w : workers_) {
+      if (w.tail.load(std::memory_order_seq_cst) != w.head.load(std::memory_order_seq_cst))
+        return true;
+    }
+    return false;
+  }
+
+  // --- making fibers runnable -----------------------------------------------------------------
+
+  void ready(Fiber* f, bool is_new) {
+    Worker* w = tls_worker();
+    if (w == nullptr) {
+      global_put_batch(&f, 1);
+      wake_if_needed();
+      return;
+    }
+    // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
+    Fiber* old = w->runnext.exchange(f, std::memory_order_acq_rel);
+    if (old) ring_put(w, old);
+    // A fiber woken by the running one stays on this core (the waker is usually about to block);
+    // new fibers and displaced ones are work another core can take.
+    if (is_new || old) wake_if_needed();
+  }
+
+  void wake_if_needed() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (nidle_.load(std::memory_order_seq_cst) == 0) return;
+    if (nspinning_.load(std::memory_order_seq_cst) != 0) return;
+    int expected = 0;
+    if (!nspinning_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) return;
+    Worker* w = nullptr;
+    {
+      std::lock_guard<std::mutex> hold(idle_mu_);
+      if (!idle_.empty()) {
+        w = idle_.back();
+        idle_.pop_back();
+        nidle_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+    }
+    if (!w) {
+      nspinning_.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+    w->wake.store(1, std::memory_order_release);  // the woken worker starts as a spinner
+    w->wake.notify_one();
+  }
+
+  // --- the worker loop ------------------------------------------------------------------------
+
+  static Worker*& tls_worker_slot() {
+    static thread_local Worker* w = nullptr;
+    return w;
+  }
+  // Never inlined: a fiber may resume on another thread, so a thread-local's address must be
+  // computed afresh after every switch.
+  [[gnu::noinline]] static Worker* tls_worker() { return tls_worker_slot(); }
+
+  void run(Worker* w) {
+    tls_worker_slot() = w;
+    asan_record_thread_stack(&w->native_stack);
+    install_overflow_handler_for_thread();
+    bool spinning = false;
+    for (;;) {
+      Fiber* f = find_runnable(w, spinning);
+      if (spinning) {
+        spinning = false;
+        // The last spinner found work: there may be more, so let another worker look.
+        if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed();
+      }
+      execute(w, f);
+    }
+  }
+
+  Fiber* find_local(Worker* w) {
+    if (Fiber* f = w->runnext.exchange(nullptr, std::memory_order_acq_rel)) return f;
+    if (Fiber* f = ring_get(w)) return f;
+    return nullptr;
+  }
+
+  Fiber* find_runnable(Worker* w, bool& spinning) {
+    for (;;) {
+      if (Fiber* f = find_local(w)) return f;
+      if (Fiber* f = global_get(w)) return f;
+      // Steal, as a spinner; at most half the workers spin at once.
+      if (!spinning && 2 * nspinning_.load(std::memory_order_relaxed) < size()) {
+        spinning = true;
+        nspinning_.fetch_add(1, std::memory_order_seq_cst);
+      }
+      if (spinning) {
+        for (int round = 0; round < 64; ++round) {
+          if (Fiber* f = steal_any(w)) return f;
+          if (Fiber* f = global_get(w)) return f;
+          for (int i = 0; i < 32; ++i) cpu_relax();
+        }
+        spinning = false;
+        nspinning_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+      sleep(w);
+      spinning = true;  // wake_if_needed counted us as a spinner
+    }
+  }
+
+  Fiber* steal_any(Worker* w) {
+    const int n = size();
+    if (n == 1) return nullptr;
+    w->rng ^= w->rng << 13;
+    w->rng ^= w->rng >> 7;
+    w->rng ^= w->rng << 17;
+    const int start = static_cast<int>(w->rng % n);
+    for (int i = 0; i < n; ++i) {
+      Worker* v = &workers_[(start + i) % n];
+      if (v == w) continue;
+      if (Fiber* f = steal(w, v)) return f;
+    }
+    return nullptr;
+  }
+
+  void sleep(Worker* w) {
+    {
+      std::lock_guard<std::mutex> hold(idle_mu_);
+      idle_.push_back(w);
+      nidle_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (any_work()) {
+      // Take ourselves back off the idle list, unless a waker already did (then its wake is ours).
+      std::lock_guard<std::mutex> hold(idle_mu_);
+      for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+        if (*it == w) {
+          idle_.erase(it);
+          nidle_.fetch_sub(1, std::memory_order_seq_cst);
+          nspinning_.fetch_add(1, std::memory_order_seq_cst);  // we continue as a spinner
+          return;
+        }
+      }
+    }
+    while (w->wake.load(std::memory_order_acquire) == 0) w->wake.wait(0, std::memory_order_acquire);
+    w->wake.store(0, std::memory_order_relaxed);
+  }
+
+  void execute(Worker* w, Fiber* f) {
+    w->running = f;
+    set_current_fiber(f);
+    asan_start_switch(&w->asan_fake_stack, f->stack->base, f->stack->size);
+    bctx::transfer_t t = bctx::jump_fcontext(f->context, f);
+    asan_finish_switch(w->asan_fake_stack);
+    f->context = t.fctx;
+    set_current_fiber(nullptr);
+    w->running = nullptr;
+    if (!stack_pointer_ok(f->stack, f->context)) {
+      std::fprintf(stderr, "fatal error: stack overflow in fiber %llu (created at %s:%u)\n",
+                   static_cast<unsigned long long>(f->id), f->created_at.file_name(),
+                   f->created_at.line());
+      std::abort();
+    }
+    PostSwitch post = w->post;
+    w->post = PostSwitch{};
+    switch (post.kind) {
+      case PostSwitch::kPark:
+        post.unlock();
+        break;
+      case PostSwitch::kYield:
+        global_put_batch(&f, 1);  // behind everything that waits, as Go's Gosched
+        break;
+      case PostSwitch::kExit:
+        finish_fiber(f);
+        break;
+      case PostSwitch::kNone:
+        break;
+    }
+  }
+
+  static void set_current_fiber(Fiber* f) { current_fiber_slot() = f; }
+  static Fiber*& current_fiber_slot() {
+    static thread_local Fiber* f = nullptr;
+    return f;
+  }
+
+  // Called on the fiber's stack; returns when the fiber is resumed.
+  void switch_out(Fiber* self, PostSwitch post) {
+    Worker* w = tls_worker();
+    w->post = post;
+    void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
+    asan_start_switch(fake, w->native_stack.bottom, w->native_stack.size);
+    bctx::transfer_t t = bctx::jump_fcontext(w->sched_ctx, nullptr);
+    tls_worker()->sched_ctx = t.fctx;  // maybe another worker now
+    asan_finish_switch(self->asan_fake_stack);
+  }
+
+  static void fiber_entry(bctx::transfer_t t) {
+    tls_worker()->sched_ctx = t.fctx;
+    auto* f = static_cast<Fiber*>(t.data);
+    asan_finish_switch(nullptr);
+    run_fiber_body(f);  // returns when the callable does; a panic never returns
+    instance().switch_out(f, PostSwitch{PostSwitch::kExit, {}});
+    __builtin_unreachable();
+  }
+
+  static Scheduler& instance();
+
+  static void make_context(Fiber* f, void* sp, std::size_t size) {
+    f->context = bctx::make_fcontext(sp, size, &fiber_entry);
+  }
+
+ private:
+  std::vector<Worker> workers_;
+  SpinLock global_lock_;
+  Fiber* global_head_ = nullptr;  // guarded by global_lock_
+  Fiber* global_tail_ = nullptr;  // guarded by global_lock_
+  std::atomic<std::uint32_t> global_size_{0};
+  std::atomic<int> nspinning_{0};
+  std::atomic<int> nidle_{0};
+  std::mutex idle_mu_;
+  std::vector<Worker*> idle_;  // guarded by idle_mu_
+};
+
+int procs_from_env() {
+  if (const char* s = std::getenv("WEAVE_PROCS")) {
+    int n = std::atoi(s);
+    if (n > 0) return n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? static_cast<int>(n) : 1;
+}
+
+Scheduler* g_sched = nullptr;
+std::once_flag g_start;
+
+}  // namespace
+
+Scheduler& Scheduler::instance() { return *g_sched; }
+
+void ensure_started() {
+  std::call_once(g_start, [] {
+    // Never destroyed: workers may still be running parked programs' fibers while the process
+    // exits, as goroutines do when main returns.
+    g_sched = new Scheduler(procs_from_env());
+    start_dump_signal_watcher();
+    g_sched->start();
+  });
+}
+
+void switch_out(Fiber* self, PostSwitch post) { Scheduler::instance().switch_out(self, post); }
+void schedule_ready(Fiber* f) { Scheduler::instance().ready(f, false); }
+void schedule_new(Fiber* f) {
+  ensure_started();
+  Scheduler::instance().ready(f, true);
+}
+void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
+  Scheduler::make_context(f, sp, size);
+}
+
+[[gnu::noinline]] Fiber* current_fiber() { return Scheduler::current_fiber_slot(); }
+
+int current_worker_index() {
+  Worker* w = Scheduler::tls_worker();
+  return w ? w->index : -1;
+}
+
+int scheduler_procs() {
+  ensure_started();
+  return Scheduler::instance().size();
+}
+
+}  // namespace weave::detail

@@ -1,0 +1,33 @@
+// The M:N scheduler: WEAVE_PROCS worker threads run fibers from per-worker run queues, steal from
+// each other when idle, spin briefly and then sleep.
+#pragma once
+
+#include "fiber.h"
+#include "task.h"
+
+namespace weave::detail {
+
+// What the scheduler does right after a fiber has switched off its stack.
+struct PostSwitch {
+  enum Kind : unsigned char { kNone, kPark, kYield, kExit } kind = kNone;
+  Unlocker unlock;
+};
+
+// Starts the workers once; every entry point that can create or wake a fiber calls it.
+void ensure_started();
+
+// Called on a fiber's stack: gives the worker back to the scheduler, which then runs `post`.
+// Returns when the fiber is resumed (never, for kExit).
+void switch_out(Fiber* self, PostSwitch post);
+
+// Makes a parked fiber runnable. From a worker it becomes the worker's next fiber (so a
+// producer/consumer pair stays on one core, as Go's runnext does); from any other thread it goes
+// to the global queue and wakes a worker.
+void schedule_ready(Fiber* f);
+// Makes a new fiber runnable.
+void schedule_new(Fiber* f);
+
+// The worker thread's index, or -1 on a plain thread.
+int current_worker_index();
+
+}  // namespace weave::detail

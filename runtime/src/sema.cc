@@ -1,0 +1,74 @@
+// The semaphore under Mutex, RWMutex and WaitGroup: Go's sema.go, with the wait queue inside the
+// semaphore instead of a global table.
+//
+// Invariant: nwait counts the waiters queued or about to queue; a releaser that sees nwait == 0
+// after incrementing count has nobody to wake, and an acquirer re-checks count after raising
+// nwait, so no wake-up is lost between the two.
+#include <atomic>
+
+#include "task.h"
+#include "waiter.h"
+#include "weave/detail/sema.h"
+
+namespace weave::detail {
+namespace {
+
+bool try_take(Sema* s) {
+  std::uint32_t v = s->count.load(std::memory_order_acquire);
+  while (v > 0) {
+    if (s->count.compare_exchange_weak(v, v - 1, std::memory_order_acq_rel)) return true;
+  }
+  return false;
+}
+
+Unlocker unlock_list(WaitList* l) {
+  return Unlocker{[](void* p) { wl_unlock(*static_cast<WaitList*>(p)); }, l};
+}
+
+}  // namespace
+
+void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Location& loc) {
+  if (try_take(s)) return;
+  for (;;) {
+    wl_lock(s->list);
+    s->nwait.fetch_add(1, std::memory_order_seq_cst);
+    if (try_take(s)) {
+      s->nwait.fetch_sub(1, std::memory_order_seq_cst);
+      wl_unlock(s->list);
+      return;
+    }
+    Waiter w;
+    w.task = current();
+    if (lifo) {
+      wl_push_front(s->list, &w);
+    } else {
+      wl_push_back(s->list, &w);
+    }
+    park(why, obj, why == WaitReason::kWaitGroupWait ? "waitgroup" : "mutex", loc,
+         unlock_list(&s->list));
+    if (w.ticket || try_take(s)) return;
+  }
+}
+
+void sema_release(Sema* s, bool handoff) {
+  s->count.fetch_add(1, std::memory_order_seq_cst);
+  if (s->nwait.load(std::memory_order_seq_cst) == 0) return;
+  wl_lock(s->list);
+  if (s->nwait.load(std::memory_order_seq_cst) == 0) {
+    wl_unlock(s->list);
+    return;
+  }
+  Waiter* w = s->list.head;
+  if (w) {
+    wl_remove(s->list, w);
+    s->nwait.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  wl_unlock(s->list);
+  if (!w) return;
+  // With handoff the count goes straight to the woken waiter, so a running newcomer cannot
+  // take it first (a starving Mutex relies on this).
+  if (handoff && try_take(s)) w->ticket = true;
+  ready(w->task);
+}
+
+}  // namespace weave::detail

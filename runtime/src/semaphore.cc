@@ -1,0 +1,70 @@
+// weave::Semaphore: semaphore.Weighted. Waiters queue in FIFO order, each with a channel that is
+// closed when its units are granted; a waiter whose context ends first removes itself, and if it
+// was at the front, lets the next ones try.
+#include <mutex>
+
+#include "weave/select.h"
+#include "weave/semaphore.h"
+
+namespace weave {
+
+absl::Status Semaphore::acquire(const Context& ctx, std::int64_t n, Location loc) {
+  std::unique_lock<Mutex> lock(mu_);
+  if (size_ - cur_ >= n && waiters_.empty()) {
+    cur_ += n;
+    return absl::OkStatus();
+  }
+  if (n > size_) {
+    // Can never succeed: wait for the context, as Go does.
+    lock.unlock();
+    ctx.done().recv(loc);
+    return ctx.err();
+  }
+  Chan<Unit> ready = make_chan<Unit>();
+  auto it = waiters_.insert(waiters_.end(), WaiterEntry{n, ready});
+  lock.unlock();
+  if (select(recv(ready, loc), recv(ctx.done())) == 0) return absl::OkStatus();
+  lock.lock();
+  // The context ended; the units may have been granted meanwhile.
+  if (select(recv(ready), otherwise()) == 0) {
+    lock.unlock();
+    // Acquired after all: give them back rather than report success past the context's end?
+    // Go keeps them and returns nil; so do we.
+    return absl::OkStatus();
+  }
+  const bool front = it == waiters_.begin();
+  waiters_.erase(it);
+  if (front && size_ > cur_) notify_waiters();
+  return ctx.err();
+}
+
+bool Semaphore::try_acquire(std::int64_t n) {
+  std::lock_guard<Mutex> hold(mu_);
+  if (size_ - cur_ >= n && waiters_.empty()) {
+    cur_ += n;
+    return true;
+  }
+  return false;
+}
+
+void Semaphore::release(std::int64_t n) {
+  std::lock_guard<Mutex> hold(mu_);
+  cur_ -= n;
+  if (cur_ < 0) {
+    cur_ += n;
+    throw Panic("semaphore: released more than held");
+  }
+  notify_waiters();
+}
+
+void Semaphore::notify_waiters() {
+  while (!waiters_.empty()) {
+    WaiterEntry& w = waiters_.front();
+    if (size_ - cur_ < w.n) break;  // FIFO: a big request at the front blocks smaller ones
+    cur_ += w.n;
+    w.ready.close();
+    waiters_.pop_front();
+  }
+}
+
+}  // namespace weave

@@ -1,0 +1,86 @@
+// park/ready for fibers and threads (see task.h for the protocol).
+#include "task.h"
+
+#include <time.h>
+
+#include <atomic>
+
+#include "fiber.h"
+#include "hooks.h"
+#include "registry.h"
+#include "scheduler.h"
+
+namespace weave::detail {
+namespace {
+
+// A plain thread that blocks in weave: park waits for a permit that ready() posts.
+struct ThreadTask : Task {
+  ThreadTask() : Task(TaskKind::kThread) {
+    id = next_task_id();
+    registry_add_thread(this);
+  }
+  ~ThreadTask() { registry_remove_thread(this); }
+  std::atomic<std::uint32_t> permits{0};
+};
+
+[[gnu::noinline]] ThreadTask* this_thread_task() {
+  static thread_local ThreadTask t;
+  return &t;
+}
+
+// Coarse is enough for "how long has it waited" and costs a few nanoseconds.
+std::int64_t coarse_now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+std::int64_t monotonic_now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+Task* current() {
+  if (Fiber* f = current_fiber()) return f;
+  return this_thread_task();
+}
+
+void park(WaitReason why, const void* obj, const char* obj_kind, const Location& loc,
+          Unlocker unlock) {
+  Fiber* f = current_fiber();
+  Task* t = f ? static_cast<Task*>(f) : this_thread_task();
+  t->wait_object = obj;
+  t->wait_object_kind = obj_kind;
+  t->wait_location = loc;
+  t->wait_since_ns = coarse_now_ns();
+  t->wait_reason.store(why, std::memory_order_release);
+  hook::park(t);
+  if (f) {
+    switch_out(f, PostSwitch{PostSwitch::kPark, unlock});
+  } else {
+    auto* tt = static_cast<ThreadTask*>(t);
+    unlock();
+    for (;;) {
+      std::uint32_t p = tt->permits.load(std::memory_order_acquire);
+      if (p != 0 && tt->permits.compare_exchange_weak(p, p - 1, std::memory_order_acq_rel)) break;
+      if (p == 0) tt->permits.wait(0, std::memory_order_acquire);
+    }
+  }
+  t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+}
+
+void ready(Task* t) {
+  hook::unpark(t);
+  if (t->kind == TaskKind::kFiber) {
+    schedule_ready(static_cast<Fiber*>(t));
+  } else {
+    auto* tt = static_cast<ThreadTask*>(t);
+    tt->permits.fetch_add(1, std::memory_order_release);
+    tt->permits.notify_one();
+  }
+}
+
+}  // namespace weave::detail

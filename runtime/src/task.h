@@ -1,0 +1,59 @@
+// A Task is anything that can block: a fiber, or a plain thread (main, a std::thread) that calls a
+// weave operation. Everything that waits does so through park() and is woken by ready().
+//
+// The parking protocol (Go's gopark/goready): a task that is about to wait publishes itself in a
+// wait queue under that queue's lock, then calls park(unlock). For a fiber, `unlock` runs only
+// after the fiber has switched off its stack, so a waker — which must take the same lock to find
+// the task — can never resume a fiber that is still running. For a thread, park is a permit: a
+// ready() that comes before the wait is not lost. Each park is matched by exactly one ready().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "weave/base.h"
+#include "weave/detail/sema.h"
+
+namespace weave::detail {
+
+enum class TaskKind : std::uint8_t { kFiber, kThread };
+
+struct Task {
+  explicit Task(TaskKind k) : kind(k) {}
+  const TaskKind kind;
+  std::uint64_t id = 0;
+
+  // What the task waits for while parked; written by the task itself before it parks, read by
+  // dumps (racy reads are fine there: a dump is a snapshot).
+  std::atomic<WaitReason> wait_reason{WaitReason::kNone};
+  const void* wait_object = nullptr;
+  const char* wait_object_kind = nullptr;
+  Location wait_location;
+  std::int64_t wait_since_ns = 0;
+};
+
+// The running fiber, or this thread's Task (made on first use).
+Task* current();
+// The running fiber; null on a plain thread.
+struct Fiber;
+Fiber* current_fiber();
+
+// A function run once the current task can no longer be resumed by mistake (see the top).
+struct Unlocker {
+  void (*fn)(void*) = nullptr;
+  void* arg = nullptr;
+  void operator()() const {
+    if (fn) fn(arg);
+  }
+};
+
+// Blocks the current task until ready(task) is called; records why for dumps.
+void park(WaitReason why, const void* obj, const char* obj_kind, const Location& loc,
+          Unlocker unlock);
+// Makes a parked task runnable (a fiber joins a run queue; a thread returns from park).
+void ready(Task* t);
+
+std::int64_t monotonic_now_ns();
+
+}  // namespace weave::detail

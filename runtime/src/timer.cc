@@ -1,0 +1,141 @@
+// The timer heap and its thread (see timer.h).
+//
+// Lock order: the heap lock is taken before nothing else; `fire` runs without it.
+#include "timer.h"
+
+#include <condition_variable>
+#include <thread>
+#include <vector>
+
+#include "task.h"
+
+namespace weave::detail {
+namespace {
+
+class Timers {
+ public:
+  Timers() {
+    std::thread([this] { loop(); }).detach();
+  }
+
+  std::mutex mu;
+
+  void push_locked(TimerNode* t) {
+    t->heap_index = static_cast<int>(heap_.size());
+    heap_.push_back(t);
+    up(t->heap_index);
+    if (heap_[0] == t) cv_.notify_one();  // the earliest deadline changed
+  }
+
+  bool remove_locked(TimerNode* t) {
+    const int i = t->heap_index;
+    if (i < 0) return false;
+    const int last = static_cast<int>(heap_.size()) - 1;
+    swap(i, last);
+    heap_.pop_back();
+    t->heap_index = -1;
+    if (i < last) {
+      down(i);
+      up(i);
+    }
+    return true;
+  }
+
+  bool stop(TimerNode* t) {
+    std::unique_lock<std::mutex> lock(mu);
+    bool removed = remove_locked(t);
+    if (running_ == t) {
+      // A fire is in progress; a periodic node would re-arm after it unless told not to.
+      stop_running_ = true;
+      done_cv_.wait(lock, [&] { return running_ != t; });
+      removed = remove_locked(t) || removed;
+    }
+    return removed;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      if (heap_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      TimerNode* t = heap_[0];
+      const std::int64_t now = monotonic_now_ns();
+      if (t->when_ns > now) {
+        cv_.wait_for(lock, std::chrono::nanoseconds(t->when_ns - now));
+        continue;
+      }
+      remove_locked(t);
+      const std::int64_t period = t->period_ns;
+      running_ = t;
+      stop_running_ = false;
+      lock.unlock();
+      t->fire(t);  // a one-shot node may be gone once this returns
+      lock.lock();
+      if (period > 0 && !stop_running_ && t->heap_index < 0) {
+        // Skip the ticks a slow fire missed, as Go's tickers do.
+        std::int64_t when = t->when_ns + period;
+        const std::int64_t n = monotonic_now_ns();
+        if (when <= n) when += (n - when) / period * period + period;
+        t->when_ns = when;
+        push_locked(t);
+      }
+      running_ = nullptr;
+      done_cv_.notify_all();
+    }
+  }
+
+  void swap(int i, int j) {
+    std::swap(heap_[i], heap_[j]);
+    heap_[i]->heap_index = i;
+    heap_[j]->heap_index = j;
+  }
+  void up(int i) {
+    while (i > 0) {
+      int parent = (i - 1) / 2;
+      if (heap_[parent]->when_ns <= heap_[i]->when_ns) break;
+      swap(i, parent);
+      i = parent;
+    }
+  }
+  void down(int i) {
+    const int n = static_cast<int>(heap_.size());
+    for (;;) {
+      int l = 2 * i + 1, r = l + 1, m = i;
+      if (l < n && heap_[l]->when_ns < heap_[m]->when_ns) m = l;
+      if (r < n && heap_[r]->when_ns < heap_[m]->when_ns) m = r;
+      if (m == i) return;
+      swap(i, m);
+      i = m;
+    }
+  }
+
+  std::vector<TimerNode*> heap_;  // guarded by mu
+  TimerNode* running_ = nullptr;  // guarded by mu: the node whose fire is in progress
+  bool stop_running_ = false;     // guarded by mu
+  std::condition_variable cv_;
+  std::condition_variable done_cv_;
+};
+
+Timers& timers() {
+  static Timers* t = new Timers();  // never destroyed: timers may fire during exit
+  return *t;
+}
+
+}  // namespace
+
+std::mutex& timer_heap_lock() { return timers().mu; }
+
+void timer_start_locked(TimerNode* t) { timers().push_locked(t); }
+
+void timer_start(TimerNode* t) {
+  std::lock_guard<std::mutex> hold(timers().mu);
+  timers().remove_locked(t);
+  timers().push_locked(t);
+}
+
+bool timer_stop(TimerNode* t) { return timers().stop(t); }
+
+}  // namespace weave::detail

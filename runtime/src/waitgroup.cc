@@ -1,0 +1,45 @@
+// weave::WaitGroup: Go's sync.WaitGroup. state_ holds the counter (high 32 bits) and the number
+// of waiters (low 32); the add that brings the counter to zero resets the state and releases every
+// waiter, which is what makes the group reusable.
+#include "weave/waitgroup.h"
+#include "hooks.h"
+
+namespace weave {
+
+void WaitGroup::add(int delta) {
+  if (delta < 0) detail::hook::release(this);  // done(): the fiber's past reaches wait()
+  const std::uint64_t state =
+      state_.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32,
+                       std::memory_order_acq_rel) +
+      (static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32);
+  const auto v = static_cast<std::int32_t>(state >> 32);
+  const auto w = static_cast<std::uint32_t>(state);
+  if (v < 0) throw Panic("sync: negative WaitGroup counter");
+  if (w != 0 && delta > 0 && v == delta) {
+    throw Panic("sync: WaitGroup misuse: add called concurrently with wait");
+  }
+  if (v > 0 || w == 0) return;
+  // The counter reached zero with waiters: nobody may add now, so state is exactly this.
+  if (state_.load(std::memory_order_relaxed) != state) {
+    throw Panic("sync: WaitGroup misuse: add called concurrently with wait");
+  }
+  state_.store(0, std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < w; ++i) detail::sema_release(&sema_, false);
+}
+
+void WaitGroup::wait(Location loc) {
+  std::uint64_t state = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((state >> 32) == 0) break;
+    if (state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
+      detail::sema_acquire(&sema_, false, detail::WaitReason::kWaitGroupWait, this, loc);
+      if (state_.load(std::memory_order_relaxed) != 0) {
+        throw Panic("sync: WaitGroup is reused before previous wait has returned");
+      }
+      break;
+    }
+  }
+  detail::hook::acquire(this);
+}
+
+}  // namespace weave
