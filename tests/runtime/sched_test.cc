@@ -1,0 +1,166 @@
+// The scheduler and fiber lifecycle: start on first use, parallelism, idling, panics, stack
+// overflows, dumps, exit with parked fibers.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <time.h>
+#include <weave/weave.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "test_util.h"
+
+namespace {
+
+TEST(Sched, NumFibersCountsLiveFibers) {
+  const int base = weave::num_fibers();
+  auto release = weave::make_chan<weave::Unit>();
+  weave::WaitGroup wg;
+  for (int i = 0; i < 10; ++i) wg.go([=] { release.recv(); });
+  weave::testing_util::wait_until_parked(10, "chan receive");
+  EXPECT_EQ(weave::num_fibers(), base + 10);
+  release.close();
+  wg.wait();
+  // A fiber leaves the count when it has finished, which is just after done(): wait for that.
+  while (weave::num_fibers() != base) weave::yield();
+  EXPECT_EQ(weave::num_fibers(), base);
+}
+
+TEST(Sched, ProcsFollowsTheEnvironmentOrTheCores) {
+  EXPECT_GE(weave::procs(), 1);
+  if (const char* p = std::getenv("WEAVE_PROCS")) {
+    EXPECT_EQ(weave::procs(), std::atoi(p));
+  }
+}
+
+TEST(Sched, FibersRunInParallelOnSeveralWorkers) {
+  if (weave::procs() < 2) GTEST_SKIP() << "needs two workers";
+  // Each fiber spins (never parks) until it has seen the other: only possible if both run at once.
+  std::atomic<int> arrived{0};
+  weave::WaitGroup wg;
+  for (int i = 0; i < 2; ++i) {
+    wg.go([&] {
+      arrived.fetch_add(1);
+      while (arrived.load() < 2) {
+      }
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(arrived.load(), 2);
+}
+
+TEST(Sched, YieldLetsOthersRun) {
+  // With one fiber spinning on yield(), a fiber it waits for must still get to run.
+  std::atomic<bool> flag{false};
+  weave::WaitGroup wg;
+  wg.go([&] {
+    while (!flag.load()) weave::yield();
+  });
+  wg.go([&] { flag = true; });
+  wg.wait();
+  EXPECT_TRUE(flag.load());
+}
+
+TEST(Sched, ManyNestedSpawnsAllComplete) {
+  std::atomic<int> ran{0};
+  weave::WaitGroup wg;
+  for (int i = 0; i < 100; ++i) {
+    wg.go([&] {
+      weave::WaitGroup inner;
+      for (int j = 0; j < 1000; ++j) inner.go([&] { ran.fetch_add(1, std::memory_order_relaxed); });
+      inner.wait();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(ran.load(), 100000);
+}
+
+TEST(Sched, AnIdleProgramUsesAlmostNoCpu) {
+  auto cpu = [] {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+  };
+  // Its only fiber sleeps: the workers must sleep too, not spin.
+  weave::WaitGroup wg;
+  wg.go([] {});
+  wg.wait();
+  const double before = cpu();
+  wg.go([] { weave::sleep(absl::Milliseconds(300)); });
+  wg.wait();
+  EXPECT_LT(cpu() - before, 30.0) << "ms of CPU while sleeping 300 ms";
+}
+
+TEST(Sched, DumpShowsWhereFibersWaitAndWereCreated) {
+  auto ch = weave::make_chan<int>();
+  const int line = __LINE__ + 1;
+  weave::go([=] { ch.recv(); });
+  weave::testing_util::wait_until_parked(1, "chan receive");
+  std::ostringstream out;
+  weave::dump_fibers(out);
+  const std::string d = out.str();
+  EXPECT_NE(d.find("sched_test.cc:" + std::to_string(line)), std::string::npos) << d;
+  EXPECT_NE(d.find("created by"), std::string::npos);
+  EXPECT_NE(d.find("waiting on chan"), std::string::npos);
+  ch.close();
+}
+
+TEST(SchedDeath, ExceptionEscapingAFiberIsAPanic) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        weave::go([] { throw std::runtime_error("boom"); });
+        weave::make_chan<int>().recv();
+      },
+      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\ncreated by .*sched_test.cc");
+}
+
+TEST(SchedDeath, StackOverflowIsReportedAsSuch) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("WEAVE_STACK_SIZE", "65536", 1);
+        weave::go([] {
+          struct R {
+            static int deep(int n) {
+              volatile char pad[512];
+              pad[0] = static_cast<char>(n);
+              return n == 0 ? pad[0] : deep(n - 1) + pad[0];
+            }
+          };
+          std::printf("%d\n", R::deep(1 << 20));
+        });
+        weave::make_chan<int>().recv();
+      },
+      ::testing::ExitedWithCode(2), "fatal error: stack overflow in fiber [0-9]+");
+}
+
+TEST(SchedDeath, SigquitDumpsEveryFiberAndExits) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto ch = weave::make_chan<int>();
+        weave::go([=] { ch.recv(); });
+        weave::testing_util::wait_until_parked(1, "chan receive");
+        raise(SIGQUIT);
+        ch.recv();
+      },
+      ::testing::ExitedWithCode(2), "SIGQUIT: quit(.|\n)*chan receive");
+}
+
+TEST(SchedDeath, MainReturningWithParkedFibersExitsCleanly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto ch = weave::make_chan<int>();
+        for (int i = 0; i < 100; ++i) weave::go([=] { ch.recv(); });
+        weave::testing_util::wait_until_parked(100, "chan receive");
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace

@@ -1,0 +1,29 @@
+// Helpers shared by the runtime tests.
+#pragma once
+
+#include <weave/weave.h>
+
+#include <sstream>
+#include <string>
+
+namespace weave::testing_util {
+
+// How many tasks the dump shows in `state` (e.g. "chan send").
+inline int count_in_state(const std::string& state) {
+  std::ostringstream out;
+  weave::dump_fibers(out);
+  const std::string s = out.str();
+  int n = 0;
+  for (const std::string& needle : {"[" + state + "]", "[" + state + ","}) {
+    for (auto pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1)) ++n;
+  }
+  return n;
+}
+
+// Waits (yielding, never sleeping) until at least n tasks are parked in `state`: a test that must
+// act on a blocked task observes that it is blocked instead of hoping it is.
+inline void wait_until_parked(int n, const std::string& state) {
+  while (count_in_state(state) < n) weave::yield();
+}
+
+}  // namespace weave::testing_util
