@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
+#include "chan.h"
 #include "fiber.h"
 #include "registry.h"
 #include "task.h"
@@ -55,19 +57,32 @@ const char* wait_reason_name(WaitReason r) {
 
 namespace {
 
-void print_task(std::ostream& out, const Task& t, std::int64_t now) {
+void print_location(std::ostream& out, const Location& l) {
+  out << l.file_name() << ":" << l.line() << " (" << l.function_name() << ")";
+}
+
+void print_task(std::ostream& out, const Task& t, std::int64_t now, const Task* self) {
   const WaitReason why = t.wait_reason.load(std::memory_order_acquire);
   const bool fiber = t.kind == TaskKind::kFiber;
-  out << (fiber ? "fiber " : "thread ") << t.id << " [" << wait_reason_name(why);
+  out << (fiber ? "fiber " : "thread ") << t.id << " ["
+      << (&t == self ? "running" : wait_reason_name(why));
   if (why != WaitReason::kNone) {
     const std::int64_t minutes = (now - t.wait_since_ns) / 60000000000;
     if (minutes > 0) out << ", " << minutes << " minutes";
   }
   out << "]:\n";
   if (why != WaitReason::kNone) {
-    out << "  blocked at " << t.wait_location.file_name() << ":" << t.wait_location.line() << " ("
-        << t.wait_location.function_name() << ")\n";
-    if (t.wait_object_kind) {
+    out << "  blocked at ";
+    print_location(out, t.wait_location);
+    out << "\n";
+    if (t.wait_object_kind == std::string_view("chan") && t.wait_object) {
+      // Racy reads of a channel's state: a dump is a snapshot, and these are plain words.
+      const auto* c = static_cast<const ChanCore*>(t.wait_object);
+      out << "  waiting on chan " << c->id << " (cap " << c->cap << ", len " << c->count
+          << (c->closed ? ", closed" : "") << ") made at ";
+      print_location(out, c->created_at);
+      out << "\n";
+    } else if (t.wait_object_kind) {
       out << "  waiting on " << t.wait_object_kind;
       if (t.wait_object) out << " " << t.wait_object;
       out << "\n";
@@ -75,8 +90,9 @@ void print_task(std::ostream& out, const Task& t, std::int64_t now) {
   }
   if (fiber) {
     const auto& f = static_cast<const Fiber&>(t);
-    out << "created by fiber " << f.parent_id << " at " << f.created_at.file_name() << ":"
-        << f.created_at.line() << " (" << f.created_at.function_name() << ")\n";
+    out << "created by " << (f.parent_is_thread ? "thread " : "fiber ") << f.parent_id << " at ";
+    print_location(out, f.created_at);
+    out << "\n";
   }
   out << "\n";
 }
@@ -118,7 +134,8 @@ void dump_fibers(std::ostream& out) {
   const std::int64_t now = detail::monotonic_now_ns();
   // Format under the registry lock into a string, then write: fn must not block.
   std::ostringstream buf;
-  detail::registry_for_each([&](const detail::Task& t) { detail::print_task(buf, t, now); });
+  const detail::Task* self = detail::current();
+  detail::registry_for_each([&](const detail::Task& t) { detail::print_task(buf, t, now, self); });
   out << buf.str();
 }
 

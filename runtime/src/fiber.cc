@@ -26,8 +26,9 @@ char* align_down(char* p, std::size_t align) {
 }
 
 [[noreturn]] void panic(Fiber* f, const char* what) {
-  std::fprintf(stderr, "panic: %s\n\nfiber %llu [running]:\ncreated by fiber %llu at %s:%u (%s)\n",
+  std::fprintf(stderr, "panic: %s\n\nfiber %llu [running]:\ncreated by %s %llu at %s:%u (%s)\n",
                what, static_cast<unsigned long long>(f->id),
+               f->parent_is_thread ? "thread" : "fiber",
                static_cast<unsigned long long>(f->parent_id), f->created_at.file_name(),
                f->created_at.line(), f->created_at.function_name());
   std::fflush(stderr);
@@ -56,6 +57,7 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   f->created_at = loc;
   Task* parent = current();
   f->parent_id = parent->id;
+  f->parent_is_thread = parent->kind == TaskKind::kThread;
   f->id = next_task_id();
   char* sp = align_down(closure, 64);
   make_fiber_context(f, sp, static_cast<std::size_t>(sp - s->base));

@@ -22,6 +22,7 @@ struct Fiber : Task {
 
   Location created_at;
   std::uint64_t parent_id = 0;
+  bool parent_is_thread = false;
 
   // Registry links (registry.cc), guarded by the registry shard's lock.
   Fiber* reg_prev = nullptr;
