@@ -64,23 +64,30 @@ void selected_with_cancel(int producers, int per_producer) {
   std::atomic<int> received{0};
   for (int c = 0; c < 4; ++c) {
     cons.go([&] {
-      for (;;) {
+      // As in Go, a closed channel is set to nil so that select stops choosing it; the consumer
+      // ends when both are closed and drained.
+      weave::Chan<int> ca = a, cb = b;
+      while (ca || cb) {
         int v = -1;
         bool ok = true;
-        bool okb = true;
-        switch (weave::select(weave::recv(a, v, ok), weave::recv(b, v, okb),
+        switch (weave::select(weave::recv(ca, v, ok), weave::recv(cb, v, ok),
                               weave::recv(weave::after(absl::Milliseconds(50))))) {
           case 0:
-            if (!ok) return;
-            tally.take(v);
+            if (!ok) {
+              ca = {};
+              continue;
+            }
             break;
           case 1:
-            if (!okb) return;
-            tally.take(v);
+            if (!ok) {
+              cb = {};
+              continue;
+            }
             break;
           case 2:
-            break;  // a timeout: look again
+            continue;  // a timeout: look again
         }
+        tally.take(v);
         // Cancel half-way: the rest of the producers give up through ctx.done().
         if (received.fetch_add(1) == total / 2) cancel();
       }
