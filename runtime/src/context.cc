@@ -20,10 +20,15 @@
 #include "task.h"
 #include "timer.h"
 #include "weave/context.h"
+#include "weave/detail/context_debug.h"
 #include "weave/fiber.h"
 
 namespace weave {
 namespace detail {
+
+// The node whose deadline fire is running on this thread (the timer thread), if any. See
+// ~CtxNode and arm_deadline.
+thread_local const CtxNode* tl_firing = nullptr;
 
 struct AfterFuncState {
   std::mutex mu;
@@ -55,7 +60,12 @@ struct CtxNode {
 
   ~CtxNode() {
     if (canceler != this) return;
-    if (timer.owner) timer_stop(&timer.node);
+    // timer_stop waits for a fire in progress. If this destructor runs inside this node's own
+    // deadline fire (the fire dropped the last reference: e.g. an after-func that captured the
+    // context finished first, or a child's last holder let go of it), waiting would block the
+    // timer thread on itself forever, and with it every timer in the process. The deadline timer
+    // is one-shot, so the timer thread does not touch it once the fire has started: skip the stop.
+    if (timer.owner && tl_firing != this) timer_stop(&timer.node);
     if (parent && parent->canceler) {
       CtxNode* p = parent->canceler;
       std::lock_guard<std::mutex> hold(p->mu);
@@ -145,9 +155,18 @@ void arm_deadline(const std::shared_ptr<CtxNode>& n, absl::Time t) {
   }
   n->timer.owner = n.get();
   n->timer.node.fire = [](TimerNode* tn) {
-    // The node is alive: its destructor stops this timer, waiting for a fire in progress.
+    // The node is alive while its destructor has not started: the destructor stops this timer,
+    // waiting for a fire in progress. Hold a reference for the whole cancel, so that dropping the
+    // last other one inside cancel_node (an after-func's closure, a child) cannot free the node
+    // under it; if that reference turns out to be the last, ~CtxNode runs here with tl_firing
+    // set and does not wait for this very fire.
     CtxNode* node = reinterpret_cast<CtxNode::DeadlineTimer*>(tn)->owner;
+    std::shared_ptr<CtxNode> keep = node->self.lock();
+    if (!keep) return;  // being destroyed on another thread, which waits for this fire
+    tl_firing = node;
     cancel_node(node, deadline_exceeded(), absl::OkStatus(), true);
+    keep.reset();
+    tl_firing = nullptr;
   };
   n->timer.node.when_ns = monotonic_now_ns() + absl::ToInt64Nanoseconds(left);
   timer_start(&n->timer.node);
@@ -282,3 +301,14 @@ absl::Status canceled_error() { return detail::canceled(); }
 absl::Status deadline_exceeded_error() { return detail::deadline_exceeded(); }
 
 }  // namespace weave
+
+namespace weave::detail {
+
+std::size_t context_child_count_for_testing(const Context& ctx) {
+  CtxNode* c = ctx.node() ? ctx.node()->canceler : nullptr;
+  if (!c) return 0;
+  std::lock_guard<std::mutex> hold(c->mu);
+  return c->children.size();
+}
+
+}  // namespace weave::detail
