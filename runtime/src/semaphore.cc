@@ -10,6 +10,10 @@ namespace weave {
 
 absl::Status Semaphore::acquire(const Context& ctx, std::int64_t n, Location loc) {
   std::unique_lock<Mutex> lock(mu_);
+  // A context that is already done fails the acquire even when units are free, as Go's Acquire
+  // does (it checks ctx.Done() first): ctx's end happened before the acquire, and callers rely on
+  // "a done context takes nothing" to stop work promptly.
+  if (absl::Status err = ctx.err(); !err.ok()) return err;
   if (size_ - cur_ >= n && waiters_.empty()) {
     cur_ += n;
     return absl::OkStatus();
@@ -27,10 +31,11 @@ absl::Status Semaphore::acquire(const Context& ctx, std::int64_t n, Location loc
   lock.lock();
   // The context ended; the units may have been granted meanwhile.
   if (select(recv(ready), otherwise()) == 0) {
-    lock.unlock();
-    // Acquired after all: give them back rather than report success past the context's end?
-    // Go keeps them and returns nil; so do we.
-    return absl::OkStatus();
+    // Granted just as the context ended. Go (current x/sync) puts the units back and reports
+    // ctx.Err(): a caller that sees an error must not own units it will never release.
+    cur_ -= n;
+    notify_waiters();
+    return ctx.err();
   }
   const bool front = it == waiters_.begin();
   waiters_.erase(it);
