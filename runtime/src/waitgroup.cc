@@ -23,8 +23,14 @@ void WaitGroup::add(int delta) {
   if (state_.load(std::memory_order_relaxed) != state) {
     throw Panic("sync: WaitGroup misuse: add called concurrently with wait");
   }
+  // A waiter may return, and destroy the group (the usual `WaitGroup wg; ...; wg.wait();` at the
+  // end of a scope), as soon as it can take a count from sema_ — while this call is still inside
+  // sema_release, or still has waiters to wake. Go's garbage collector keeps the group alive;
+  // here every waiter instead waits for releasing_ to clear, which is this call's last touch.
+  releasing_.store(1, std::memory_order_relaxed);
   state_.store(0, std::memory_order_relaxed);
   for (std::uint32_t i = 0; i < w; ++i) detail::sema_release(&sema_, false);
+  releasing_.store(0, std::memory_order_release);
 }
 
 void WaitGroup::wait(Location loc) {
@@ -33,6 +39,9 @@ void WaitGroup::wait(Location loc) {
     if ((state >> 32) == 0) break;
     if (state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
       detail::sema_acquire(&sema_, false, detail::WaitReason::kWaitGroupWait, this, loc);
+      // The releaser set releasing_ before it released sema_, and clears it when it no longer
+      // touches the group (see add). It has nothing left to block on: this wait is short.
+      while (releasing_.load(std::memory_order_acquire) != 0) weave::yield();
       if (state_.load(std::memory_order_relaxed) != 0) {
         throw Panic("sync: WaitGroup is reused before previous wait has returned");
       }

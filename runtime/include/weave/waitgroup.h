@@ -36,6 +36,9 @@ class WaitGroup {
  private:
   std::atomic<std::uint64_t> state_{0};  // counter << 32 | waiters
   detail::Sema sema_;
+  // Set while the add() that brought the counter to zero is still waking waiters; wait() does
+  // not return before it is clear, so the group may be destroyed as soon as wait() returns.
+  std::atomic<std::uint32_t> releasing_{0};
 };
 
 }  // namespace weave
