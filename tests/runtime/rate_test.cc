@@ -1,0 +1,158 @@
+// x/time/rate semantics for weave::RateLimiter: a token bucket with burst, allow() never waits,
+// wait() spaces callers 1/rate apart, fails at once when ctx's deadline cannot be met, and gives
+// up with ctx.err() when ctx ends while waiting. Time is what is under test here, so the tests
+// measure it — with generous bounds.
+#include <weave/weave.h>
+
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using weave::Unit;
+
+template <class F>
+void run_on(bool fiber, F f) {
+  if (fiber) {
+    weave::Chan<Unit> finished = weave::make_chan<Unit>(1);
+    weave::go([&] {
+      f();
+      finished.send(Unit{});
+    });
+    finished.recv();
+  } else {
+    std::thread t(f);
+    t.join();
+  }
+}
+
+int parked_in(const std::string& state) {
+  std::ostringstream out;
+  weave::dump_fibers(out);
+  const std::string s = out.str();
+  int n = 0;
+  for (const std::string& needle : {"[" + state + "]", "[" + state + ","}) {
+    for (auto pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1)) ++n;
+  }
+  return n;
+}
+
+class RateLimiterTest : public ::testing::TestWithParam<bool> {
+ protected:
+  bool fiber() const { return GetParam(); }
+};
+
+TEST(RateLimiterTest, AllowTakesTheBurstThenRefuses) {
+  weave::RateLimiter lim(1.0, 5);  // refills one a second: nothing comes back during the test
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(lim.allow()) << i;
+  EXPECT_FALSE(lim.allow());
+  EXPECT_FALSE(lim.allow());
+}
+
+TEST(RateLimiterTest, TokensComeBackAtTheRate) {
+  weave::RateLimiter lim(100.0, 1);  // one every 10ms
+  EXPECT_TRUE(lim.allow());
+  EXPECT_FALSE(lim.allow());
+  weave::sleep(absl::Milliseconds(30));
+  EXPECT_TRUE(lim.allow());
+  EXPECT_FALSE(lim.allow());  // the bucket holds at most `burst`
+}
+
+TEST_P(RateLimiterTest, WaitSpacesCallsAtTheRate) {
+  run_on(fiber(), [&] {
+    weave::RateLimiter lim(50.0, 1);  // one every 20ms
+    const absl::Time start = absl::Now();
+    std::vector<absl::Time> at;
+    for (int i = 0; i < 6; ++i) {
+      ASSERT_TRUE(lim.wait(weave::background()).ok());
+      at.push_back(absl::Now());
+    }
+    EXPECT_LT(at[0] - start, absl::Milliseconds(10));  // the burst token is there at once
+    for (int i = 1; i < 6; ++i) {
+      EXPECT_GE(at[i] - at[i - 1], absl::Milliseconds(12)) << i;  // ~20ms, allowing jitter
+    }
+    EXPECT_GE(at[5] - start, absl::Milliseconds(95));
+    EXPECT_LT(at[5] - start, absl::Seconds(2));
+  });
+}
+
+// Several waiters share the rate: reservations are served one interval apart.
+TEST(RateLimiterTest, ConcurrentWaitersShareTheRate) {
+  weave::RateLimiter lim(100.0, 1);  // one every 10ms
+  const absl::Time start = absl::Now();
+  weave::WaitGroup wg;
+  for (int i = 0; i < 10; ++i) {
+    wg.go([&] { EXPECT_TRUE(lim.wait(weave::background()).ok()); });
+  }
+  wg.wait();
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(85));  // 9 intervals after the first token
+  EXPECT_LT(took, absl::Seconds(2));
+}
+
+TEST_P(RateLimiterTest, WaitFailsAtOnceWhenTheDeadlineCannotBeMet) {
+  run_on(fiber(), [&] {
+    weave::RateLimiter lim(10.0, 1);  // one every 100ms
+    ASSERT_TRUE(lim.allow());
+    auto [ctx, cancel] = weave::with_timeout(weave::background(), absl::Milliseconds(30));
+    const absl::Time start = absl::Now();
+    const absl::Status s = lim.wait(ctx);
+    EXPECT_FALSE(s.ok());
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(25));  // did not wait for the deadline
+    EXPECT_TRUE(ctx.err().ok());
+    cancel();
+    // The refused reservation was not kept: the next token is still due ~100ms after the first,
+    // not 200ms.
+    ASSERT_TRUE(lim.wait(weave::background()).ok());
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(180));
+  });
+}
+
+TEST(RateLimiterTest, WaitWithDoneContextFailsAndTakesNothing) {
+  weave::RateLimiter lim(1.0, 1);
+  auto [ctx, cancel] = weave::with_cancel(weave::background());
+  cancel();
+  EXPECT_EQ(lim.wait(ctx), weave::canceled_error());
+  EXPECT_TRUE(lim.allow());  // the token is still there
+}
+
+TEST_P(RateLimiterTest, ContextEndingWhileWaitingReturnsItsError) {
+  weave::RateLimiter lim(10.0, 1);  // one every 100ms
+  ASSERT_TRUE(lim.allow());
+  auto [ctx, cancel] = weave::with_cancel(weave::background());
+  weave::Chan<absl::Status> result = weave::make_chan<absl::Status>(1);
+  const absl::Time start = absl::Now();
+  const int before = parked_in("select");
+  std::thread t;
+  auto waiter = [&, c = ctx] { result.send(lim.wait(c)); };
+  if (fiber()) {
+    weave::go(waiter);
+  } else {
+    t = std::thread(waiter);
+  }
+  while (parked_in("select") < before + 1) weave::yield();  // it waits for its token
+  cancel();
+  EXPECT_EQ(result.recv(), weave::canceled_error());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(90));  // did not sit out the delay
+  if (t.joinable()) t.join();
+  // Its reservation was given back: the next token is due ~100ms after the first, not 200ms.
+  ASSERT_TRUE(lim.wait(weave::background()).ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(180));
+}
+
+TEST(RateLimiterTest, ZeroBurstNeverAllows) {
+  weave::RateLimiter lim(100.0, 0);
+  EXPECT_FALSE(lim.allow());
+  EXPECT_FALSE(lim.wait(weave::background()).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(FiberOrThread, RateLimiterTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Fiber" : "Thread"; });
+
+}  // namespace
