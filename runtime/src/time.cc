@@ -6,6 +6,7 @@
 #include "chan.h"
 #include "task.h"
 #include "timer.h"
+#include "weave/select.h"
 #include "weave/time.h"
 
 namespace weave {
@@ -57,6 +58,12 @@ struct SleepNode {
   static void fire(TimerNode* n) { ready(reinterpret_cast<SleepNode*>(n)->task); }
 };
 
+// Go 1.23 semantics for Stop and Reset: once they return, a receive from the channel gets no
+// value from before the call. timer_stop waits for a fire in progress, so after it no old fire can
+// come; a value that old fires left in the channel (capacity 1) is dropped here. True if one was:
+// the timer had fired but nobody had received it, which Go 1.23 still counts as active.
+bool drain_stale(const Chan<absl::Time>& c) { return select(recv(c), otherwise()) == 0; }
+
 }  // namespace
 }  // namespace detail
 
@@ -97,14 +104,19 @@ Timer::Timer(absl::Duration d, Location loc)
 
 Timer::~Timer() {
   detail::timer_stop(&impl_->node);
+  detail::drain_stale(c_);  // copies of c() see nothing after the timer is gone
   detail::chan_release(impl_->chan);
   delete impl_;
 }
 
-bool Timer::stop() { return detail::timer_stop(&impl_->node); }
+bool Timer::stop() {
+  const bool stopped = detail::timer_stop(&impl_->node);
+  return detail::drain_stale(c_) || stopped;
+}
 
 bool Timer::reset(absl::Duration d) {
   bool active = detail::timer_stop(&impl_->node);
+  active = detail::drain_stale(c_) || active;
   impl_->node.when_ns = detail::deadline_after(d);
   detail::timer_start(&impl_->node);
   return active;
@@ -118,15 +130,20 @@ Ticker::Ticker(absl::Duration d, Location loc) : c_(make_chan<absl::Time>(1, loc
 
 Ticker::~Ticker() {
   detail::timer_stop(&impl_->node);
+  detail::drain_stale(c_);
   detail::chan_release(impl_->chan);
   delete impl_;
 }
 
-void Ticker::stop() { detail::timer_stop(&impl_->node); }
+void Ticker::stop() {
+  detail::timer_stop(&impl_->node);
+  detail::drain_stale(c_);
+}
 
 void Ticker::reset(absl::Duration d) {
   if (d <= absl::ZeroDuration()) throw Panic("non-positive interval for weave::Ticker.reset");
   detail::timer_stop(&impl_->node);
+  detail::drain_stale(c_);
   impl_->node.period_ns = absl::ToInt64Nanoseconds(d);
   impl_->node.when_ns = detail::deadline_after(d);
   detail::timer_start(&impl_->node);

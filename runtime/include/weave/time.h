@@ -31,9 +31,11 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
   ~Timer();
   RecvChan<absl::Time> c() const { return c_; }
-  // True if the call stopped the timer, false if it had already fired or been stopped.
+  // True if the call stopped the timer, false if it had already fired (and its value been
+  // received) or been stopped. As in Go 1.23, no value from before the call is received after it.
   bool stop();
-  // Re-arms the timer; true if it had been active.
+  // Re-arms the timer; true if it had been active. No value from before the call is received
+  // after it.
   bool reset(absl::Duration d);
 
  private:
@@ -49,6 +51,7 @@ class Ticker {
   Ticker& operator=(const Ticker&) = delete;
   ~Ticker();
   RecvChan<absl::Time> c() const { return c_; }
+  // No tick from before a stop() or reset() is received after it (Go 1.23).
   void stop();
   void reset(absl::Duration d);
 
