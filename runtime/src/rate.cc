@@ -11,7 +11,11 @@
 namespace weave {
 
 RateLimiter::RateLimiter(double per_second, int burst)
-    : per_second_(per_second), burst_(burst), tokens_(burst), last_(absl::Now()) {}
+    : per_second_(per_second),
+      burst_(burst),
+      tokens_(burst),
+      last_(absl::Now()),
+      last_event_(absl::InfinitePast()) {}
 
 void RateLimiter::advance(absl::Time now) {
   if (now <= last_) return;
@@ -20,17 +24,39 @@ void RateLimiter::advance(absl::Time now) {
   last_ = now;
 }
 
+// x/time/rate's Reservation.Cancel. Giving the token back blindly would let the reservations made
+// after this one keep their times while a newcomer takes the returned token too: two callers
+// would act at the same moment and the limit would be exceeded. The tokens reserved after this
+// one (the time from its time_to_act to the latest reservation's) are not restored.
+void RateLimiter::cancel_reservation(absl::Time time_to_act) {
+  std::lock_guard<Mutex> hold(mu_);
+  const absl::Time now = absl::Now();
+  if (time_to_act < now) return;  // its time has come: the token was used
+  const double restore = 1 - absl::ToDoubleSeconds(last_event_ - time_to_act) * per_second_;
+  if (restore <= 0) return;
+  advance(now);
+  tokens_ += restore;
+  if (tokens_ > burst_) tokens_ = burst_;
+  if (time_to_act == last_event_) {
+    const absl::Time prev = time_to_act - absl::Seconds(1 / per_second_);
+    if (prev >= now) last_event_ = prev;
+  }
+}
+
 bool RateLimiter::allow() {
   std::lock_guard<Mutex> hold(mu_);
-  advance(absl::Now());
+  const absl::Time now = absl::Now();
+  advance(now);
   if (tokens_ < 1) return false;
   tokens_ -= 1;
+  last_event_ = now;
   return true;
 }
 
 absl::Status RateLimiter::wait(const Context& ctx, Location loc) {
   if (!ctx.err().ok()) return ctx.err();
   absl::Duration delay;
+  absl::Time time_to_act;
   {
     std::lock_guard<Mutex> hold(mu_);
     if (burst_ <= 0 || per_second_ <= 0) {
@@ -48,15 +74,13 @@ absl::Status RateLimiter::wait(const Context& ctx, Location loc) {
       tokens_ += 1;  // the reservation is not taken
       return absl::DeadlineExceededError("rate: wait(n=1) would exceed context deadline");
     }
+    time_to_act = now + delay;
+    last_event_ = time_to_act;
   }
   if (delay <= absl::ZeroDuration()) return absl::OkStatus();
   Timer t(delay, loc);
   if (select(recv(t.c()), recv(ctx.done())) == 0) return absl::OkStatus();
-  {
-    std::lock_guard<Mutex> hold(mu_);
-    tokens_ += 1;  // give the reservation back
-    if (tokens_ > burst_) tokens_ = burst_;
-  }
+  cancel_reservation(time_to_act);
   return ctx.err();
 }
 

@@ -150,6 +150,35 @@ TEST_P(RateLimiterTest, ContextEndingWhileWaitingReturnsItsError) {
   EXPECT_TRUE(lim.allow());
 }
 
+// x/time/rate: a cancelled reservation gives back only what later reservations did not build on.
+// Here A (due at 100ms) and then B (due at 200ms) wait; A gives up. Returning A's token outright
+// would let a newcomer C act at 200ms together with B: two events in one interval.
+TEST(RateLimiterTest, CancelledReservationDoesNotLetTwoCallersActAtOnce) {
+  weave::RateLimiter lim(10.0, 1);  // one every 100ms
+  ASSERT_TRUE(lim.allow());
+  const absl::Time start = absl::Now();
+  auto [ctx_a, cancel_a] = weave::with_cancel(weave::background());
+  weave::Chan<absl::Status> a = weave::make_chan<absl::Status>(1);
+  weave::Chan<absl::Time> b = weave::make_chan<absl::Time>(1);
+  const int before = parked_in("select");
+  weave::go([&, c = ctx_a] { a.send(lim.wait(c)); });
+  while (parked_in("select") < before + 1) weave::yield();
+  weave::go([&] {
+    EXPECT_TRUE(lim.wait(weave::background()).ok());
+    b.send(absl::Now());
+  });
+  while (parked_in("select") < before + 2) weave::yield();
+  cancel_a();
+  EXPECT_EQ(a.recv(), weave::canceled_error());
+  ASSERT_TRUE(lim.wait(weave::background()).ok());  // C
+  const absl::Time c_at = absl::Now();
+  const absl::Time b_at = *b.recv();
+  EXPECT_GE(b_at - start, absl::Milliseconds(190));
+  EXPECT_GE(c_at - start, absl::Milliseconds(190));
+  const absl::Duration apart = c_at > b_at ? c_at - b_at : b_at - c_at;
+  EXPECT_GE(apart, absl::Milliseconds(50)) << "B and C acted together";
+}
+
 TEST(RateLimiterTest, ZeroBurstNeverAllows) {
   weave::RateLimiter lim(100.0, 0);
   EXPECT_FALSE(lim.allow());

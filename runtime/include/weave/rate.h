@@ -25,12 +25,14 @@ class RateLimiter {
 
  private:
   void advance(absl::Time now);  // requires mu_
+  void cancel_reservation(absl::Time time_to_act);
 
   const double per_second_;
   const int burst_;
   Mutex mu_;
-  double tokens_;    // guarded by mu_; negative while reservations are outstanding
-  absl::Time last_;  // guarded by mu_
+  double tokens_;          // guarded by mu_; negative while reservations are outstanding
+  absl::Time last_;        // guarded by mu_
+  absl::Time last_event_;  // guarded by mu_: when the latest reservation acts
 };
 
 }  // namespace weave
