@@ -7,9 +7,11 @@
 # medians, the ratio weave/Go and whether the target is met. Workloads alternate weave, Go,
 # weave, Go… so that load from elsewhere on the machine hits both sides alike.
 #
-# Environment: REPS (default 5), RSS_REPS (default 3: RSS barely varies), PROCS (default 2), GO (default /usr/lib/go-1.19/bin/go),
+# Environment: REPS (default 5), RSS_REPS (runs of the 100k RSS program, default 3; the 1M one
+# runs RSS_REPS_1M times, default 1: RSS varies by well under 1% from run to run, and parking a
+# million fibers takes tens of seconds here, page faults being slow on this VM), PROCS (default 2), GO (default /usr/lib/go-1.19/bin/go),
 # BENCH_TIMEOUT seconds per run (default 300), ONLY (a regex of workload keys to run, e.g.
-# 'pingpong|rss').
+# 'pingpong|rss'), REPORT_ONLY=1 (print the table of the last run again).
 # Raw results go to BUILD_DIR/bench/results/ (Google Benchmark JSON, `go test` output,
 # summary.json). Exit status: 0 when every run completed (targets missed or not), 1 otherwise.
 set -euo pipefail
@@ -18,6 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(realpath -m "${1:-build}")
 REPS=${REPS:-5}
 RSS_REPS=${RSS_REPS:-3}
+RSS_REPS_1M=${RSS_REPS_1M:-1}
 PROCS=${PROCS:-2}
 GO=${GO:-/usr/lib/go-1.19/bin/go}
 TIMEOUT=${BENCH_TIMEOUT:-300}
@@ -25,6 +28,7 @@ ONLY=${ONLY:-.}
 OUT=$BUILD/bench/results
 GODIR=$BUILD/bench/go
 
+if [ -z "${REPORT_ONLY:-}" ]; then
 # --- build -------------------------------------------------------------------------------------
 if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEAVE_BUILD_BENCH=ON \
@@ -49,11 +53,10 @@ mkdir -p "$GODIR" "$OUT"
   "$GO" test -c -o "$GODIR/weavebench.test" .
   "$GO" build -o "$GODIR/rss" ./rss
 )
-rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log
+rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log "$OUT"/*.out "$OUT"/*.fail
 
 # --- run ---------------------------------------------------------------------------------------
 export WEAVE_PROCS=$PROCS GOMAXPROCS=$PROCS
-failures=0
 echo "load before: $(uptime)" | tee "$OUT/load.txt" >&2
 
 # run_or_note NAME CMD…: runs CMD with a time limit; on failure records why in $OUT/NAME.fail.
@@ -62,13 +65,11 @@ run_or_note() {
   shift
   local rc=0
   if [[ $name == weave-* ]] && [ $weave_built -eq 0 ]; then
-    failures=$((failures + 1))
     echo "not built" >"$OUT/$name.fail"
     return 0
   fi
   timeout --signal=KILL "$TIMEOUT" "$@" >"$OUT/$name.out" 2>"$OUT/$name.log" || rc=$?
   if [ $rc -ne 0 ]; then
-    failures=$((failures + 1))
     if [ $rc -eq 137 ]; then
       echo "killed after ${TIMEOUT}s (hang?)" >"$OUT/$name.fail"
     else
@@ -82,17 +83,17 @@ run_or_note() {
 # key  Google-Benchmark name  go benchmark name  go ops per repetition  weave min time (s)
 WORKLOADS=(
   "pingpong  BM_PingPong  BenchmarkPingPong  20 0.5"
-  "spawn     BM_SpawnJoin BenchmarkSpawnJoin 3  1.0"
+  "spawn     BM_SpawnJoin BenchmarkSpawnJoin 2  1.0"
   "buffered  BM_Buffered  BenchmarkBuffered  15 0.5"
   "select4   BM_Select4   BenchmarkSelect4   5  0.5"
   "mutex     BM_Mutex     BenchmarkMutex     12 0.5"
-  "skynet    BM_Skynet    BenchmarkSkynet    2  1.0"
+  "skynet    BM_Skynet    BenchmarkSkynet    1  0.5"
 )
 for w in "${WORKLOADS[@]}"; do
   read -r key gb gobench goops mintime <<<"$w"
   [[ $key =~ $ONLY ]] || continue
   echo "run.sh: $key" >&2
-  run_or_note "weave-$key" "$BUILD/bench/weave_bench" "--benchmark_filter=^${gb}\$" \
+  run_or_note "weave-$key" "$BUILD/bench/weave_bench" "--benchmark_filter=^${gb}(/|\$)" \
     --benchmark_repetitions="$REPS" --benchmark_min_time="$mintime" \
     --benchmark_min_warmup_time=0.1 --benchmark_format=json
   run_or_note "go-$key" "$GODIR/weavebench.test" -test.run '^$' -test.bench "^${gobench}\$" \
@@ -102,18 +103,23 @@ done
 for n in 100000 1000000; do
   [[ rss$n =~ $ONLY ]] || continue
   echo "run.sh: rss $n" >&2
-  for ((r = 1; r <= RSS_REPS; r++)); do
+  reps=$RSS_REPS
+  [ $n -eq 1000000 ] && reps=$RSS_REPS_1M
+  for ((r = 1; r <= reps; r++)); do
     run_or_note "weave-rss$n-$r" "$BUILD/bench/weave_rss" "$n"
     run_or_note "go-rss$n-$r" "$GODIR/rss" "$n"
   done
 done
 echo "load after:  $(uptime)" | tee -a "$OUT/load.txt" >&2
 
+fi  # REPORT_ONLY
+
 # --- report ------------------------------------------------------------------------------------
-python3 - "$OUT" "$REPS" "$RSS_REPS" "$PROCS" <<'EOF'
+python3 - "$OUT" "$REPS" "$RSS_REPS" "$RSS_REPS_1M" "$PROCS" <<'EOF'
 import json, os, re, statistics, sys, datetime, platform
 
-out, reps, rss_reps, procs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+out, reps, procs = sys.argv[1], int(sys.argv[2]), sys.argv[5]
+rss_reps = {100000: int(sys.argv[3]), 1000000: int(sys.argv[4])}
 
 def fail_note(name):
     p = os.path.join(out, name + ".fail")
@@ -126,6 +132,8 @@ def weave_items(key):
     try:
         data = json.load(open(os.path.join(out, "weave-%s.out" % key)))
     except (OSError, ValueError):
+        with open(os.path.join(out, "weave-%s.fail" % key), "w") as f:
+            f.write("no JSON from Google Benchmark (see weave-%s.log)\n" % key)
         return None
     scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
     vals = []
@@ -149,7 +157,7 @@ def go_items(key):
 
 def rss_values(side, n):
     vals = []
-    for r in range(1, rss_reps + 1):
+    for r in range(1, rss_reps[n] + 1):
         name = "%s-rss%d-%d" % (side, n, r)
         if fail_note(name):
             continue
@@ -207,8 +215,9 @@ head = ["workload", "weave", "Go", "weave/Go", "target", "met?", "spread w/Go"]
 widths = [max(len(str(r[i])) for r in table + [head]) for i in range(len(head))]
 line = lambda r: "| " + " | ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)) + " |"
 print()
-print("weave vs Go — medians of %d repetitions (RSS: %d), WEAVE_PROCS=GOMAXPROCS=%s, %s, %s" %
-      (reps, rss_reps, procs, datetime.date.today().isoformat(), platform.node() or "?"))
+print("weave vs Go — medians of %d repetitions (RSS: %d at 100k, %d at 1M), "
+      "WEAVE_PROCS=GOMAXPROCS=%s, %s, %s" % (reps, rss_reps[100000], rss_reps[1000000], procs,
+                                          datetime.date.today().isoformat(), platform.node() or "?"))
 print(line(head))
 print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 for r in table:
@@ -221,7 +230,8 @@ print(open(os.path.join(out, "load.txt")).read().rstrip())
 json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=1)
 EOF
 
-[ $failures -eq 0 ] || {
+failures=$(find "$OUT" -name '*.fail' | wc -l)
+[ "$failures" -eq 0 ] || {
   echo "run.sh: $failures run(s) failed; see $OUT" >&2
   exit 1
 }
