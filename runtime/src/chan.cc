@@ -20,11 +20,15 @@ Unlocker unlock_chan(ChanCore* c) {
 }
 
 [[noreturn]] void block_forever(WaitReason why, const Location& loc) {
-  park(why, nullptr, "nil chan", loc, Unlocker{});
+  park(why, WaitObject::named("nil chan"), loc, Unlocker{});
   std::abort();  // nothing can ready a task parked on a nil channel
 }
 
 }  // namespace
+
+WaitObject chan_wait_object(const ChanCore* c) {
+  return WaitObject{"chan", c, c->id, c->created_at, true, c->cap, c->count, c->closed};
+}
 
 void throw_panic(const char* what) { throw Panic(what); }
 
@@ -116,7 +120,7 @@ void chan_send(ChanCore* c, void* src, const Location& loc) {
   w.task = current();
   w.elem = src;
   wl_push_back(c->sendq, &w);
-  park(WaitReason::kChanSend, c, "chan", loc, unlock_chan(c));
+  park(WaitReason::kChanSend, chan_wait_object(c), loc, unlock_chan(c));
   if (!w.success) throw_panic("send on closed channel");
 }
 
@@ -134,7 +138,7 @@ bool chan_recv(ChanCore* c, RecvDst dst, const Location& loc) {
   w.task = current();
   w.dst = dst;
   wl_push_back(c->recvq, &w);
-  park(WaitReason::kChanRecv, c, "chan", loc, unlock_chan(c));
+  park(WaitReason::kChanRecv, chan_wait_object(c), loc, unlock_chan(c));
   return w.success;
 }
 

@@ -50,4 +50,7 @@ bool chan_offer(ChanCore* c, void* src);
 
 [[noreturn]] void throw_panic(const char* what);
 
+// The channel as a parked task's dump shows it; the caller holds c->lock.
+WaitObject chan_wait_object(const ChanCore* c);
+
 }  // namespace weave::detail

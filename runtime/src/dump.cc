@@ -11,7 +11,6 @@
 #include <string_view>
 #include <thread>
 
-#include "chan.h"
 #include "fiber.h"
 #include "registry.h"
 #include "task.h"
@@ -75,16 +74,15 @@ void print_task(std::ostream& out, const Task& t, std::int64_t now, const Task* 
     out << "  blocked at ";
     print_location(out, t.wait_location);
     out << "\n";
-    if (t.wait_object_kind == std::string_view("chan") && t.wait_object) {
-      // Racy reads of a channel's state: a dump is a snapshot, and these are plain words.
-      const auto* c = static_cast<const ChanCore*>(t.wait_object);
-      out << "  waiting on chan " << c->id << " (cap " << c->cap << ", len " << c->count
-          << (c->closed ? ", closed" : "") << ") made at ";
-      print_location(out, c->created_at);
+    const WaitObject& o = t.wait_object;
+    if (o.has_created_at) {
+      out << "  waiting on " << o.kind << " " << o.id << " (cap " << o.cap << ", len " << o.len
+          << (o.closed ? ", closed" : "") << ") made at ";
+      print_location(out, o.created_at);
       out << "\n";
-    } else if (t.wait_object_kind) {
-      out << "  waiting on " << t.wait_object_kind;
-      if (t.wait_object) out << " " << t.wait_object;
+    } else if (o.kind) {
+      out << "  waiting on " << o.kind;
+      if (o.addr) out << " " << o.addr;
       out << "\n";
     }
   }

@@ -25,6 +25,18 @@ Unlocker unlock_list(WaitList* l) {
   return Unlocker{[](void* p) { wl_unlock(*static_cast<WaitList*>(p)); }, l};
 }
 
+const char* wait_object_kind(WaitReason why) {
+  switch (why) {
+    case WaitReason::kWaitGroupWait:
+      return "waitgroup";
+    case WaitReason::kRWMutexLock:
+    case WaitReason::kRWMutexRLock:
+      return "rwmutex";
+    default:
+      return "mutex";
+  }
+}
+
 }  // namespace
 
 void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Location& loc) {
@@ -44,8 +56,7 @@ void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Loc
     } else {
       wl_push_back(s->list, &w);
     }
-    park(why, obj, why == WaitReason::kWaitGroupWait ? "waitgroup" : "mutex", loc,
-         unlock_list(&s->list));
+    park(why, WaitObject::named(wait_object_kind(why), obj), loc, unlock_list(&s->list));
     if (w.ticket || try_take(s)) return;
   }
 }

@@ -20,7 +20,7 @@
 namespace weave::detail {
 namespace {
 
-constexpr int kCacheSize = 64;
+constexpr int kCacheSize = 128;
 constexpr int kSlabStacks = 64;
 
 std::size_t page_size() {
@@ -68,18 +68,22 @@ Pool& pool() {
 struct Cache {
   Stack* head = nullptr;
   int count = 0;
-  ~Cache() {
-    while (head) {
-      Stack* s = head;
-      head = s->next_free;
-      Pool& p = pool();
-      p.lock.lock();
-      s->next_free = p.free;
-      p.free = s;
-      p.lock.unlock();
-    }
-  }
+  ~Cache();
 };
+
+void spill(Cache* c);
+
+Cache::~Cache() {
+  Pool& p = pool();
+  p.lock.lock();
+  while (head) {
+    Stack* s = head;
+    head = s->next_free;
+    s->next_free = p.free;
+    p.free = s;
+  }
+  p.lock.unlock();
+}
 
 [[gnu::noinline]] Cache* this_cache() {
   static thread_local Cache c;
@@ -122,49 +126,63 @@ void map_slab(Pool& pool) {  // requires pool.lock
   }
 }
 
+// Moves a batch between a thread's cache and the pool, so stacks freed on workers flow to a
+// plain thread that spawns (and back) a batch at a time, not one lock round trip per fiber.
+void refill(Cache* c) {
+  Pool& p = pool();
+  p.lock.lock();
+  while (c->count < kCacheSize / 2) {
+    if (!p.free) {
+      if (c->count > 0) break;  // take what is free; map only when there is nothing at all
+      if (p.guarded_left > 0) {
+        --p.guarded_left;
+        Stack* s = map_guarded(p.size);
+        s->next_free = p.free;
+        p.free = s;
+      } else {
+        map_slab(p);
+      }
+    }
+    Stack* s = p.free;
+    p.free = s->next_free;
+    s->next_free = c->head;
+    c->head = s;
+    ++c->count;
+  }
+  p.lock.unlock();
+}
+
+void spill(Cache* c) {
+  Pool& p = pool();
+  p.lock.lock();
+  while (c->count > kCacheSize / 2) {
+    Stack* s = c->head;
+    c->head = s->next_free;
+    --c->count;
+    s->next_free = p.free;
+    p.free = s;
+  }
+  p.lock.unlock();
+}
+
 }  // namespace
 
 std::size_t stack_size() { return pool().size; }
 
 Stack* stack_acquire() {
   Cache* c = this_cache();
-  if (Stack* s = c->head) {
-    c->head = s->next_free;
-    --c->count;
-    return s;
-  }
-  Pool& p = pool();
-  p.lock.lock();
-  if (Stack* s = p.free) {
-    p.free = s->next_free;
-    p.lock.unlock();
-    return s;
-  }
-  if (p.guarded_left > 0) {
-    --p.guarded_left;
-    p.lock.unlock();
-    return map_guarded(p.size);
-  }
-  map_slab(p);
-  Stack* s = p.free;
-  p.free = s->next_free;
-  p.lock.unlock();
+  if (c->head == nullptr) refill(c);
+  Stack* s = c->head;
+  c->head = s->next_free;
+  --c->count;
   return s;
 }
 
 void stack_release(Stack* s) {
   Cache* c = this_cache();
-  if (c->count < kCacheSize) {
-    s->next_free = c->head;
-    c->head = s;
-    ++c->count;
-    return;
-  }
-  Pool& p = pool();
-  p.lock.lock();
-  s->next_free = p.free;
-  p.free = s;
-  p.lock.unlock();
+  s->next_free = c->head;
+  c->head = s;
+  if (++c->count >= kCacheSize) spill(c);
 }
 
 bool stack_pointer_ok(const Stack* s, const void* sp) {

@@ -48,12 +48,10 @@ Task* current() {
   return this_thread_task();
 }
 
-void park(WaitReason why, const void* obj, const char* obj_kind, const Location& loc,
-          Unlocker unlock) {
+void park(WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock) {
   Fiber* f = current_fiber();
   Task* t = f ? static_cast<Task*>(f) : this_thread_task();
   t->wait_object = obj;
-  t->wait_object_kind = obj_kind;
   t->wait_location = loc;
   t->wait_since_ns = coarse_now_ns();
   t->wait_reason.store(why, std::memory_order_release);
@@ -74,6 +72,7 @@ void park(WaitReason why, const void* obj, const char* obj_kind, const Location&
 
 void ready(Task* t) {
   hook::unpark(t);
+  t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);  // runnable from now on
   if (t->kind == TaskKind::kFiber) {
     schedule_ready(static_cast<Fiber*>(t));
   } else {

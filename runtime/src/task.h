@@ -19,6 +19,26 @@ namespace weave::detail {
 
 enum class TaskKind : std::uint8_t { kFiber, kThread };
 
+// What a parked task waits on, copied into the task when it parks: a dump must never dereference
+// the object itself, which may be freed the moment the task is woken.
+struct WaitObject {
+  const char* kind = nullptr;  // "chan", "mutex", "waitgroup", …; null: nothing
+  const void* addr = nullptr;
+  std::uint64_t id = 0;  // channels: their id
+  Location created_at;   // channels: where made
+  bool has_created_at = false;
+  std::size_t cap = 0;
+  std::size_t len = 0;
+  bool closed = false;
+
+  static WaitObject named(const char* kind, const void* addr = nullptr) {
+    WaitObject o;
+    o.kind = kind;
+    o.addr = addr;
+    return o;
+  }
+};
+
 struct Task {
   explicit Task(TaskKind k) : kind(k) {}
   const TaskKind kind;
@@ -27,8 +47,7 @@ struct Task {
   // What the task waits for while parked; written by the task itself before it parks, read by
   // dumps (racy reads are fine there: a dump is a snapshot).
   std::atomic<WaitReason> wait_reason{WaitReason::kNone};
-  const void* wait_object = nullptr;
-  const char* wait_object_kind = nullptr;
+  WaitObject wait_object;
   Location wait_location;
   std::int64_t wait_since_ns = 0;
 };
@@ -49,8 +68,7 @@ struct Unlocker {
 };
 
 // Blocks the current task until ready(task) is called; records why for dumps.
-void park(WaitReason why, const void* obj, const char* obj_kind, const Location& loc,
-          Unlocker unlock);
+void park(WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock);
 // Makes a parked task runnable (a fiber joins a run queue; a thread returns from park).
 void ready(Task* t);
 
