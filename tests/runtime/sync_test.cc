@@ -414,7 +414,7 @@ TEST_P(SyncTest, WaitGroupReleasesEveryWaiter) {
 // The usual shape: a WaitGroup on the stack of a function that returns as soon as wait() does.
 // The last done() must not touch the group after it lets a waiter go.
 TEST(WaitGroupTest, GroupMayBeDestroyedAsSoonAsWaitReturns) {
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     auto wg = std::make_unique<weave::WaitGroup>();
     wg->add(2);
     std::thread t([w = wg.get()] { w->done(); });
@@ -522,7 +522,7 @@ TEST_P(SyncTest, CondPredicateLoopLosesNoWakeups) {
   weave::Cond not_empty(mu), not_full(mu);
   std::vector<int> queue;
   constexpr std::size_t kCap = 2;
-  constexpr int kItems = 20000, kProducers = 4;
+  constexpr int kItems = 4000, kProducers = 4;
   std::int64_t sum = 0;
   Runner r;
   for (int p = 0; p < kProducers; ++p) {
