@@ -30,7 +30,8 @@ TEST(Chan, UnbufferedSendCompletesOnlyWhenReceived) {
   auto ch = make_chan<int>();
   std::atomic<bool> sent{false};
   auto started = make_chan<weave::Unit>();
-  weave::go([&] {
+  weave::WaitGroup wg;  // the fiber uses this frame: join it before the frame ends
+  wg.go([&] {
     started.close();
     ch.send(7);
     sent = true;
@@ -39,6 +40,8 @@ TEST(Chan, UnbufferedSendCompletesOnlyWhenReceived) {
   weave::testing_util::wait_until_parked(1, "chan send");
   EXPECT_FALSE(sent.load());
   EXPECT_EQ(ch.recv(), 7);
+  wg.wait();
+  EXPECT_TRUE(sent.load());
 }
 
 TEST(Chan, BufferedIsFifoAndReportsLenCap) {
@@ -60,7 +63,8 @@ TEST(Chan, BufferedBlocksWhenFullUntilReceive) {
   auto ch = make_chan<int>(1);
   ch.send(1);
   auto sent = make_chan<weave::Unit>(1);
-  weave::go([&] {
+  weave::WaitGroup wg;
+  wg.go([&] {
     ch.send(2);  // blocks: full
     sent.send({});
   });
@@ -69,6 +73,7 @@ TEST(Chan, BufferedBlocksWhenFullUntilReceive) {
   EXPECT_EQ(ch.recv(), 1);
   sent.recv();
   EXPECT_EQ(ch.recv(), 2);
+  wg.wait();
 }
 
 TEST(Chan, CloseLetsReceiversDrainThenEnd) {
@@ -101,7 +106,8 @@ TEST(Chan, CloseMakesBlockedSenderPanic) {
   auto ch = make_chan<int>();
   auto result = make_chan<std::string>(1);
   auto parked = make_chan<weave::Unit>();
-  weave::go([&] {
+  weave::WaitGroup wg;
+  wg.go([&] {
     parked.close();
     try {
       ch.send(1);
@@ -114,6 +120,7 @@ TEST(Chan, CloseMakesBlockedSenderPanic) {
   weave::testing_util::wait_until_parked(1, "chan send");
   ch.close();
   EXPECT_EQ(result.recv(), "send on closed channel");
+  wg.wait();
 }
 
 TEST(Chan, MisuseThrowsPanic) {
@@ -131,7 +138,7 @@ TEST(Chan, MisuseThrowsPanic) {
 }
 
 TEST(Chan, NilChannelBlocksForeverAndIsNeverReadyInSelect) {
-  Chan<int> nil;
+  static Chan<int> nil;  // static: the fiber below blocks on it for the rest of the process
   EXPECT_FALSE(nil);
   EXPECT_EQ(nil.len(), 0u);
   EXPECT_EQ(nil.cap(), 0u);
@@ -151,13 +158,15 @@ TEST(Chan, MoveOnlyElements) {
   auto ch = make_chan<std::unique_ptr<int>>(1);
   ch.send(std::make_unique<int>(5));
   auto unbuffered = make_chan<std::unique_ptr<int>>();
-  weave::go([&] { unbuffered.send(std::make_unique<int>(6)); });
+  weave::WaitGroup wg;
+  wg.go([&] { unbuffered.send(std::make_unique<int>(6)); });
   std::optional<std::unique_ptr<int>> a = ch.recv();
   std::optional<std::unique_ptr<int>> b = unbuffered.recv();
   ASSERT_TRUE(a && *a);
   ASSERT_TRUE(b && *b);
   EXPECT_EQ(**a, 5);
   EXPECT_EQ(**b, 6);
+  wg.wait();
 }
 
 TEST(Chan, BufferedElementsAreDestroyedWithTheChannel) {
