@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "asan.h"
+#include "futex.h"
 #include "hooks.h"
 #include "registry.h"
 #include "spinlock.h"
@@ -220,7 +221,7 @@ class Scheduler {
       return;
     }
     w->wake.store(1, std::memory_order_release);  // the woken worker starts as a spinner
-    w->wake.notify_one();
+    futex_wake_one(&w->wake);
   }
 
   // --- the worker loop ------------------------------------------------------------------------
@@ -312,7 +313,7 @@ class Scheduler {
         }
       }
     }
-    while (w->wake.load(std::memory_order_acquire) == 0) w->wake.wait(0, std::memory_order_acquire);
+    while (w->wake.load(std::memory_order_acquire) == 0) futex_wait(&w->wake, 0);
     w->wake.store(0, std::memory_order_relaxed);
   }
 

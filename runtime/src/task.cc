@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "fiber.h"
+#include "futex.h"
 #include "hooks.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -64,7 +65,7 @@ void park(WaitReason why, const WaitObject& obj, const Location& loc, Unlocker u
     for (;;) {
       std::uint32_t p = tt->permits.load(std::memory_order_acquire);
       if (p != 0 && tt->permits.compare_exchange_weak(p, p - 1, std::memory_order_acq_rel)) break;
-      if (p == 0) tt->permits.wait(0, std::memory_order_acquire);
+      if (p == 0) futex_wait(&tt->permits, 0);
     }
   }
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
@@ -78,7 +79,7 @@ void ready(Task* t) {
   } else {
     auto* tt = static_cast<ThreadTask*>(t);
     tt->permits.fetch_add(1, std::memory_order_release);
-    tt->permits.notify_one();
+    futex_wake_one(&tt->permits);
   }
 }
 

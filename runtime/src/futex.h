@@ -1,0 +1,26 @@
+// Blocking a thread on a 32-bit word: Linux futexes, used directly. (std::atomic::wait in
+// libstdc++ 12 shares waiter state between unrelated addresses and spins with sched_yield first;
+// the scheduler needs a wait whose cost and wake-up semantics it controls.)
+#pragma once
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace weave::detail {
+
+// Sleeps while *word == expected (returns at once otherwise, or spuriously).
+inline void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
+}
+
+inline void futex_wake_one(std::atomic<std::uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+          nullptr, 0);
+}
+
+}  // namespace weave::detail
