@@ -1,0 +1,59 @@
+// The clang-tidy front end: a module that offers every weave check to clang-tidy (and so to any
+// tool that loads clang-tidy modules). Each check is the same Check object weave-lint runs; this
+// adapter only turns its Findings into clang-tidy diagnostics. clang-tidy applies its own NOLINT,
+// --fix and output handling.
+#include "ClangTidyCheck.h"
+#include "ClangTidyModule.h"
+#include "ClangTidyModuleRegistry.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/ASTMatchers/ASTMatchers.h"
+#include "lib/CheckRegistry.h"
+
+namespace weave::lint {
+namespace {
+using namespace clang;
+
+class TidyAdapter : public tidy::ClangTidyCheck, private Reporter {
+ public:
+  TidyAdapter(llvm::StringRef name, tidy::ClangTidyContext* ctx, const CheckInfo& info)
+      : ClangTidyCheck(name, ctx), impl_(info.make()) {}
+
+  bool isLanguageVersionSupported(const LangOptions& lo) const override { return lo.CPlusPlus; }
+
+  // The checks look at the whole translation unit at once; one match on it hands it over.
+  void registerMatchers(ast_matchers::MatchFinder* finder) override {
+    finder->addMatcher(ast_matchers::translationUnitDecl().bind("tu"), this);
+  }
+
+  void check(const ast_matchers::MatchFinder::MatchResult& result) override {
+    impl_->checkTranslationUnit(*result.Context, *this);
+  }
+
+ private:
+  void report(Finding f) override {
+    {
+      DiagnosticBuilder db = diag(f.loc, "%0") << f.message;
+      for (const FixItHint& h : f.fixes) db << h;
+    }
+    for (const Note& n : f.notes) diag(n.loc, "%0", DiagnosticIDs::Note) << n.message;
+  }
+
+  std::unique_ptr<Check> impl_;
+};
+
+class WeaveModule : public tidy::ClangTidyModule {
+ public:
+  void addCheckFactories(tidy::ClangTidyCheckFactories& factories) override {
+    for (const CheckInfo& info : allChecks())
+      factories.registerCheckFactory(info.name,
+                                     [&info](llvm::StringRef name, tidy::ClangTidyContext* ctx) {
+                                       return std::make_unique<TidyAdapter>(name, ctx, info);
+                                     });
+  }
+};
+
+}  // namespace
+}  // namespace weave::lint
+
+static clang::tidy::ClangTidyModuleRegistry::Add<weave::lint::WeaveModule> registration(
+    "weave-module", "Go-style concurrency checks for weave programs.");
