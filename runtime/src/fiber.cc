@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <new>
+#include <string>
 #include <thread>
 #include <typeinfo>
 
@@ -17,6 +19,7 @@
 #include "registry.h"
 #include "scheduler.h"
 #include "stack.h"
+#include "weave/fiber.h"
 
 namespace weave::detail {
 namespace {
@@ -35,7 +38,33 @@ char* align_down(char* p, std::size_t align) {
   std::abort();
 }
 
+// An exception escaping main or a std::thread is a panic too, as in Go: print it the same way.
+void on_terminate() {
+  if (std::exception_ptr e = std::current_exception()) {
+    const char* what = "exception of unknown type";
+    std::string text;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      text = ex.what();
+      what = text.c_str();
+    } catch (...) {
+    }
+    Task* t = current();
+    std::fprintf(stderr, "panic: %s\n\n%s %llu [running]\n", what,
+                 t->kind == TaskKind::kFiber ? "fiber" : "thread",
+                 static_cast<unsigned long long>(t->id));
+    std::fflush(stderr);
+  }
+  std::abort();
+}
+
 }  // namespace
+
+void install_panic_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::set_terminate(&on_terminate); });
+}
 
 void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   ensure_started();
@@ -64,6 +93,10 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   registry_add(f);
   hook::spawn(parent, f);
   schedule_new(f);
+  // Backpressure: a fiber spawning in a loop would otherwise run ahead of every fiber it starts,
+  // each holding a fresh stack; yielding once its worker has a backlog lets them run (and give
+  // their stacks back) first. Go can count on preemption for this; fibers yield.
+  if (parent->kind == TaskKind::kFiber && spawner_should_yield()) weave::yield();
 }
 
 void run_fiber_body(Fiber* f) {
@@ -88,6 +121,10 @@ void finish_fiber(Fiber* f) {
 }  // namespace weave::detail
 
 namespace weave {
+
+Panic::Panic(const std::string& what) : std::logic_error(what) {
+  detail::install_panic_handler();  // so that one escaping main reads as Go's panic
+}
 
 void yield() {
   if (detail::Fiber* f = detail::current_fiber()) {

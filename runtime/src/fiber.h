@@ -43,4 +43,6 @@ void run_fiber_body(Fiber* f);
 // sched.cc: prepares f's machine context so that its first resume enters run_fiber_body.
 void make_fiber_context(Fiber* f, void* stack_top, std::size_t size);
 int scheduler_procs();
+// Makes an exception that escapes main or a thread print `panic: …` before aborting.
+void install_panic_handler();
 }  // namespace weave::detail

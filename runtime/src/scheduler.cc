@@ -186,6 +186,16 @@ class Scheduler {
 
   // --- making fibers runnable -----------------------------------------------------------------
 
+  // True when the calling worker's ring is at least half full: a fiber that keeps spawning
+  // should then let its worker run what it spawned, or it runs ahead by up to every fiber it
+  // will ever start, each holding a fresh stack (see spawn() in fiber.cc).
+  bool local_backlog() {
+    Worker* w = tls_worker();
+    if (!w) return false;
+    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed) >=
+           kRingSize / 2;
+  }
+
   void ready(Fiber* f, bool is_new) {
     Worker* w = tls_worker();
     if (w == nullptr) {
@@ -414,6 +424,7 @@ void ensure_started() {
     // Never destroyed: workers may still be running parked programs' fibers while the process
     // exits, as goroutines do when main returns.
     g_sched = new Scheduler(procs_from_env());
+    install_panic_handler();
     start_dump_signal_watcher();
     g_sched->start();
   });
@@ -425,6 +436,7 @@ void schedule_new(Fiber* f) {
   ensure_started();
   Scheduler::instance().ready(f, true);
 }
+bool spawner_should_yield() { return Scheduler::instance().local_backlog(); }
 void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
   Scheduler::make_context(f, sp, size);
 }

@@ -26,6 +26,8 @@ void switch_out(Fiber* self, PostSwitch post);
 void schedule_ready(Fiber* f);
 // Makes a new fiber runnable.
 void schedule_new(Fiber* f);
+// True when the calling worker has a backlog of runnable fibers (see spawn()).
+bool spawner_should_yield();
 
 // The worker thread's index, or -1 on a plain thread.
 int current_worker_index();

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "test_util.h"
 
@@ -50,6 +51,38 @@ TEST(Sched, FibersRunInParallelOnSeveralWorkers) {
   }
   wg.wait();
   EXPECT_EQ(arrived.load(), 2);
+}
+
+void count_call(std::atomic<int>* n) { n->fetch_add(1); }
+std::atomic<int> g_plain_function_calls{0};
+void plain_function() { count_call(&g_plain_function_calls); }
+
+TEST(Sched, GoTakesAPlainFunction) {
+  weave::WaitGroup wg;
+  wg.add(1);
+  weave::go(plain_function);
+  wg.go(plain_function);
+  wg.done();
+  wg.wait();
+  while (g_plain_function_calls.load() < 2) weave::yield();  // the first is not joined: wait
+  EXPECT_EQ(g_plain_function_calls.load(), 2);
+}
+
+// A fiber that spawns in a loop yields once its worker has a backlog, so the fibers it starts
+// run and finish as it goes: live fibers stay bounded instead of reaching the loop's length.
+TEST(Sched, SpawnLoopsDoNotRunAheadUnbounded) {
+  int peak = 0;
+  weave::WaitGroup done;
+  done.go([&] {
+    weave::WaitGroup wg;
+    for (int i = 0; i < 200000; ++i) {
+      wg.go([] {});
+      if (i % 1000 == 0) peak = std::max(peak, weave::num_fibers());
+    }
+    wg.wait();
+  });
+  done.wait();
+  EXPECT_LT(peak, 5000) << "fibers alive at once while one fiber spawned 200,000";
 }
 
 TEST(Sched, YieldLetsOthersRun) {
@@ -116,6 +149,21 @@ TEST(SchedDeath, ExceptionEscapingAFiberIsAPanic) {
         weave::make_chan<int>().recv();
       },
       "panic: boom\n\nfiber [0-9]+ \\[running\\]:\ncreated by .*sched_test.cc");
+}
+
+TEST(SchedDeath, PanicEscapingMainIsReportedLikeGo) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        // On a plain thread (gtest itself would catch it in the test's own): nothing catches it,
+        // and the program dies as Go's would.
+        std::thread([] {
+          auto c = weave::make_chan<int>(1);
+          c.close();
+          c.send(1);
+        }).join();
+      },
+      "panic: send on closed channel\n\nthread [0-9]+ \\[running\\]");
 }
 
 TEST(SchedDeath, StackOverflowIsReportedAsSuch) {

@@ -15,9 +15,10 @@ struct Unit {
 
 // Thrown where Go panics at run time: send on a closed channel, close of a closed or nil channel,
 // a negative WaitGroup counter. Deriving from std::logic_error says what it is: a program bug.
+// Left uncaught, it is reported as Go reports a panic: `panic: <what>` on stderr, then abort.
 class Panic : public std::logic_error {
  public:
-  explicit Panic(const std::string& what) : std::logic_error(what) {}
+  explicit Panic(const std::string& what);
 };
 
 // Where an operation was called from. Every blocking call takes one as a defaulted last argument,

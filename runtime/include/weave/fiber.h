@@ -46,7 +46,13 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc);
 template <class F>
 void go(F&& f, Location loc = Location::current()) {
   static_assert(std::is_invocable_v<std::decay_t<F>&>, "weave::go takes a nullary callable");
-  detail::spawn(detail::FiberFnFor<F&&>::kFn, const_cast<void*>(static_cast<const void*>(&f)), loc);
+  if constexpr (std::is_function_v<std::remove_reference_t<F>>) {
+    auto* fp = &f;  // a plain function: run it through its pointer
+    detail::spawn(detail::FiberFnFor<decltype(fp)&>::kFn, &fp, loc);
+  } else {
+    detail::spawn(detail::FiberFnFor<F&&>::kFn, const_cast<void*>(static_cast<const void*>(&f)),
+                  loc);
+  }
 }
 
 // Go's runtime.Gosched(): lets other fibers run. From a plain thread it yields the thread.
