@@ -16,6 +16,7 @@
 #endif
 
 #if WEAVE_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -49,6 +50,14 @@ inline void asan_start_switch([[maybe_unused]] void** fake_stack,
 inline void asan_finish_switch([[maybe_unused]] void* fake_stack) {
 #if WEAVE_ASAN
   __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+}
+
+// A fiber that ends never returns from its last frames, so their redzones stay poisoned; a
+// recycled stack must be cleared of them before a new fiber runs on it.
+inline void asan_unpoison_stack([[maybe_unused]] void* base, [[maybe_unused]] std::size_t size) {
+#if WEAVE_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(base, size);
 #endif
 }
 

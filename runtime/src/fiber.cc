@@ -15,6 +15,7 @@
 #include <thread>
 #include <typeinfo>
 
+#include "asan.h"
 #include "hooks.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -69,6 +70,7 @@ void install_panic_handler() {
 void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   ensure_started();
   Stack* s = stack_acquire();
+  asan_unpoison_stack(s->base, s->size);
   char* top = s->base + s->size;
   auto* f = new (align_down(top - sizeof(Fiber), alignof(Fiber))) Fiber();
   std::size_t align = fn.align < 16 ? 16 : fn.align;
