@@ -50,9 +50,9 @@ case "$cmd" in
     ;;
   asan)
     ensure_packages
-    build build-asan -DCMAKE_BUILD_TYPE=Debug -DWEAVE_SANITIZE=address,undefined \
-      -DWEAVE_BUILD_ANALYZER=OFF -DWEAVE_BUILD_BENCH=OFF
-    ctest --test-dir build-asan --output-on-failure -LE long -j 2
+    [ -f build-asan/build.ninja ] || cmake --preset asan >/dev/null
+    cmake --build --preset asan
+    ctest --preset asan
     ;;
   stress)
     ensure_packages
