@@ -21,9 +21,19 @@ TEST(LintFixtures, EveryFixtureGetsExactlyItsWantLines) {
   std::set<std::string> checks = registeredChecks();
   ASSERT_TRUE(checks.count("weave-lost-cancel"));
 
+  // weave.h is most of every fixture's parse: precompiled once, here, so it is always as fresh
+  // as the headers, it makes this test several times faster. Without clang++-19 the fixtures
+  // are parsed in full.
+  std::string args = fixtureArgs();
+  fs::path pch = scratch("fixtures-pch") / "weave.h.pch";
+  RunResult built =
+      run(std::string(WEAVE_CLANGXX) + " -x c++-header " + args + " " +
+          quote(sourceDir() + "/runtime/include/weave/weave.h") + " -o " + quote(pch.string()));
+  if (built.status == 0) args += " -include-pch " + quote(pch.string());
+
   std::string cmd = quote(lintExe()) + " --format=json -j 2";
   for (const fs::path& f : files) cmd += " " + quote(f.string());
-  cmd += " -- " + fixtureArgs();
+  cmd += " -- " + args;
   RunResult r = run(cmd);
   ASSERT_EQ(r.status, 0) << "every fixture must compile and be analysed\n" << r.err;
 
