@@ -1,0 +1,107 @@
+// Read/write classification of variable references (see Accesses.h).
+#include "lib/Accesses.h"
+
+#include <functional>
+
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/StmtCXX.h"
+
+namespace weave::lint {
+using namespace clang;
+
+namespace {
+
+bool nonConstRef(QualType t) {
+  if (t->isRValueReferenceType()) return true;
+  return t->isLValueReferenceType() && !t.getNonReferenceType().isConstQualified();
+}
+
+// Whether argument `child` of a call binds to a parameter that lets the callee write it.
+bool argWrites(const FunctionDecl* fd, unsigned argIndex) {
+  if (!fd) return false;
+  if (argIndex >= fd->getNumParams()) return false;  // variadic: by value
+  return nonConstRef(fd->getParamDecl(argIndex)->getType());
+}
+
+}  // namespace
+
+bool isWriteAccess(const Expr* ref, const ParentMap& pm) {
+  const Stmt* child = ref;
+  const Stmt* p = pm.getParent(child);
+  while (p) {
+    if (const auto* ic = dyn_cast<ImplicitCastExpr>(p)) {
+      if (ic->getCastKind() == CK_LValueToRValue) return false;
+      if (ic->getCastKind() == CK_ArrayToPointerDecay) return false;
+    } else if (isa<ParenExpr, MaterializeTemporaryExpr>(p)) {
+    } else if (const auto* me = dyn_cast<MemberExpr>(p)) {
+      if (me->getBase() != child) return false;
+      if (me->isArrow() && child != ref) return false;  // through a pointer member: not the object
+      if (isa<CXXMethodDecl>(me->getMemberDecl())) {
+        // The callee of a member call: const methods read.
+        const auto* md = cast<CXXMethodDecl>(me->getMemberDecl());
+        if (me->isArrow()) return false;
+        return !md->isConst() && !md->isStatic();
+      }
+    } else if (const auto* as = dyn_cast<ArraySubscriptExpr>(p)) {
+      if (as->getBase()->IgnoreImpCasts() != child && as->getBase() != child) return false;
+      // `arr[i]` on a pointer variable reads the pointer.
+      if (const auto* ic = dyn_cast<ImplicitCastExpr>(as->getBase());
+          ic && ic->getCastKind() == CK_LValueToRValue)
+        return false;
+    } else if (const auto* bo = dyn_cast<BinaryOperator>(p)) {
+      return bo->isAssignmentOp() && bo->getLHS() == child;
+    } else if (const auto* uo = dyn_cast<UnaryOperator>(p)) {
+      return uo->isIncrementDecrementOp() || uo->getOpcode() == UO_AddrOf;
+    } else if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(p)) {
+      const FunctionDecl* fd = oc->getDirectCallee();
+      if (const auto* md = dyn_cast_or_null<CXXMethodDecl>(fd)) {
+        if (oc->getNumArgs() > 0 && oc->getArg(0) == child) return !md->isConst();
+        for (unsigned i = 1; i < oc->getNumArgs(); ++i)
+          if (oc->getArg(i) == child) return argWrites(fd, i - 1);
+        return false;
+      }
+      for (unsigned i = 0; i < oc->getNumArgs(); ++i)
+        if (oc->getArg(i) == child) return argWrites(fd, i);
+      return false;
+    } else if (const auto* mc = dyn_cast<CXXMemberCallExpr>(p)) {
+      for (unsigned i = 0; i < mc->getNumArgs(); ++i)
+        if (mc->getArg(i) == child) return argWrites(mc->getDirectCallee(), i);
+      return false;
+    } else if (const auto* call = dyn_cast<CallExpr>(p)) {
+      for (unsigned i = 0; i < call->getNumArgs(); ++i)
+        if (call->getArg(i) == child) return argWrites(call->getDirectCallee(), i);
+      return false;
+    } else if (const auto* ce = dyn_cast<CXXConstructExpr>(p)) {
+      for (unsigned i = 0; i < ce->getNumArgs(); ++i)
+        if (ce->getArg(i) == child) return argWrites(ce->getConstructor(), i);
+      return false;
+    } else if (const auto* ds = dyn_cast<DeclStmt>(p)) {
+      for (const Decl* d : ds->decls())
+        if (const auto* vd = dyn_cast<VarDecl>(d); vd && vd->getInit() == child)
+          return !vd->isImplicit() && nonConstRef(vd->getType());
+      return false;
+    } else {
+      return false;
+    }
+    child = p;
+    p = pm.getParent(child);
+  }
+  return false;
+}
+
+bool writesTo(const Stmt* body, const ValueDecl* v) {
+  if (!body) return false;
+  ParentMap pm(const_cast<Stmt*>(body));
+  bool found = false;
+  std::function<void(const Stmt*)> walk = [&](const Stmt* s) {
+    if (!s || found) return;
+    if (const auto* dre = dyn_cast<DeclRefExpr>(s); dre && dre->getDecl() == v)
+      found = isWriteAccess(dre, pm);
+    for (const Stmt* c : s->children()) walk(c);
+  };
+  walk(body);
+  return found;
+}
+
+}  // namespace weave::lint
