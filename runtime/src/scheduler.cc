@@ -1,9 +1,11 @@
 // The scheduler: workers, run queues, stealing, idling.
 //
 // Each worker owns a run queue: `runnext` (one slot, the fiber it should run next) and a ring of
-// 256 fibers that only the owner pushes to (at tail) and anyone pops from (at head, by CAS), as in
-// Go's runtime. A ring that fills spills half of itself to the global queue, which also takes
-// fibers made runnable by plain threads and the timer thread.
+// 256 fibers that only the owner pushes to (at tail). The owner takes its newest fiber first
+// (from the tail, under the ring's steal lock) except every 61st pick, which takes the oldest
+// (see find_local); thieves take the oldest half (at head, by CAS, under the steal lock). A ring
+// that fills spills half of itself to the global queue, which also takes fibers made runnable by
+// plain threads and the timer thread.
 //
 // An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
 // while it does so it counts as `spinning`. Finding nothing for a while it sleeps. Whoever adds
@@ -42,6 +44,7 @@ namespace {
 namespace bctx = boost::context::detail;
 
 constexpr unsigned kRingSize = 256;
+constexpr unsigned kFairnessTick = 61;  // Go's constant for the same purpose
 
 struct alignas(64) Worker {
   int index = 0;
@@ -53,9 +56,11 @@ struct alignas(64) Worker {
   std::atomic<std::uint32_t> head{0};  // consumers CAS it
   std::atomic<std::uint32_t> tail{0};  // only the owner writes it
   std::atomic<Fiber*> ring[kRingSize];
+  SpinLock steal_lock;  // held by thieves, and by the owner taking from the tail (ring_pop_newest)
 
   std::atomic<std::uint32_t> wake{0};  // set by a waker, then notified
   std::uint64_t rng = 0;
+  std::uint32_t schedtick = 0;  // picks from the ring, for the fairness tick
 
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
@@ -116,8 +121,36 @@ class Scheduler {
     }
   }
 
+  // The owner runs its newest fiber first (LIFO, with a FIFO pick every kFairnessTick): a
+  // fork-join tree (skynet, recursive splitting) then unfolds depth-first, so its live fibers —
+  // and their stacks, a page each at least — number about its depth times its fan-out instead of
+  // its widest level, and the fibers that run are the ones whose stacks are still in cache.
+  // Thieves take the oldest.
+  bool backlogged(Worker* w) const {
+    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed) >=
+           kRingSize / 2;
+  }
+
+  // Owner only. Thieves hold steal_lock for their whole read-and-claim, so taking from the tail
+  // under it cannot race with a steal; owner pops from the head are the owner's own, not
+  // concurrent with this.
+  Fiber* ring_pop_newest(Worker* w) {
+    std::lock_guard<SpinLock> hold(w->steal_lock);
+    const std::uint32_t t = w->tail.load(std::memory_order_relaxed);
+    const std::uint32_t h = w->head.load(std::memory_order_acquire);
+    if (t == h) return nullptr;
+    Fiber* f = w->ring[(t - 1) % kRingSize].load(std::memory_order_relaxed);
+    w->tail.store(t - 1, std::memory_order_release);
+    return f;
+  }
+
   // Moves half of victim's ring into thief's (empty) ring and returns one of them.
   Fiber* steal(Worker* thief, Worker* victim) {
+    if (victim->tail.load(std::memory_order_acquire) ==
+        victim->head.load(std::memory_order_acquire)) {
+      return nullptr;
+    }
+    std::lock_guard<SpinLock> hold(victim->steal_lock);
     for (;;) {
       std::uint32_t h = victim->head.load(std::memory_order_acquire);
       std::uint32_t t = victim->tail.load(std::memory_order_acquire);
@@ -191,9 +224,7 @@ class Scheduler {
   // will ever start, each holding a fresh stack (see spawn() in fiber.cc).
   bool local_backlog() {
     Worker* w = tls_worker();
-    if (!w) return false;
-    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed) >=
-           kRingSize / 2;
+    return w && backlogged(w);
   }
 
   void ready(Fiber* f, bool is_new) {
@@ -262,8 +293,12 @@ class Scheduler {
 
   Fiber* find_local(Worker* w) {
     if (Fiber* f = w->runnext.exchange(nullptr, std::memory_order_acq_rel)) return f;
-    if (Fiber* f = ring_get(w)) return f;
-    return nullptr;
+    // Newest first, but the oldest every kFairnessTick picks: a fiber k places from the head
+    // runs within kFairnessTick * (k + 1) picks, so none starves.
+    if (++w->schedtick % kFairnessTick != 0) {
+      if (Fiber* f = ring_pop_newest(w)) return f;
+    }
+    return ring_get(w);
   }
 
   Fiber* find_runnable(Worker* w, bool& spinning) {
