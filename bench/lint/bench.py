@@ -34,9 +34,10 @@ def check_seconds(stderr):
     return sum(float(m) for m in re.findall(r"checks took ([0-9.]+) ms", stderr)) / 1000.0
 
 
-def measure(lint, files, reps):
+def measure(lint, files, reps, checks):
     syntax, _ = best(["clang++-19", "-fsyntax-only"] + ARGS + files, reps)
-    full, p = best([lint, "--check-timing", "-j", "1", "--format=json"] + files + ["--"] + ARGS, reps)
+    full, p = best([lint, "--check-timing", "--checks=" + checks, "-j", "1", "--format=json"] +
+                   files + ["--"] + ARGS, reps)
     if p.returncode not in (0, 1):
         sys.exit("weave-lint failed:\n" + p.stderr)
     return syntax, full, check_seconds(p.stderr)
@@ -46,15 +47,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--checks", default="weave-*")
     a = ap.parse_args()
     lint = os.path.join(a.build, "bin", "weave-lint")
     if not os.access(lint, os.X_OK):
         sys.exit("no weave-lint at " + lint)
 
+    print("checks: %s; CPU seconds, best of %d" % (a.checks, a.reps))
     print("%-28s %10s %10s %8s %10s %8s" % ("input", "syntax s", "lint s", "ratio", "checks s",
                                             "checks%"))
     def row(name, files):
-        s, l, c = measure(lint, files, a.reps)
+        s, l, c = measure(lint, files, a.reps, a.checks)
         print("%-28s %10.3f %10.3f %8.3f %10.4f %7.2f%%" % (name, s, l, l / s, c, 100 * c / s))
         return s, l, c
 
