@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "asan.h"
@@ -52,7 +53,7 @@ struct alignas(64) Worker {
   Fiber* running = nullptr;
   PostSwitch post;
 
-  std::atomic<Fiber*> runnext{nullptr};
+  Fiber* runnext = nullptr;            // owner only: nobody steals it, so it needs no atomics
   std::atomic<std::uint32_t> head{0};  // consumers CAS it
   std::atomic<std::uint32_t> tail{0};  // only the owner writes it
   std::atomic<Fiber*> ring[kRingSize];
@@ -235,7 +236,7 @@ class Scheduler {
       return;
     }
     // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
-    Fiber* old = w->runnext.exchange(f, std::memory_order_acq_rel);
+    Fiber* old = std::exchange(w->runnext, f);
     if (old) ring_put(w, old);
     // A fiber woken by the running one stays on this core (the waker is usually about to block);
     // new fibers and displaced ones are work another core can take.
@@ -292,7 +293,7 @@ class Scheduler {
   }
 
   Fiber* find_local(Worker* w) {
-    if (Fiber* f = w->runnext.exchange(nullptr, std::memory_order_acq_rel)) return f;
+    if (Fiber* f = std::exchange(w->runnext, nullptr)) return f;
     // Newest first, but the oldest every kFairnessTick picks: a fiber k places from the head
     // runs within kFairnessTick * (k + 1) picks, so none starves.
     if (++w->schedtick % kFairnessTick != 0) {
