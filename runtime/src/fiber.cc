@@ -95,10 +95,15 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   registry_add(f);
   hook::spawn(parent, f);
   schedule_new(f);
-  // Backpressure: a fiber spawning in a loop would otherwise run ahead of every fiber it starts,
-  // each holding a fresh stack; yielding once its worker has a backlog lets them run (and give
-  // their stacks back) first. Go can count on preemption for this; fibers yield.
-  if (parent->kind == TaskKind::kFiber && spawner_should_yield()) weave::yield();
+  // Backpressure: a spawner in a loop would otherwise run ahead of every fiber it starts, each
+  // holding a fresh stack; yielding once there is a backlog lets them run (and give their stacks
+  // back) first. Go can count on preemption for this; fibers yield once (their worker then runs
+  // the backlog), a plain thread until the workers have drained the global queue below the mark.
+  if (parent->kind == TaskKind::kFiber) {
+    if (spawner_should_yield()) weave::yield();
+  } else {
+    while (spawner_should_yield()) std::this_thread::yield();
+  }
 }
 
 void run_fiber_body(Fiber* f) {

@@ -223,9 +223,10 @@ class Scheduler {
   // True when the calling worker's ring is at least half full: a fiber that keeps spawning
   // should then let its worker run what it spawned, or it runs ahead by up to every fiber it
   // will ever start, each holding a fresh stack (see spawn() in fiber.cc).
-  bool local_backlog() {
-    Worker* w = tls_worker();
-    return w && backlogged(w);
+  // A fiber's backlog is its worker's ring; a plain thread's is the global queue, which it feeds.
+  bool spawner_backlog() {
+    if (Worker* w = tls_worker()) return backlogged(w);
+    return global_size_.load(std::memory_order_relaxed) >= kRingSize * workers_.size();
   }
 
   void ready(Fiber* f, bool is_new) {
@@ -472,7 +473,7 @@ void schedule_new(Fiber* f) {
   ensure_started();
   Scheduler::instance().ready(f, true);
 }
-bool spawner_should_yield() { return Scheduler::instance().local_backlog(); }
+bool spawner_should_yield() { return Scheduler::instance().spawner_backlog(); }
 void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
   Scheduler::make_context(f, sp, size);
 }

@@ -26,7 +26,8 @@ void switch_out(Fiber* self, PostSwitch post);
 void schedule_ready(Fiber* f);
 // Makes a new fiber runnable.
 void schedule_new(Fiber* f);
-// True when the calling worker has a backlog of runnable fibers (see spawn()).
+// True when the calling spawner has a backlog of runnable fibers: a worker's ring half full, or
+// for a plain thread the global queue (see spawn()).
 bool spawner_should_yield();
 
 // The worker thread's index, or -1 on a plain thread.
