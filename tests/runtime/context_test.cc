@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
+#include "test_util.h"
+
 namespace {
 
 using weave::Context;
@@ -23,22 +25,6 @@ using weave::Unit;
 // cancel() returns, every descendant's done() is already closed: no waiting is needed.
 bool closed_now(const weave::RecvChan<Unit>& d) {
   return weave::select(weave::recv(d), weave::otherwise()) == 0;
-}
-
-// Runs f on a fiber or on a plain std::thread and returns once f has returned.
-template <class F>
-void run_on(bool fiber, F f) {
-  if (fiber) {
-    weave::Chan<Unit> finished = weave::make_chan<Unit>(1);
-    weave::go([&] {
-      f();
-      finished.send(Unit{});
-    });
-    finished.recv();
-  } else {
-    std::thread t(f);
-    t.join();
-  }
 }
 
 inline const weave::ContextKey<std::string> kUser;
@@ -524,7 +510,7 @@ TEST_P(ContextBlockingTest, DoneWakesWaiter) {
     } else {
       canceller = std::thread(cancel_it);
     }
-    run_on(waiter_is_fiber, [&] {
+    weave::testing_util::run_on(waiter_is_fiber, [&] {
       waiting.send(Unit{});
       EXPECT_FALSE(child.done().recv().has_value());
       EXPECT_EQ(child.err(), weave::canceled_error());

@@ -12,40 +12,11 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
+#include "test_util.h"
+
 namespace {
 
 using weave::Unit;
-
-// Runs f on a fiber or on a plain std::thread and returns once f has returned.
-template <class F>
-void run_on(bool fiber, F f) {
-  if (fiber) {
-    weave::Chan<Unit> finished = weave::make_chan<Unit>(1);
-    weave::go([&] {
-      f();
-      finished.send(Unit{});
-    });
-    finished.recv();
-  } else {
-    std::thread t(f);
-    t.join();
-  }
-}
-
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  weave::dump_fibers(out);
-  const std::string s = out.str();
-  int n = 0;
-  for (const std::string& needle : {"[" + state + "]", "[" + state + ","}) {
-    for (auto pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1)) ++n;
-  }
-  return n;
-}
-
-void wait_parked(int n, const std::string& state) {
-  while (parked_in(state) < n) weave::yield();
-}
 
 bool closed_now(const weave::RecvChan<Unit>& d) {
   return weave::select(weave::recv(d), weave::otherwise()) == 0;
@@ -59,7 +30,7 @@ class ErrGroupTest : public ::testing::TestWithParam<bool> {
 TEST_P(ErrGroupTest, FirstErrorIsReturnedAndCancelsTheContext) {
   absl::Status got;
   std::atomic<int> finished{0};
-  run_on(fiber(), [&] {
+  weave::testing_util::run_on(fiber(), [&] {
     weave::ErrGroup g(weave::background());
     const weave::Context ctx = g.context();
     EXPECT_TRUE(ctx.err().ok());
@@ -85,7 +56,7 @@ TEST_P(ErrGroupTest, FirstErrorIsReturnedAndCancelsTheContext) {
 }
 
 TEST_P(ErrGroupTest, ContextIsCancelledWhenWaitReturns) {
-  run_on(fiber(), [&] {
+  weave::testing_util::run_on(fiber(), [&] {
     auto [parent, cancel] = weave::with_cancel(weave::background());
     weave::ErrGroup g(parent);
     weave::Chan<Unit> gate = weave::make_chan<Unit>();
@@ -139,7 +110,7 @@ TEST(ErrGroupTest, AllOkIsOk) {
 }
 
 TEST_P(ErrGroupTest, SetLimitBoundsConcurrency) {
-  run_on(fiber(), [&] {
+  weave::testing_util::run_on(fiber(), [&] {
     weave::ErrGroup g(weave::background());
     g.set_limit(3);
     std::atomic<int> cur{0}, max_seen{0};
@@ -179,12 +150,12 @@ TEST(ErrGroupTest, GoBlocksAndTryGoRefusesWhileFull) {
   EXPECT_FALSE(g.try_go(task));  // full: refused, not queued
   // go() waits for a slot.
   weave::Chan<Unit> third_started = weave::make_chan<Unit>(1);
-  const int before = parked_in("chan send");
+  const int before = weave::testing_util::count_in_state("chan send");
   weave::go([&] {
     g.go(task);
     third_started.send(Unit{});
   });
-  wait_parked(before + 1, "chan send");
+  weave::testing_util::wait_until_parked(before + 1, "chan send");
   EXPECT_EQ(weave::select(weave::recv(third_started), weave::otherwise()), 1);
   gate.close();
   third_started.recv();

@@ -13,35 +13,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
+#include "test_util.h"
+
 namespace {
 
 using weave::Unit;
-
-template <class F>
-void run_on(bool fiber, F f) {
-  if (fiber) {
-    weave::Chan<Unit> finished = weave::make_chan<Unit>(1);
-    weave::go([&] {
-      f();
-      finished.send(Unit{});
-    });
-    finished.recv();
-  } else {
-    std::thread t(f);
-    t.join();
-  }
-}
-
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  weave::dump_fibers(out);
-  const std::string s = out.str();
-  int n = 0;
-  for (const std::string& needle : {"[" + state + "]", "[" + state + ","}) {
-    for (auto pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1)) ++n;
-  }
-  return n;
-}
 
 class RateLimiterTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -65,7 +41,7 @@ TEST(RateLimiterTest, TokensComeBackAtTheRate) {
 }
 
 TEST_P(RateLimiterTest, WaitSpacesCallsAtTheRate) {
-  run_on(fiber(), [&] {
+  weave::testing_util::run_on(fiber(), [&] {
     weave::RateLimiter lim(50.0, 1);  // one every 20ms
     const absl::Time start = absl::Now();
     std::vector<absl::Time> at;
@@ -100,7 +76,7 @@ TEST(RateLimiterTest, ConcurrentWaitersShareTheRate) {
 }
 
 TEST_P(RateLimiterTest, WaitFailsAtOnceWhenTheDeadlineCannotBeMet) {
-  run_on(fiber(), [&] {
+  weave::testing_util::run_on(fiber(), [&] {
     weave::RateLimiter lim(10.0, 1);  // one every 100ms
     ASSERT_TRUE(lim.allow());
     auto [ctx, cancel] = weave::with_timeout(weave::background(), absl::Milliseconds(60));
@@ -131,7 +107,7 @@ TEST_P(RateLimiterTest, ContextEndingWhileWaitingReturnsItsError) {
   auto [ctx, cancel] = weave::with_cancel(weave::background());
   weave::Chan<absl::Status> result = weave::make_chan<absl::Status>(1);
   const absl::Time start = absl::Now();
-  const int before = parked_in("select");
+  const int before = weave::testing_util::count_in_state("select");
   std::thread t;
   auto waiter = [&, c = ctx] { result.send(lim.wait(c)); };
   if (fiber()) {
@@ -139,7 +115,8 @@ TEST_P(RateLimiterTest, ContextEndingWhileWaitingReturnsItsError) {
   } else {
     t = std::thread(waiter);
   }
-  while (parked_in("select") < before + 1) weave::yield();  // it waits for its token
+  while (weave::testing_util::count_in_state("select") < before + 1)
+    weave::yield();  // it waits for its token
   cancel();
   EXPECT_EQ(result.recv(), weave::canceled_error());
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(90));  // did not sit out the delay
@@ -160,14 +137,14 @@ TEST(RateLimiterTest, CancelledReservationDoesNotLetTwoCallersActAtOnce) {
   auto [ctx_a, cancel_a] = weave::with_cancel(weave::background());
   weave::Chan<absl::Status> a = weave::make_chan<absl::Status>(1);
   weave::Chan<absl::Time> b = weave::make_chan<absl::Time>(1);
-  const int before = parked_in("select");
+  const int before = weave::testing_util::count_in_state("select");
   weave::go([&, c = ctx_a] { a.send(lim.wait(c)); });
-  while (parked_in("select") < before + 1) weave::yield();
+  while (weave::testing_util::count_in_state("select") < before + 1) weave::yield();
   weave::go([&] {
     EXPECT_TRUE(lim.wait(weave::background()).ok());
     b.send(absl::Now());
   });
-  while (parked_in("select") < before + 2) weave::yield();
+  while (weave::testing_util::count_in_state("select") < before + 2) weave::yield();
   cancel_a();
   EXPECT_EQ(a.recv(), weave::canceled_error());
   ASSERT_TRUE(lim.wait(weave::background()).ok());  // C

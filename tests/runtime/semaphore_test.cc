@@ -12,24 +12,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
+#include "test_util.h"
+
 namespace {
 
 using weave::Unit;
-
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  weave::dump_fibers(out);
-  const std::string s = out.str();
-  int n = 0;
-  for (const std::string& needle : {"[" + state + "]", "[" + state + ","}) {
-    for (auto pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1)) ++n;
-  }
-  return n;
-}
-
-void wait_parked(int n, const std::string& state) {
-  while (parked_in(state) < n) weave::yield();
-}
 
 // Starts f on a fiber or a thread; join() waits for it.
 class Runner {
@@ -82,26 +69,26 @@ TEST_P(SemaphoreTest, LargeRequestIsNotStarvedBySmallOnes) {
   ASSERT_TRUE(s.try_acquire(10));
   weave::Chan<char> order = weave::make_chan<char>(4);
   Runner r;
-  const int before = parked_in(kAcquireState);
+  const int before = weave::testing_util::count_in_state(kAcquireState);
   r.start(fiber(), [&] {
     ASSERT_TRUE(s.acquire(weave::background(), 10).ok());
     order.send('L');
     s.release(10);
   });
-  wait_parked(before + 1, kAcquireState);
+  weave::testing_util::wait_until_parked(before + 1, kAcquireState);
   r.start(!fiber(), [&] {
     ASSERT_TRUE(s.acquire(weave::background(), 1).ok());
     order.send('s');
     s.release(1);
   });
-  wait_parked(before + 2, kAcquireState);
+  weave::testing_util::wait_until_parked(before + 2, kAcquireState);
   // A unit is free, but the large request is first in line: neither the queued small request
   // nor a newcomer may take it.
   s.release(1);
   EXPECT_FALSE(s.try_acquire(1));
   for (int i = 0; i < 100; ++i) weave::yield();
   EXPECT_EQ(weave::select(weave::recv(order), weave::otherwise()), 1);
-  EXPECT_EQ(parked_in(kAcquireState), before + 2);
+  EXPECT_EQ(weave::testing_util::count_in_state(kAcquireState), before + 2);
   s.release(9);
   r.join();
   EXPECT_EQ(order.recv(), 'L');
@@ -154,9 +141,9 @@ TEST_P(SemaphoreTest, ContextEndingWhileWaitingFailsAndTakesNothing) {
   auto [ctx, cancel] = weave::with_cancel(weave::background());
   weave::Chan<absl::Status> result = weave::make_chan<absl::Status>(1);
   Runner r;
-  const int before = parked_in(kAcquireState);
+  const int before = weave::testing_util::count_in_state(kAcquireState);
   r.start(fiber(), [&, c = ctx] { result.send(s.acquire(c, 2)); });
-  wait_parked(before + 1, kAcquireState);
+  weave::testing_util::wait_until_parked(before + 1, kAcquireState);
   cancel();
   EXPECT_EQ(result.recv(), weave::canceled_error());
   r.join();
@@ -183,11 +170,11 @@ TEST(SemaphoreTest, CancelledFrontWaiterLetsTheNextOnesIn) {
   auto [ctx, cancel] = weave::with_cancel(weave::background());
   weave::Chan<absl::Status> big = weave::make_chan<absl::Status>(1);
   weave::Chan<absl::Status> small = weave::make_chan<absl::Status>(1);
-  const int before = parked_in(kAcquireState);
+  const int before = weave::testing_util::count_in_state(kAcquireState);
   weave::go([&, c = ctx] { big.send(s.acquire(c, 10)); });
-  wait_parked(before + 1, kAcquireState);
+  weave::testing_util::wait_until_parked(before + 1, kAcquireState);
   weave::go([&] { small.send(s.acquire(weave::background(), 3)); });
-  wait_parked(before + 2, kAcquireState);
+  weave::testing_util::wait_until_parked(before + 2, kAcquireState);
   cancel();
   EXPECT_EQ(big.recv(), weave::canceled_error());
   EXPECT_TRUE(small.recv()->ok());  // 5 were free all along; now nobody is ahead of it

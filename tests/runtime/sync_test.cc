@@ -15,25 +15,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
+#include "test_util.h"
+
 namespace {
 
 using weave::Unit;
-
-// Runs f on a fiber or on a plain std::thread and returns once f has returned.
-template <class F>
-void run_on(bool fiber, F f) {
-  if (fiber) {
-    weave::Chan<Unit> finished = weave::make_chan<Unit>(1);
-    weave::go([&] {
-      f();
-      finished.send(Unit{});
-    });
-    finished.recv();
-  } else {
-    std::thread t(f);
-    t.join();
-  }
-}
 
 // Starts f on a fiber or a thread; join() waits for it.
 class Runner {
@@ -58,23 +44,6 @@ class Runner {
   std::vector<std::thread> threads_;
 };
 
-// How many tasks (fibers and threads) the dump shows blocked in `state`.
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  weave::dump_fibers(out);
-  const std::string s = out.str();
-  int n = 0;
-  for (const std::string& needle : {"[" + state + "]", "[" + state + ","}) {
-    for (auto pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1)) ++n;
-  }
-  return n;
-}
-
-// Waits (yielding, never sleeping) until at least n tasks are blocked in `state`.
-void wait_parked(int n, const std::string& state) {
-  while (parked_in(state) < n) weave::yield();
-}
-
 // A receive that fails the test instead of hanging it.
 template <class T>
 std::optional<T> recv_within(const weave::RecvChan<T>& c, absl::Duration d) {
@@ -97,7 +66,7 @@ TEST(MutexTest, IsNotReentrant) {
   weave::Mutex mu;
   mu.lock();
   EXPECT_FALSE(mu.try_lock());  // the holder cannot take it again
-  run_on(true, [&] { EXPECT_FALSE(mu.try_lock()); });
+  weave::testing_util::run_on(true, [&] { EXPECT_FALSE(mu.try_lock()); });
   mu.unlock();
   EXPECT_TRUE(mu.try_lock());
   mu.unlock();
@@ -189,7 +158,7 @@ TEST_P(SyncTest, MutexWaiterIsNotStarved) {
   });
   while (hog_iters.load() < 20) std::this_thread::yield();
   std::int64_t waited_iters = -1;
-  run_on(fiber(), [&] {
+  weave::testing_util::run_on(fiber(), [&] {
     const std::int64_t start = hog_iters.load();
     mu.lock();
     waited_iters = hog_iters.load() - start;
@@ -206,13 +175,13 @@ TEST_P(SyncTest, MutexLockBlocksUntilUnlock) {
   mu.lock();
   weave::Chan<int> order = weave::make_chan<int>(2);
   Runner r;
-  const int before = parked_in("mutex lock");
+  const int before = weave::testing_util::count_in_state("mutex lock");
   r.start(fiber(), [&] {
     mu.lock();
     order.send(2);
     mu.unlock();
   });
-  wait_parked(before + 1, "mutex lock");  // it is blocked, not just slow
+  weave::testing_util::wait_until_parked(before + 1, "mutex lock");  // it is blocked, not just slow
   order.send(1);
   mu.unlock();
   r.join();
@@ -260,22 +229,23 @@ TEST_P(SyncTest, RWMutexWaitingWriterBlocksNewReaders) {
   rw.lock_shared();  // reader R1
   weave::Chan<int> order = weave::make_chan<int>(3);
   Runner r;
-  const int writers_before = parked_in("rwmutex lock");
+  const int writers_before = weave::testing_util::count_in_state("rwmutex lock");
   r.start(fiber(), [&] {
     rw.lock();
     order.send(1);
     rw.unlock();
   });
-  wait_parked(writers_before + 1, "rwmutex lock");  // the writer waits for R1
+  weave::testing_util::wait_until_parked(writers_before + 1,
+                                         "rwmutex lock");  // the writer waits for R1
   // A new reader must now wait behind the writer, as in Go.
   EXPECT_FALSE(rw.try_lock_shared());
-  const int readers_before = parked_in("rwmutex rlock");
+  const int readers_before = weave::testing_util::count_in_state("rwmutex rlock");
   r.start(fiber(), [&] {
     rw.lock_shared();
     order.send(2);
     rw.unlock_shared();
   });
-  wait_parked(readers_before + 1, "rwmutex rlock");
+  weave::testing_util::wait_until_parked(readers_before + 1, "rwmutex rlock");
   rw.unlock_shared();  // R1 leaves: the writer goes first, then the new reader
   r.join();
   EXPECT_EQ(order.recv(), 1);
@@ -362,7 +332,7 @@ TEST_P(SyncTest, WaitGroupWaitsForAll) {
 TEST(WaitGroupTest, WaitOnZeroReturnsAtOnce) {
   weave::WaitGroup wg;
   wg.wait();
-  run_on(true, [&] { wg.wait(); });
+  weave::testing_util::run_on(true, [&] { wg.wait(); });
 }
 
 TEST(WaitGroupTest, NegativeCounterPanics) {
@@ -386,7 +356,7 @@ TEST_P(SyncTest, WaitGroupIsReusable) {
   for (int round = 0; round < 100; ++round) {
     std::atomic<int> n{0};
     for (int i = 0; i < 10; ++i) wg.go([&] { n.fetch_add(1); });
-    run_on(fiber(), [&] { wg.wait(); });
+    weave::testing_util::run_on(fiber(), [&] { wg.wait(); });
     ASSERT_EQ(n.load(), 10) << "round " << round;
   }
 }
@@ -397,14 +367,14 @@ TEST_P(SyncTest, WaitGroupReleasesEveryWaiter) {
   constexpr int kWaiters = 6;
   weave::Chan<Unit> released = weave::make_chan<Unit>(kWaiters);
   Runner r;
-  const int before = parked_in("waitgroup wait");
+  const int before = weave::testing_util::count_in_state("waitgroup wait");
   for (int i = 0; i < kWaiters; ++i) {
     r.start(fiber() ? i % 2 == 0 : i % 2 == 1, [&] {
       wg.wait();
       released.send(Unit{});
     });
   }
-  wait_parked(before + kWaiters, "waitgroup wait");
+  weave::testing_util::wait_until_parked(before + kWaiters, "waitgroup wait");
   EXPECT_EQ(weave::select(weave::recv(released), weave::otherwise()), 1);
   wg.done();
   for (int i = 0; i < kWaiters; ++i) ASSERT_TRUE(recv_within<Unit>(released, absl::Seconds(10)));
@@ -472,7 +442,7 @@ TEST_P(SyncTest, CondSignalWakesOneBroadcastWakesAll) {
   constexpr int kWaiters = 5;
   weave::Chan<int> woke = weave::make_chan<int>(kWaiters);
   Runner r;
-  const int before = parked_in("cond wait");
+  const int before = weave::testing_util::count_in_state("cond wait");
   for (int i = 0; i < kWaiters; ++i) {
     r.start(fiber() ? i != 0 : i == 0, [&, i] {
       std::lock_guard<weave::Mutex> hold(mu);
@@ -480,7 +450,7 @@ TEST_P(SyncTest, CondSignalWakesOneBroadcastWakesAll) {
       woke.send(i);
     });
   }
-  wait_parked(before + kWaiters, "cond wait");
+  weave::testing_util::wait_until_parked(before + kWaiters, "cond wait");
   {
     std::lock_guard<weave::Mutex> hold(mu);
     cond.signal();
@@ -489,7 +459,7 @@ TEST_P(SyncTest, CondSignalWakesOneBroadcastWakesAll) {
   // The others stay asleep.
   for (int i = 0; i < 200; ++i) weave::yield();
   EXPECT_EQ(weave::select(weave::recv(woke), weave::otherwise()), 1);
-  EXPECT_EQ(parked_in("cond wait"), before + kWaiters - 1);
+  EXPECT_EQ(weave::testing_util::count_in_state("cond wait"), before + kWaiters - 1);
   cond.broadcast();  // without holding the lock is allowed, as in Go
   for (int i = 0; i < kWaiters - 1; ++i) ASSERT_TRUE(recv_within<int>(woke, absl::Seconds(10)));
   r.join();
@@ -501,16 +471,16 @@ TEST(CondTest, SignalWithoutWaitersIsNotKept) {
   cond.signal();  // nobody waits: nothing happens, and a later wait() is not woken by it
   cond.broadcast();
   weave::Chan<Unit> woke = weave::make_chan<Unit>(1);
-  const int before = parked_in("cond wait");
+  const int before = weave::testing_util::count_in_state("cond wait");
   weave::go([&] {
     std::lock_guard<weave::Mutex> hold(mu);
     cond.wait();
     woke.send(Unit{});
   });
-  wait_parked(before + 1, "cond wait");
+  weave::testing_util::wait_until_parked(before + 1, "cond wait");
   for (int i = 0; i < 100; ++i) weave::yield();
   EXPECT_EQ(weave::select(weave::recv(woke), weave::otherwise()), 1);
-  EXPECT_EQ(parked_in("cond wait"), before + 1);
+  EXPECT_EQ(weave::testing_util::count_in_state("cond wait"), before + 1);
   cond.signal();
   woke.recv();
 }

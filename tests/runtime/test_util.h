@@ -5,6 +5,7 @@
 
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace weave::testing_util {
 
@@ -24,6 +25,23 @@ inline int count_in_state(const std::string& state) {
 // act on a blocked task observes that it is blocked instead of hoping it is.
 inline void wait_until_parked(int n, const std::string& state) {
   while (count_in_state(state) < n) weave::yield();
+}
+
+// Runs f on a fiber or on a plain std::thread and returns once f has returned: every blocking
+// operation must behave the same from both.
+template <class F>
+void run_on(bool fiber, F f) {
+  if (fiber) {
+    weave::Chan<weave::Unit> finished = weave::make_chan<weave::Unit>(1);
+    weave::go([&] {
+      f();
+      finished.send(weave::Unit{});
+    });
+    finished.recv();
+  } else {
+    std::thread t(f);
+    t.join();
+  }
 }
 
 }  // namespace weave::testing_util

@@ -10,24 +10,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
+#include "test_util.h"
+
 namespace {
 
 using weave::Unit;
-
-template <class F>
-void run_on(bool fiber, F f) {
-  if (fiber) {
-    weave::Chan<Unit> finished = weave::make_chan<Unit>(1);
-    weave::go([&] {
-      f();
-      finished.send(Unit{});
-    });
-    finished.recv();
-  } else {
-    std::thread t(f);
-    t.join();
-  }
-}
 
 bool ready_now(const weave::RecvChan<absl::Time>& c) {
   return weave::select(weave::recv(c), weave::otherwise()) == 0;
@@ -39,7 +26,7 @@ class TimeTest : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(TimeTest, SleepSleepsAtLeastD) {
-  run_on(fiber(), [] {
+  weave::testing_util::run_on(fiber(), [] {
     for (absl::Duration d : {absl::Milliseconds(1), absl::Milliseconds(15)}) {
       const absl::Time start = absl::Now();
       weave::sleep(d);
@@ -72,7 +59,7 @@ TEST(TimeTest, ManySleepersSleepTogether) {
 }
 
 TEST_P(TimeTest, AfterFiresOnce) {
-  run_on(fiber(), [] {
+  weave::testing_util::run_on(fiber(), [] {
     const absl::Time start = absl::Now();
     weave::RecvChan<absl::Time> c = weave::after(absl::Milliseconds(10));
     EXPECT_EQ(c.cap(), 1u);
@@ -95,7 +82,7 @@ TEST(TimeTest, AfterInSelectAsATimeout) {
 }
 
 TEST_P(TimeTest, TimerFires) {
-  run_on(fiber(), [] {
+  weave::testing_util::run_on(fiber(), [] {
     const absl::Time start = absl::Now();
     weave::Timer t(absl::Milliseconds(10));
     ASSERT_TRUE(t.c().recv().has_value());
@@ -106,7 +93,7 @@ TEST_P(TimeTest, TimerFires) {
 }
 
 TEST_P(TimeTest, TimerStoppedBeforeFiringSendsNothing) {
-  run_on(fiber(), [] {
+  weave::testing_util::run_on(fiber(), [] {
     weave::Timer t(absl::Milliseconds(20));
     EXPECT_TRUE(t.stop());
     EXPECT_FALSE(t.stop());                       // already stopped
@@ -169,7 +156,7 @@ TEST(TimeTest, TimerDestructionStops) {
 }
 
 TEST_P(TimeTest, TickerDeliversTicks) {
-  run_on(fiber(), [] {
+  weave::testing_util::run_on(fiber(), [] {
     const absl::Time start = absl::Now();
     weave::Ticker t(absl::Milliseconds(5));
     EXPECT_EQ(t.c().cap(), 1u);
@@ -240,7 +227,7 @@ TEST(TimeTest, TickOfNonPositiveIsNil) {
 }
 
 TEST_P(TimeTest, TickTicks) {
-  run_on(fiber(), [] {
+  weave::testing_util::run_on(fiber(), [] {
     weave::RecvChan<absl::Time> c = weave::tick(absl::Milliseconds(3));
     const absl::Time start = absl::Now();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.recv().has_value());
