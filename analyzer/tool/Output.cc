@@ -96,13 +96,13 @@ void writeSarif(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findi
   std::map<std::string, int> ruleIndex;
   for (const CheckInfo& c : allChecks()) {
     ruleIndex[c.name] = static_cast<int>(rules.size());
-    rules.push_back(llvm::json::Object{
-        {"id", c.name},
-        {"name", c.name},
-        {"shortDescription", llvm::json::Object{{"text", c.summary}}},
-        {"fullDescription", llvm::json::Object{{"text", c.summary}}},
-        {"helpUri", std::string("https://github.com/weave/weave/blob/main/") + c.doc},
-        {"defaultConfiguration", llvm::json::Object{{"level", "warning"}}}});
+    rules.push_back(
+        llvm::json::Object{{"id", c.name},
+                           {"name", c.name},
+                           {"shortDescription", llvm::json::Object{{"text", c.summary}}},
+                           {"fullDescription", llvm::json::Object{{"text", c.summary}}},
+                           {"help", llvm::json::Object{{"text", std::string("See ") + c.doc}}},
+                           {"defaultConfiguration", llvm::json::Object{{"level", "warning"}}}});
   }
   auto location = [&](const Position& p, const std::string* message) {
     bool rel = false;
@@ -161,8 +161,6 @@ void writeSarif(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findi
   }
   llvm::json::Object run{
       {"tool", llvm::json::Object{{"driver", llvm::json::Object{{"name", "weave-lint"},
-                                                                {"informationUri",
-                                                                 "https://github.com/weave/weave"},
                                                                 {"version", "0.1.0"},
                                                                 {"rules", std::move(rules)}}}}},
       {"columnKind", "unicodeCodePoints"},

@@ -162,6 +162,11 @@ class LintConsumer : public ASTConsumer {
             db << h;
       }
       for (const Note& n : f.notes) engine.Report(n.loc, note) << n.message;
+      // Clang does not draw insertions that span lines; say what --fix would insert instead.
+      for (const FixItHint& h : f.fixes)
+        if (llvm::StringRef(h.CodeToInsert).contains('\n') && h.RemoveRange.isValid())
+          engine.Report(h.RemoveRange.getBegin(), note)
+              << ("--fix inserts '" + llvm::StringRef(h.CodeToInsert).trim().str() + "' here");
     }
     printer.EndSourceFile();
   }

@@ -72,6 +72,10 @@ TEST(LintCli, TextOutputIsClangStyle) {
                            "weave::with_cancel should be called, not discarded"),
             std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find(p + ":4:64: note: --fix inserts 'absl::Cleanup defer_cancel = cancel;' "
+                           "here"),
+            std::string::npos)
+      << r.out;
   // The source line and caret, as Clang prints them.
   EXPECT_NE(r.out.find("auto [ctx, cancel] = weave::with_cancel(weave::background());"),
             std::string::npos);
