@@ -1,10 +1,44 @@
 #!/usr/bin/env python3
-"""Writes a translation unit of N functions that use weave contexts, ~10 lines each, for the
-weave-lint benchmark: every shape the lost-cancel path search walks (branches, loops, early
-returns, Cleanup, lambdas), with one function in ten leaking, so the check has work to report."""
+"""Writes a translation unit of N functions that use weave contexts and channels, ~10 lines each,
+for the weave-lint benchmark: every shape the lost-cancel path search walks (branches, loops, early
+returns, Cleanup, lambdas), with one function in ten leaking, so the check has work to report; and
+one function in three using a channel (pipeline stages, timeouts) for the channel checks, some of
+them buggy."""
 import sys
 
+def chan_function(i):
+    """Channel shapes for the channel checks: a pipeline stage (every fifth one forgets its
+    close), and a handler that waits for a fiber's result with a timeout."""
+    if i % 2:
+        close = "" if i % 5 == 1 else "    out.close();\n"
+        return f"""void f{i}(int x) {{
+  auto out = weave::make_chan<int>({i % 3});
+  weave::go([out, x] {{
+    for (int j = 0; j < x + {i % 7}; ++j) out.send(j);
+{close}  }});
+  for (int v : out) {{
+    if (v == {i}) break;
+  }}
+}}
+"""
+    cap = "" if i % 4 == 0 else "1"
+    return f"""void f{i}(int x) {{
+  auto ch = weave::make_chan<int>({cap});
+  weave::go([ch, x] {{ ch.send(x + {i}); }});
+  int v = 0;
+  switch (weave::select(weave::recv(ch, v), weave::recv(weave::after(absl::Milliseconds(x))))) {{
+    case 0:
+      break;
+    case 1:
+      return;
+  }}
+}}
+"""
+
+
 def function(i):
+    if i % 3 == 2:
+        return chan_function(i)
     leak = i % 10 == 0
     use = "    (void)ctx;" if leak else "    cancel();"
     return f"""void f{i}(const weave::Context& parent, int x) {{
