@@ -21,7 +21,33 @@ bool nonConstRef(QualType t) {
 bool argWrites(const FunctionDecl* fd, unsigned argIndex) {
   if (!fd) return false;
   if (argIndex >= fd->getNumParams()) return false;  // variadic: by value
+  // A forwarding reference (`T&&` of a template) takes whatever it is given: std::pair's and
+  // std::make_tuple's arguments, emplace's. Assume it copies.
+  if (const FunctionDecl* pat = fd->getTemplateInstantiationPattern();
+      pat && argIndex < pat->getNumParams())
+    if (const auto* rr = pat->getParamDecl(argIndex)->getType()->getAs<RValueReferenceType>())
+      if (rr->getPointeeType()->getAs<TemplateTypeParmType>()) return false;
   return nonConstRef(fd->getParamDecl(argIndex)->getType());
+}
+
+bool inStd(const Decl* d) {
+  for (const DeclContext* dc = d->getDeclContext(); dc; dc = dc->getParent())
+    if (const auto* ns = dyn_cast<NamespaceDecl>(dc);
+        ns && ns->getIdentifier() && ns->getName() == "std" && ns->getParent()->isTranslationUnit())
+      return true;
+  return false;
+}
+
+// Methods of the standard containers that have a non-const overload but change nothing.
+bool lookupOnly(const CXXMethodDecl* md) {
+  if (!md->getIdentifier() || !inStd(md)) return false;
+  static const char* const kNames[] = {
+      "find",  "count", "contains", "begin",  "end",         "cbegin",      "cend",        "rbegin",
+      "rend",  "size",  "empty",    "at",     "lower_bound", "upper_bound", "equal_range", "data",
+      "front", "back",  "c_str",    "length", "capacity",    "max_size"};
+  for (const char* n : kNames)
+    if (md->getName() == n) return true;
+  return false;
 }
 
 }  // namespace
@@ -41,7 +67,7 @@ bool isWriteAccess(const Expr* ref, const ParentMap& pm) {
         // The callee of a member call: const methods read.
         const auto* md = cast<CXXMethodDecl>(me->getMemberDecl());
         if (me->isArrow()) return false;
-        return !md->isConst() && !md->isStatic();
+        return !md->isConst() && !md->isStatic() && !lookupOnly(md);
       }
     } else if (const auto* as = dyn_cast<ArraySubscriptExpr>(p)) {
       if (as->getBase()->IgnoreImpCasts() != child && as->getBase() != child) return false;
