@@ -18,29 +18,6 @@ namespace {
 
 using weave::Unit;
 
-// Starts f on a fiber or a thread; join() waits for it.
-class Runner {
- public:
-  template <class F>
-  void start(bool fiber, F f) {
-    if (fiber) {
-      wg_.go(std::move(f));
-    } else {
-      threads_.emplace_back(std::move(f));
-    }
-  }
-  void join() {
-    wg_.wait();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-  ~Runner() { join(); }
-
- private:
-  weave::WaitGroup wg_;
-  std::vector<std::thread> threads_;
-};
-
 class SemaphoreTest : public ::testing::TestWithParam<bool> {
  protected:
   bool fiber() const { return GetParam(); }
@@ -68,7 +45,7 @@ TEST_P(SemaphoreTest, LargeRequestIsNotStarvedBySmallOnes) {
   weave::Semaphore s(10);
   ASSERT_TRUE(s.try_acquire(10));
   weave::Chan<char> order = weave::make_chan<char>(4);
-  Runner r;
+  weave::testing_util::Runner r;
   const int before = weave::testing_util::count_in_state(kAcquireState);
   r.start(fiber(), [&] {
     ASSERT_TRUE(s.acquire(weave::background(), 10).ok());
@@ -140,7 +117,7 @@ TEST_P(SemaphoreTest, ContextEndingWhileWaitingFailsAndTakesNothing) {
   ASSERT_TRUE(s.try_acquire(3));
   auto [ctx, cancel] = weave::with_cancel(weave::background());
   weave::Chan<absl::Status> result = weave::make_chan<absl::Status>(1);
-  Runner r;
+  weave::testing_util::Runner r;
   const int before = weave::testing_util::count_in_state(kAcquireState);
   r.start(fiber(), [&, c = ctx] { result.send(s.acquire(c, 2)); });
   weave::testing_util::wait_until_parked(before + 1, kAcquireState);

@@ -21,29 +21,6 @@ namespace {
 
 using weave::Unit;
 
-// Starts f on a fiber or a thread; join() waits for it.
-class Runner {
- public:
-  template <class F>
-  void start(bool fiber, F f) {
-    if (fiber) {
-      wg_.go(std::move(f));
-    } else {
-      threads_.emplace_back(std::move(f));
-    }
-  }
-  void join() {
-    wg_.wait();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-  ~Runner() { join(); }
-
- private:
-  weave::WaitGroup wg_;
-  std::vector<std::thread> threads_;
-};
-
 // A receive that fails the test instead of hanging it.
 template <class T>
 std::optional<T> recv_within(const weave::RecvChan<T>& c, absl::Duration d) {
@@ -174,7 +151,7 @@ TEST_P(SyncTest, MutexLockBlocksUntilUnlock) {
   weave::Mutex mu;
   mu.lock();
   weave::Chan<int> order = weave::make_chan<int>(2);
-  Runner r;
+  weave::testing_util::Runner r;
   const int before = weave::testing_util::count_in_state("mutex lock");
   r.start(fiber(), [&] {
     mu.lock();
@@ -206,7 +183,7 @@ TEST_P(SyncTest, RWMutexReadersShare) {
   constexpr int kReaders = 6;
   weave::Chan<Unit> in = weave::make_chan<Unit>(kReaders);
   weave::Chan<Unit> leave = weave::make_chan<Unit>();
-  Runner r;
+  weave::testing_util::Runner r;
   for (int i = 0; i < kReaders; ++i) {
     r.start(fiber(), [&] {
       std::shared_lock<weave::RWMutex> hold(rw);
@@ -228,7 +205,7 @@ TEST_P(SyncTest, RWMutexWaitingWriterBlocksNewReaders) {
   weave::RWMutex rw;
   rw.lock_shared();  // reader R1
   weave::Chan<int> order = weave::make_chan<int>(3);
-  Runner r;
+  weave::testing_util::Runner r;
   const int writers_before = weave::testing_util::count_in_state("rwmutex lock");
   r.start(fiber(), [&] {
     rw.lock();
@@ -310,7 +287,7 @@ TEST_P(SyncTest, WaitGroupWaitsForAll) {
   std::atomic<int> finished{0};
   constexpr int kTasks = 50;
   wg.add(kTasks);
-  Runner r;
+  weave::testing_util::Runner r;
   weave::Chan<Unit> go_on = weave::make_chan<Unit>();
   for (int i = 0; i < kTasks; ++i) {
     weave::go([&] {
@@ -366,7 +343,7 @@ TEST_P(SyncTest, WaitGroupReleasesEveryWaiter) {
   wg.add(1);
   constexpr int kWaiters = 6;
   weave::Chan<Unit> released = weave::make_chan<Unit>(kWaiters);
-  Runner r;
+  weave::testing_util::Runner r;
   const int before = weave::testing_util::count_in_state("waitgroup wait");
   for (int i = 0; i < kWaiters; ++i) {
     r.start(fiber() ? i % 2 == 0 : i % 2 == 1, [&] {
@@ -414,7 +391,7 @@ TEST(OnceTest, RunsExactlyOnceAndEveryCallerWaitsForIt) {
     });
     if (!f_returned.load()) early.fetch_add(1);
   };
-  Runner r;
+  weave::testing_util::Runner r;
   for (int i = 0; i < kFibers; ++i) r.start(true, caller);
   for (int i = 0; i < kThreads; ++i) r.start(false, caller);
   for (int i = 0; i < kFibers + kThreads; ++i) calling.recv();
@@ -441,7 +418,7 @@ TEST_P(SyncTest, CondSignalWakesOneBroadcastWakesAll) {
   weave::Cond cond(mu);
   constexpr int kWaiters = 5;
   weave::Chan<int> woke = weave::make_chan<int>(kWaiters);
-  Runner r;
+  weave::testing_util::Runner r;
   const int before = weave::testing_util::count_in_state("cond wait");
   for (int i = 0; i < kWaiters; ++i) {
     r.start(fiber() ? i != 0 : i == 0, [&, i] {
@@ -494,7 +471,7 @@ TEST_P(SyncTest, CondPredicateLoopLosesNoWakeups) {
   constexpr std::size_t kCap = 2;
   constexpr int kItems = 4000, kProducers = 4;
   std::int64_t sum = 0;
-  Runner r;
+  weave::testing_util::Runner r;
   for (int p = 0; p < kProducers; ++p) {
     r.start(fiber() ? true : p % 2 == 0, [&] {
       for (int i = 1; i <= kItems / kProducers; ++i) {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace weave::testing_util {
 
@@ -43,5 +44,28 @@ void run_on(bool fiber, F f) {
     t.join();
   }
 }
+
+// Starts functions on fibers or threads; join() (or destruction) waits for all of them.
+class Runner {
+ public:
+  template <class F>
+  void start(bool fiber, F f) {
+    if (fiber) {
+      wg_.go(std::move(f));
+    } else {
+      threads_.emplace_back(std::move(f));
+    }
+  }
+  void join() {
+    wg_.wait();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  ~Runner() { join(); }
+
+ private:
+  weave::WaitGroup wg_;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace weave::testing_util
