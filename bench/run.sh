@@ -127,10 +127,11 @@ def fail_note(name):
 
 def weave_items(key):
     """ns per item of each repetition, from Google Benchmark's JSON."""
-    if fail_note("weave-" + key):
+    path = os.path.join(out, "weave-%s.out" % key)
+    if fail_note("weave-" + key) or not os.path.exists(path):  # failed, or not run (ONLY)
         return None
     try:
-        data = json.load(open(os.path.join(out, "weave-%s.out" % key)))
+        data = json.load(open(path))
     except (OSError, ValueError):
         with open(os.path.join(out, "weave-%s.fail" % key), "w") as f:
             f.write("no JSON from Google Benchmark (see weave-%s.log)\n" % key)

@@ -60,11 +60,10 @@ void print_location(std::ostream& out, const Location& l) {
   out << l.file_name() << ":" << l.line() << " (" << l.function_name() << ")";
 }
 
-void print_task(std::ostream& out, const Task& t, std::int64_t now, const Task* self) {
-  const WaitReason why = t.wait_reason.load(std::memory_order_acquire);
-  const bool fiber = t.kind == TaskKind::kFiber;
-  out << (fiber ? "fiber " : "thread ") << t.id << " ["
-      << (&t == self ? "running" : wait_reason_name(why));
+void print_task(std::ostream& out, const TaskView& t, std::int64_t now, const Task* self) {
+  const WaitReason why = t.wait_reason;
+  out << (t.kind == TaskKind::kFiber ? "fiber " : "thread ") << t.id << " ["
+      << (t.task == self ? "running" : wait_reason_name(why));
   if (why != WaitReason::kNone) {
     const std::int64_t minutes = (now - t.wait_since_ns) / 60000000000;
     if (minutes > 0) out << ", " << minutes << " minutes";
@@ -86,10 +85,9 @@ void print_task(std::ostream& out, const Task& t, std::int64_t now, const Task* 
       out << "\n";
     }
   }
-  if (fiber) {
-    const auto& f = static_cast<const Fiber&>(t);
-    out << "created by " << (f.parent_is_thread ? "thread " : "fiber ") << f.parent_id << " at ";
-    print_location(out, f.created_at);
+  if (t.kind == TaskKind::kFiber) {
+    out << "created by " << (t.parent_is_thread ? "thread " : "fiber ") << t.parent_id << " at ";
+    print_location(out, t.created_at);
     out << "\n";
   }
   out << "\n";
@@ -130,11 +128,10 @@ namespace weave {
 
 void dump_fibers(std::ostream& out) {
   const std::int64_t now = detail::monotonic_now_ns();
-  // Format under the registry lock into a string, then write: fn must not block.
-  std::ostringstream buf;
   const detail::Task* self = detail::current();
-  detail::registry_for_each([&](const detail::Task& t) { detail::print_task(buf, t, now, self); });
-  out << buf.str();
+  for (const detail::TaskView& t : detail::registry_snapshot()) {
+    detail::print_task(out, t, now, self);
+  }
 }
 
 }  // namespace weave

@@ -24,10 +24,6 @@ struct Fiber : Task {
   std::uint64_t parent_id = 0;
   bool parent_is_thread = false;
 
-  // Registry links (registry.cc), guarded by the registry shard's lock.
-  Fiber* reg_prev = nullptr;
-  Fiber* reg_next = nullptr;
-
   // Run-queue link for the global queue (sched.cc), guarded by its lock.
   Fiber* runq_next = nullptr;
 

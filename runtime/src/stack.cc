@@ -1,7 +1,16 @@
 // The stack pool (see stack.h).
 //
-// Stacks are recycled through a per-thread cache of up to kCacheSize and a global free list, so
-// spawning a fiber costs no system call in the steady state.
+// Free stacks move in batches of kBatch: each thread keeps a batch it is filling or emptying
+// (`cur`) and one full spare; a thread that frees more than that hands a whole batch to the pool,
+// a thread that runs dry takes one. A batch is a linked list threaded through the stacks' own
+// descriptors, so handing one over is two pointer moves under the pool's lock, whatever its
+// length: in a spawn-heavy program stacks flow from the workers that finish fibers to the one
+// that starts them, and the lock is never held while 64 descriptors on 64 different pages are
+// walked. Nothing is mapped while the lock is held.
+//
+// Every stack ever mapped is also recorded, in order, in an append-only table (`made`), which is
+// how the registry finds the live fibers: stacks are never unmapped, so the table's entries stay
+// valid forever and readers need no lock.
 #include "stack.h"
 
 #include <signal.h>
@@ -13,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "fiber.h"
 #include "spinlock.h"
@@ -20,7 +30,7 @@
 namespace weave::detail {
 namespace {
 
-constexpr int kCacheSize = 128;
+constexpr int kBatch = 64;
 constexpr int kSlabStacks = 64;
 
 std::size_t page_size() {
@@ -53,11 +63,41 @@ long guarded_budget() {
   return budget > 0 ? budget : 0;
 }
 
+// The table of every stack made: chunks of kChunk entries, allocated as it grows and never freed.
+// Appends are serialized by mu; `count` publishes an entry after it is written.
+constexpr std::size_t kChunk = 4096;
+constexpr std::size_t kMaxChunks = 1 << 16;  // 256M stacks: far beyond any address space
+
+struct Made {
+  std::mutex mu;
+  std::atomic<std::size_t> count{0};
+  std::atomic<Stack**> chunks[kMaxChunks] = {};
+};
+
+Made& made() {
+  static Made* m = new Made();  // never destroyed: fibers outlive static destruction
+  return *m;
+}
+
+void record_made(Stack* s) {
+  Made& m = made();
+  std::lock_guard<std::mutex> hold(m.mu);
+  const std::size_t i = m.count.load(std::memory_order_relaxed);
+  if (i / kChunk >= kMaxChunks) return;  // unreachable in practice: the stack is only not listed
+  Stack** chunk = m.chunks[i / kChunk].load(std::memory_order_relaxed);
+  if (!chunk) {
+    chunk = new Stack*[kChunk];
+    m.chunks[i / kChunk].store(chunk, std::memory_order_release);
+  }
+  chunk[i % kChunk] = s;
+  m.count.store(i + 1, std::memory_order_release);
+}
+
 struct Pool {
   std::size_t size = configured_size();
-  long guarded_left = guarded_budget();  // guarded by lock
+  std::atomic<long> guarded_left{guarded_budget()};
   SpinLock lock;
-  Stack* free = nullptr;  // guarded by lock
+  Stack* batches = nullptr;  // guarded by lock: full batches (and partial ones from exited threads)
 };
 
 Pool& pool() {
@@ -65,25 +105,33 @@ Pool& pool() {
   return *p;
 }
 
-struct Cache {
-  Stack* head = nullptr;
-  int count = 0;
-  ~Cache();
-};
-
-void spill(Cache* c);
-
-Cache::~Cache() {
+void pool_put(Stack* batch, int len) {
+  batch->batch_len = len;
   Pool& p = pool();
   p.lock.lock();
-  while (head) {
-    Stack* s = head;
-    head = s->next_free;
-    s->next_free = p.free;
-    p.free = s;
-  }
+  batch->next_batch = p.batches;
+  p.batches = batch;
   p.lock.unlock();
 }
+
+Stack* pool_take() {
+  Pool& p = pool();
+  p.lock.lock();
+  Stack* b = p.batches;
+  if (b) p.batches = b->next_batch;
+  p.lock.unlock();
+  return b;
+}
+
+struct Cache {
+  Stack* cur = nullptr;  // a batch being emptied or filled
+  int ncur = 0;
+  Stack* spare = nullptr;  // a full batch, or null
+  ~Cache() {
+    if (cur) pool_put(cur, ncur);
+    if (spare) pool_put(spare, kBatch);
+  }
+};
 
 [[gnu::noinline]] Cache* this_cache() {
   static thread_local Cache c;
@@ -102,6 +150,7 @@ Stack* make_stack(char* region, std::size_t size, bool guarded) {
   s->base = region;
   s->size = size - sizeof(Stack);
   s->guarded = guarded;
+  record_made(s);
   return s;
 }
 
@@ -114,55 +163,42 @@ Stack* map_guarded(std::size_t size) {
   return make_stack(static_cast<char*>(m) + p, size, true);
 }
 
-void map_slab(Pool& pool) {  // requires pool.lock
-  const std::size_t size = pool.size;
+// kSlabStacks unguarded stacks in one mapping, as one batch.
+Stack* map_slab(std::size_t size, int* len) {
   void* m = mmap(nullptr, size * kSlabStacks, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) out_of_memory();
+  Stack* head = nullptr;
   for (int i = 0; i < kSlabStacks; ++i) {
     Stack* s = make_stack(static_cast<char*>(m) + i * size, size, false);
-    s->next_free = pool.free;
-    pool.free = s;
+    s->next_free = head;
+    head = s;
   }
+  *len = kSlabStacks;
+  return head;
 }
 
-// Moves a batch between a thread's cache and the pool, so stacks freed on workers flow to a
-// plain thread that spawns (and back) a batch at a time, not one lock round trip per fiber.
+// c is empty: take the spare, or a batch from the pool, or map new stacks (one guarded stack at a
+// time while the mapping budget lasts: a spawner that needs one stack should not pay for 64).
 void refill(Cache* c) {
-  Pool& p = pool();
-  p.lock.lock();
-  while (c->count < kCacheSize / 2) {
-    if (!p.free) {
-      if (c->count > 0) break;  // take what is free; map only when there is nothing at all
-      if (p.guarded_left > 0) {
-        --p.guarded_left;
-        Stack* s = map_guarded(p.size);
-        s->next_free = p.free;
-        p.free = s;
-      } else {
-        map_slab(p);
-      }
-    }
-    Stack* s = p.free;
-    p.free = s->next_free;
-    s->next_free = c->head;
-    c->head = s;
-    ++c->count;
+  if (c->spare) {
+    c->cur = std::exchange(c->spare, nullptr);
+    c->ncur = kBatch;
+    return;
   }
-  p.lock.unlock();
-}
-
-void spill(Cache* c) {
-  Pool& p = pool();
-  p.lock.lock();
-  while (c->count > kCacheSize / 2) {
-    Stack* s = c->head;
-    c->head = s->next_free;
-    --c->count;
-    s->next_free = p.free;
-    p.free = s;
+  if (Stack* b = pool_take()) {
+    c->cur = b;
+    c->ncur = b->batch_len;
+    return;
   }
-  p.lock.unlock();
+  Pool& p = pool();
+  if (p.guarded_left.fetch_sub(1, std::memory_order_relaxed) > 0) {
+    c->cur = map_guarded(p.size);
+    c->cur->next_free = nullptr;
+    c->ncur = 1;
+  } else {
+    c->cur = map_slab(p.size, &c->ncur);
+  }
 }
 
 }  // namespace
@@ -171,18 +207,28 @@ std::size_t stack_size() { return pool().size; }
 
 Stack* stack_acquire() {
   Cache* c = this_cache();
-  if (c->head == nullptr) refill(c);
-  Stack* s = c->head;
-  c->head = s->next_free;
-  --c->count;
+  if (c->cur == nullptr) refill(c);
+  Stack* s = c->cur;
+  c->cur = s->next_free;
+  --c->ncur;
   return s;
 }
 
 void stack_release(Stack* s) {
   Cache* c = this_cache();
-  s->next_free = c->head;
-  c->head = s;
-  if (++c->count >= kCacheSize) spill(c);
+  s->next_free = c->cur;
+  c->cur = s;
+  if (++c->ncur < kBatch) return;
+  if (c->spare) pool_put(c->spare, kBatch);
+  c->spare = c->cur;
+  c->cur = nullptr;
+  c->ncur = 0;
+}
+
+std::size_t stacks_made() { return made().count.load(std::memory_order_acquire); }
+
+Stack* stack_at(std::size_t i) {
+  return made().chunks[i / kChunk].load(std::memory_order_acquire)[i % kChunk];
 }
 
 bool stack_pointer_ok(const Stack* s, const void* sp) {

@@ -7,21 +7,38 @@
 // scheduler checks the saved stack pointer whenever the fiber switches out.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 namespace weave::detail {
 
+struct Fiber;
+
 struct Stack {
   char* base = nullptr;  // lowest usable address
   std::size_t size = 0;  // usable bytes; the stack grows down from base + size
   bool guarded = false;  // a PROT_NONE page lies just below base
+
+  // The fiber running on this stack, published once it is fully made and cleared before it is
+  // destroyed: the registry (registry.cc) walks every stack and reads this to find live fibers.
+  std::atomic<Fiber*> fiber{nullptr};
+
+  // Free lists (stack.cc), owned by whoever holds the stack while it is free: the next stack of
+  // a batch, and in a batch's first stack the next batch of the pool and the batch's length.
   Stack* next_free = nullptr;
+  Stack* next_batch = nullptr;
+  int batch_len = 0;
 };
 
 Stack* stack_acquire();
 void stack_release(Stack* s);
 std::size_t stack_size();
+
+// Every stack ever made, in the order they were made. Stacks are never unmapped, so a caller may
+// read any stack's descriptor (and the Fiber above it) while other threads spawn and finish.
+std::size_t stacks_made();
+Stack* stack_at(std::size_t i);  // i < stacks_made()
 
 // False if a fiber switched out with its stack pointer below its stack (an unguarded overflow).
 bool stack_pointer_ok(const Stack* s, const void* sp);

@@ -141,6 +141,47 @@ TEST(Sched, DumpShowsWhereFibersWaitAndWereCreated) {
   ch.close();
 }
 
+// A dump reads fibers while other workers start and finish fibers on recycled stacks: every parked
+// fiber must appear exactly once, whatever churns around it.
+TEST(Sched, DumpDuringChurnShowsEachParkedFiberOnce) {
+  constexpr int kParked = 50;
+  auto release = weave::make_chan<weave::Unit>();
+  weave::WaitGroup parked;
+  const int line = __LINE__ + 3;  // where they wait, not where they were made
+  for (int i = 0; i < kParked; ++i) {
+    parked.go([=] { release.recv(); });
+  }
+  weave::testing_util::wait_until_parked(kParked, "chan receive");
+
+  std::atomic<bool> stop{false};
+  weave::WaitGroup churn;
+  std::atomic<long> spawned{0};
+  for (int k = 0; k < 2; ++k) {
+    churn.go([&] {
+      while (!stop.load()) {
+        weave::WaitGroup inner;
+        for (int i = 0; i < 64; ++i) inner.go([] {});
+        inner.wait();
+        spawned += 64;
+      }
+    });
+  }
+  const std::string site = "sched_test.cc:" + std::to_string(line);
+  for (int d = 0; d < 200; ++d) {
+    std::ostringstream out;
+    weave::dump_fibers(out);
+    const std::string s = out.str();
+    int n = 0;
+    for (auto p = s.find(site); p != std::string::npos; p = s.find(site, p + 1)) ++n;
+    ASSERT_EQ(n, kParked) << "dump " << d << ":\n" << s;
+  }
+  stop = true;
+  churn.wait();
+  EXPECT_GT(spawned.load(), 0);
+  release.close();
+  parked.wait();
+}
+
 TEST(SchedDeath, ExceptionEscapingAFiberIsAPanic) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
