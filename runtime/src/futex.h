@@ -5,6 +5,7 @@
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +16,14 @@ namespace weave::detail {
 // Sleeps while *word == expected (returns at once otherwise, or spuriously).
 inline void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected) {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
+}
+
+// Sleeps while *word == expected, for at most ns nanoseconds.
+inline void futex_wait_for(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+                           std::int64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, &ts,
           nullptr, 0);
 }
 

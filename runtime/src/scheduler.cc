@@ -2,15 +2,18 @@
 //
 // Each worker owns a run queue: `runnext` (one slot, the fiber it should run next) and a ring of
 // 256 fibers that only the owner pushes to (at tail). The owner takes its newest fiber first
-// (from the tail, under the ring's steal lock) except every 61st pick, which takes the oldest
-// (see find_local); thieves take the oldest half (at head, by CAS, under the steal lock). A ring
-// that fills spills half of itself to the global queue, which also takes fibers made runnable by
-// plain threads and the timer thread.
+// (runnext, then the ring's tail under the ring's steal lock); every 61st pick it first gives the
+// global queue a turn, and the ring's oldest fiber too once it has waited 10 ms (find_local).
+// Thieves take the oldest half (at head, by CAS, under the steal lock). A ring that fills spills
+// half of itself to the global queue, which also takes fibers made runnable by plain threads and
+// the timer thread.
 //
 // An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
-// while it does so it counts as `spinning`. Finding nothing for a while it sleeps. Whoever adds
-// work to a ring or the global queue wakes a sleeper only if nobody is spinning (Go's wakep): a
-// spinner will find the work, and waking threads costs a syscall.
+// while it does so it counts as `spinning`. Finding nothing for a while it sleeps, waking now and
+// then to look for a worker stuck in one fiber while others wait in its ring. Whoever adds work
+// wakes a sleeper only if nobody is spinning (Go's wakep), and a fiber woken by a running one
+// only when its ring holds a backlog (ready()): a spinner will find the work, and waking threads
+// costs a syscall.
 //
 // Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
@@ -23,6 +26,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/context/detail/fcontext.hpp>
 #include <cstdio>
@@ -45,7 +49,11 @@ namespace {
 namespace bctx = boost::context::detail;
 
 constexpr unsigned kRingSize = 256;
-constexpr unsigned kFairnessTick = 61;  // Go's constant for the same purpose
+constexpr unsigned kFairnessTick = 61;              // Go's constant for the same purpose
+constexpr std::int64_t kStarvationNs = 10'000'000;  // Go's forcePreemptNS
+constexpr unsigned kWakeBacklog = 4;            // ready(): a ring this long is worth another core
+constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often a sleeping worker looks in
+constexpr std::int64_t kPollMaxNs = 8'000'000;
 
 struct alignas(64) Worker {
   int index = 0;
@@ -61,7 +69,11 @@ struct alignas(64) Worker {
 
   std::atomic<std::uint32_t> wake{0};  // set by a waker, then notified
   std::uint64_t rng = 0;
-  std::uint32_t schedtick = 0;  // picks from the ring, for the fairness tick
+  // Picks, for the fairness tick; other workers read it to tell a worker stuck in one fiber.
+  std::atomic<std::uint32_t> schedtick{0};
+  std::vector<std::uint32_t> seen_ticks;  // rings_stuck: the others' schedticks at the last look
+  std::uint32_t watch_head = 0;  // ring_head_starving: the head index watched, and since when
+  std::int64_t watch_since_ns = 0;
 
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
@@ -73,6 +85,7 @@ class Scheduler {
     for (int i = 0; i < n; ++i) {
       workers_[i].index = i;
       workers_[i].rng = 0x9E3779B97F4A7C15ull * (i + 1);
+      workers_[i].seen_ticks.assign(n, 0);
     }
   }
 
@@ -122,7 +135,7 @@ class Scheduler {
     }
   }
 
-  // The owner runs its newest fiber first (LIFO, with a FIFO pick every kFairnessTick): a
+  // The owner runs its newest fiber first (LIFO; find_local has the fairness rules): a
   // fork-join tree (skynet, recursive splitting) then unfolds depth-first, so its live fibers —
   // and their stacks, a page each at least — number about its depth times its fan-out instead of
   // its widest level, and the fibers that run are the ones whose stacks are still in cache.
@@ -182,8 +195,8 @@ class Scheduler {
     global_lock_.unlock();
   }
 
-  // Takes a fair share of the global queue: one to run, the rest into w's ring.
-  Fiber* global_get(Worker* w) {
+  // Takes a fair share of the global queue, at most `max`: one to run, the rest into w's ring.
+  Fiber* global_get(Worker* w, std::uint32_t max = kRingSize / 2) {
     if (global_size_.load(std::memory_order_acquire) == 0) return nullptr;
     global_lock_.lock();
     const std::uint32_t size = global_size_.load(std::memory_order_relaxed);
@@ -193,7 +206,7 @@ class Scheduler {
     }
     std::uint32_t n = size / workers_.size() + 1;
     if (n > size) n = size;
-    if (n > kRingSize / 2) n = kRingSize / 2;
+    if (n > max) n = max;
     Fiber* first = global_head_;
     Fiber* last = first;
     for (std::uint32_t i = 1; i < n; ++i) last = last->runq_next;
@@ -239,9 +252,17 @@ class Scheduler {
     // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
     Fiber* old = std::exchange(w->runnext, f);
     if (old) ring_put(w, old);
-    // A fiber woken by the running one stays on this core (the waker is usually about to block);
-    // new fibers and displaced ones are work another core can take.
-    if (is_new || old) wake_if_needed();
+    // A new fiber is work for another core. A woken one usually is not: its waker is about to
+    // block, and it and the few fibers it displaced run here within microseconds, their data
+    // still in this core's cache, while waking a sleeping core costs microseconds (tens on a
+    // VM) and moves the fibers' data across. So a wake-up wakes another worker only for a
+    // backlog; a sleeping worker also looks in on the rings now and then (sleep()), in case the
+    // current fiber runs long instead of blocking.
+    if (is_new || (old && ring_len(w) >= kWakeBacklog)) wake_if_needed();
+  }
+
+  static std::uint32_t ring_len(const Worker* w) {  // exact for the owner, a hint for others
+    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed);
   }
 
   void wake_if_needed() {
@@ -293,14 +314,42 @@ class Scheduler {
     }
   }
 
+  // Newest first: runnext, then the ring's tail. What that order could starve is looked after
+  // every kFairnessTick picks, as Go does: the global queue gets a turn, and so does the ring's
+  // oldest fiber once it has waited kStarvationNs (Go's time slice) at the head. A fairness rule
+  // by count alone (the oldest every 61st pick) would undo the depth-first order: each such pick
+  // starts another subtree of a fork-join program, and skynet then holds 30,000 stacks at once
+  // instead of about a hundred. A pair of fibers that wake each other through runnext would
+  // otherwise keep every other fiber of their worker waiting forever.
   Fiber* find_local(Worker* w) {
-    if (Fiber* f = std::exchange(w->runnext, nullptr)) return f;
-    // Newest first, but the oldest every kFairnessTick picks: a fiber k places from the head
-    // runs within kFairnessTick * (k + 1) picks, so none starves.
-    if (++w->schedtick % kFairnessTick != 0) {
-      if (Fiber* f = ring_pop_newest(w)) return f;
+    const std::uint32_t tick = w->schedtick.load(std::memory_order_relaxed) + 1;
+    w->schedtick.store(tick, std::memory_order_relaxed);
+    if (tick % kFairnessTick == 0) {
+      if (Fiber* f = global_get(w, 1)) return f;
+      if (ring_head_starving(w)) {
+        if (Fiber* f = ring_get(w)) return f;
+      }
     }
+    if (Fiber* f = std::exchange(w->runnext, nullptr)) return f;
+    if (Fiber* f = ring_pop_newest(w)) return f;
     return ring_get(w);
+  }
+
+  // Whether the fiber at the head of w's ring has been there for kStarvationNs. It watches the
+  // head's index: thieves and FIFO picks move it, so an index that stays put is a fiber waiting.
+  bool ring_head_starving(Worker* w) {
+    const std::uint32_t h = w->head.load(std::memory_order_relaxed);
+    if (w->tail.load(std::memory_order_relaxed) == h) {
+      w->watch_since_ns = 0;
+      return false;
+    }
+    const std::int64_t now = monotonic_now_ns();
+    if (w->watch_since_ns == 0 || w->watch_head != h) {
+      w->watch_head = h;
+      w->watch_since_ns = now;
+      return false;
+    }
+    return now - w->watch_since_ns >= kStarvationNs;
   }
 
   Fiber* find_runnable(Worker* w, bool& spinning) {
@@ -348,20 +397,52 @@ class Scheduler {
       nidle_.fetch_add(1, std::memory_order_seq_cst);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (any_work()) {
-      // Take ourselves back off the idle list, unless a waker already did (then its wake is ours).
-      std::lock_guard<std::mutex> hold(idle_mu_);
-      for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-        if (*it == w) {
-          idle_.erase(it);
-          nidle_.fetch_sub(1, std::memory_order_seq_cst);
-          nspinning_.fetch_add(1, std::memory_order_seq_cst);  // we continue as a spinner
-          return;
-        }
+    if (any_work() && leave_idle(w)) return;
+    // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
+    // (see ready()) must not wait behind a fiber that runs long. A ring whose head has not moved
+    // between two looks holds a fiber that has waited at least that long; then we steal. The
+    // interval doubles while nothing is stuck, so an idle program wakes rarely.
+    std::int64_t interval = kPollMinNs;
+    rings_stuck(w);  // the first look
+    while (w->wake.load(std::memory_order_acquire) == 0) {
+      futex_wait_for(&w->wake, 0, interval);
+      if (w->wake.load(std::memory_order_acquire) != 0) break;
+      if (rings_stuck(w) && leave_idle(w)) return;
+      interval = std::min(2 * interval, kPollMaxNs);
+    }
+    w->wake.store(0, std::memory_order_relaxed);
+  }
+
+  // Takes w back off the idle list, as a spinner, unless a waker already did (then its wake is
+  // on its way, and w must take it).
+  bool leave_idle(Worker* w) {
+    std::lock_guard<std::mutex> hold(idle_mu_);
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (*it == w) {
+        idle_.erase(it);
+        nidle_.fetch_sub(1, std::memory_order_seq_cst);
+        nspinning_.fetch_add(1, std::memory_order_seq_cst);
+        return true;
       }
     }
-    while (w->wake.load(std::memory_order_acquire) == 0) futex_wait(&w->wake, 0);
-    w->wake.store(0, std::memory_order_relaxed);
+    return false;
+  }
+
+  // Whether some other worker has fibers in its ring but has not switched fibers since w's last
+  // look: it is running one fiber for that long while the others wait (what Go's sysmon looks
+  // for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
+  // while their worker busily runs newer ones; those are its own to run (see find_local).
+  bool rings_stuck(Worker* w) {
+    bool stuck = false;
+    for (int i = 0; i < size(); ++i) {
+      Worker* v = &workers_[i];
+      if (v == w) continue;
+      const std::uint32_t tick = v->schedtick.load(std::memory_order_relaxed);
+      const bool waiting = ring_len(v) != 0;
+      if (waiting && w->seen_ticks[i] == tick) stuck = true;
+      w->seen_ticks[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
+    }
+    return stuck;
   }
 
   void execute(Worker* w, Fiber* f) {

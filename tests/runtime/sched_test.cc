@@ -53,6 +53,74 @@ TEST(Sched, FibersRunInParallelOnSeveralWorkers) {
   EXPECT_EQ(arrived.load(), 2);
 }
 
+// A fiber woken by one that then runs on without blocking must still run: another worker takes it
+// (ready() wakes no worker for a single woken fiber; a sleeping worker looks in on the others).
+TEST(Sched, FiberWokenByALongRunningFiberRunsElsewhere) {
+  if (weave::procs() < 2) GTEST_SKIP() << "needs two workers";
+  auto to_first = weave::make_chan<int>();
+  auto to_second = weave::make_chan<int>();
+  std::atomic<bool> first_ran{false};
+  weave::WaitGroup wg;
+  wg.go([&] {
+    to_first.recv();
+    first_ran = true;
+  });
+  wg.go([&] { to_second.recv(); });
+  weave::testing_util::wait_until_parked(2, "chan receive");
+  // Let both workers fall asleep (they spin for well under a millisecond first), so that the
+  // first fiber below waits for a sleeping worker to notice it. The outcome does not depend on
+  // this pause, only how much of the scheduler the test exercises.
+  weave::sleep(absl::Milliseconds(20));
+  wg.go([&] {
+    to_first.send(1);   // the first goes to runnext…
+    to_second.send(2);  // …then to the ring, displaced by the second
+    while (!first_ran.load()) {
+    }  // and this fiber runs on, never blocking, until another worker has run the first
+  });
+  wg.wait();
+  EXPECT_TRUE(first_ran.load());
+}
+
+// With one worker, two fibers that wake each other through runnext forever must not keep a third
+// from running (the fairness tick: Go's time slice).
+TEST(SchedDeath, PingPongPairDoesNotStarveAThirdFiber) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("WEAVE_PROCS", "1", 1);
+        auto ping = weave::make_chan<int>();
+        auto pong = weave::make_chan<int>();
+        auto ran = weave::make_chan<weave::Unit>(2);
+        std::atomic<bool> stop{false};
+        std::atomic<int> rounds{0};
+        weave::go([&] {
+          for (int i = 0; !stop.load(); ++i) {
+            // Started once the pair is going, this fiber waits in the worker's ring: runnext
+            // always holds one of the pair.
+            if (i == 1000) weave::go([=] { ran.send(weave::Unit{}); });
+            ping.send(1);
+            pong.recv();
+            rounds.fetch_add(1);
+          }
+        });
+        weave::go([&] {
+          for (;;) {
+            ping.recv();
+            pong.send(1);
+          }
+        });
+        while (rounds.load() < 2000) {
+        }
+        // Started by a plain thread, this one waits in the global queue.
+        weave::go([=] { ran.send(weave::Unit{}); });
+        ran.recv();  // hangs (the test times out) if either never runs
+        ran.recv();
+        stop = true;
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 void count_call(std::atomic<int>* n) { n->fetch_add(1); }
 std::atomic<int> g_plain_function_calls{0};
 void plain_function() { count_call(&g_plain_function_calls); }
@@ -147,10 +215,8 @@ TEST(Sched, DumpDuringChurnShowsEachParkedFiberOnce) {
   constexpr int kParked = 50;
   auto release = weave::make_chan<weave::Unit>();
   weave::WaitGroup parked;
-  const int line = __LINE__ + 3;  // where they wait, not where they were made
-  for (int i = 0; i < kParked; ++i) {
-    parked.go([=] { release.recv(); });
-  }
+  const int line = __LINE__ + 1;
+  for (int i = 0; i < kParked; ++i) parked.go([=] { release.recv(); });
   weave::testing_util::wait_until_parked(kParked, "chan receive");
 
   std::atomic<bool> stop{false};
@@ -166,7 +232,11 @@ TEST(Sched, DumpDuringChurnShowsEachParkedFiberOnce) {
       }
     });
   }
-  const std::string site = "sched_test.cc:" + std::to_string(line);
+  // Each parked fiber's paragraph names this line once as where it waits (and once as where it
+  // was made).
+  std::ostringstream where;
+  where << "blocked at " << __FILE__ << ":" << line;
+  const std::string site = where.str();
   for (int d = 0; d < 200; ++d) {
     std::ostringstream out;
     weave::dump_fibers(out);
