@@ -107,6 +107,10 @@ void cancel_node(CtxNode* n, const absl::Status& err, const absl::Status& cause,
     children.swap(n->children);
     funcs.swap(n->after_funcs);
   }
+  // Go's timerCtx stops its timer on cancel: a context cancelled early must not leave its
+  // deadline in the timer heap until it would have fired. Inside this node's own fire the timer
+  // is already out of the heap (and stopping would wait for the very fire that is running).
+  if (n->timer.owner && tl_firing != n) timer_stop(&n->timer.node);
   hook::release(n);
   n->done.close();
   for (auto& [raw, weak] : children) {
@@ -309,6 +313,13 @@ std::size_t context_child_count_for_testing(const Context& ctx) {
   if (!c) return 0;
   std::lock_guard<std::mutex> hold(c->mu);
   return c->children.size();
+}
+
+bool context_deadline_queued_for_testing(const Context& ctx) {
+  CtxNode* c = ctx.node() ? ctx.node()->canceler : nullptr;
+  if (!c || !c->timer.owner) return false;
+  std::lock_guard<std::mutex> hold(timer_heap_lock());
+  return c->timer.node.heap_index >= 0;
 }
 
 }  // namespace weave::detail

@@ -50,6 +50,22 @@ TEST(ContextTest, LiveContextIsNotDone) {
   cancel();
 }
 
+// Go's timerCtx stops its timer on cancel; so does ours, whether the cancel is its own or an
+// ancestor's, and the context still being referenced does not keep the timer queued.
+TEST(ContextTest, CancelStopsTheDeadlineTimer) {
+  auto [parent, cancel_parent] = weave::with_cancel(weave::background());
+  auto [own, cancel_own] = weave::with_timeout(weave::background(), absl::Hours(1));
+  auto [child, cancel_child] = weave::with_timeout(parent, absl::Hours(1));
+  EXPECT_TRUE(weave::detail::context_deadline_queued_for_testing(own));
+  EXPECT_TRUE(weave::detail::context_deadline_queued_for_testing(child));
+  cancel_own();
+  EXPECT_FALSE(weave::detail::context_deadline_queued_for_testing(own));
+  cancel_parent();
+  EXPECT_FALSE(weave::detail::context_deadline_queued_for_testing(child));
+  EXPECT_EQ(child.err(), weave::canceled_error());
+  cancel_child();
+}
+
 TEST(ContextTest, CancelReachesEveryDescendant) {
   auto [root, cancel_root] = weave::with_cancel(weave::background());
   auto [a, cancel_a] = weave::with_cancel(root);

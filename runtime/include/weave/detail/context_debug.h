@@ -11,4 +11,7 @@ namespace weave::detail {
 // a long-lived parent keeps alive. Tests use it to check that cancelled children unregister.
 std::size_t context_child_count_for_testing(const Context& ctx);
 
+// Whether ctx's own deadline timer is waiting in the timer heap.
+bool context_deadline_queued_for_testing(const Context& ctx);
+
 }  // namespace weave::detail
