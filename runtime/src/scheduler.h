@@ -9,7 +9,9 @@ namespace weave::detail {
 
 // What the scheduler does right after a fiber has switched off its stack.
 struct PostSwitch {
-  enum Kind : unsigned char { kNone, kPark, kYield, kExit } kind = kNone;
+  // kYield: behind everything that waits (the global queue), as Go's Gosched. kYieldLocal:
+  // behind this worker's own queue, after its runnext, as Go's goyield (a Mutex's hand-off).
+  enum Kind : unsigned char { kNone, kPark, kYield, kYieldLocal, kExit } kind = kNone;
   Unlocker unlock;
 };
 

@@ -6,6 +6,7 @@
 // nwait, so no wake-up is lost between the two.
 #include <atomic>
 
+#include "scheduler.h"
 #include "task.h"
 #include "waiter.h"
 #include "weave/detail/sema.h"
@@ -77,9 +78,16 @@ void sema_release(Sema* s, bool handoff) {
   wl_unlock(s->list);
   if (!w) return;
   // With handoff the count goes straight to the woken waiter, so a running newcomer cannot
-  // take it first (a starving Mutex relies on this).
-  if (handoff && try_take(s)) w->ticket = true;
+  // take it first (a starving Mutex relies on this); and, as Go's semrelease does, the releaser
+  // then yields its worker to it: the waiter is this worker's runnext and runs at once, instead
+  // of after whatever the releaser does next (a fiber that unlocks and relocks would otherwise
+  // make every waiter of a starving mutex wait a full turn of the releaser).
+  const bool handed = handoff && try_take(s);
+  if (handed) w->ticket = true;
   ready(w->task);
+  if (handed) {
+    if (Fiber* self = current_fiber()) switch_out(self, PostSwitch{PostSwitch::kYieldLocal, {}});
+  }
 }
 
 }  // namespace weave::detail
