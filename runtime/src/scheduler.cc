@@ -42,6 +42,7 @@
 #include "registry.h"
 #include "spinlock.h"
 #include "stack.h"
+#include "weave/detail/sched_debug.h"
 
 namespace weave::detail {
 namespace {
@@ -107,6 +108,7 @@ class Scheduler {
   }
 
   int size() const { return static_cast<int>(workers_.size()); }
+  int sleeping() const { return nidle_.load(std::memory_order_acquire); }
 
   // --- queues ---------------------------------------------------------------------------------
 
@@ -151,9 +153,10 @@ class Scheduler {
   // and their stacks, a page each at least — number about its depth times its fan-out instead of
   // its widest level, and the fibers that run are the ones whose stacks are still in cache.
   // Thieves take the oldest.
-  bool backlogged(Worker* w) const {
-    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed) >=
-           kRingSize / 2;
+  bool backlogged(Worker* w) const { return ring_len(w) >= kRingSize / 2; }
+
+  static std::uint32_t ring_len(const Worker* w) {  // exact for the owner, a hint for others
+    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed);
   }
 
   // Owner only. Thieves hold steal_lock for their whole read-and-claim, so taking from the tail
@@ -270,10 +273,6 @@ class Scheduler {
     // backlog; a sleeping worker also looks in on the rings now and then (sleep()), in case the
     // current fiber runs long instead of blocking.
     if (is_new || (old && ring_len(w) >= kWakeBacklog)) wake_if_needed();
-  }
-
-  static std::uint32_t ring_len(const Worker* w) {  // exact for the owner, a hint for others
-    return w->tail.load(std::memory_order_relaxed) - w->head.load(std::memory_order_relaxed);
   }
 
   void wake_if_needed() {
@@ -410,9 +409,10 @@ class Scheduler {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (any_work() && leave_idle(w)) return;
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
-    // (see ready()) must not wait behind a fiber that runs long. A ring whose head has not moved
-    // between two looks holds a fiber that has waited at least that long; then we steal. The
-    // interval doubles while nothing is stuck, so an idle program wakes rarely.
+    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
+    // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
+    // that long; then we steal. The interval doubles while nothing is stuck, so an idle program
+    // wakes rarely.
     std::int64_t interval = kPollMinNs;
     rings_stuck(w);  // the first look
     while (w->wake.load(std::memory_order_acquire) == 0) {
@@ -481,7 +481,7 @@ class Scheduler {
         global_put_batch(&f, 1);  // behind everything that waits, as Go's Gosched
         break;
       case PostSwitch::kYieldLocal:
-        ring_put(w, f);  // after runnext (the fiber just handed the mutex) and newer ones
+        ring_put(w, f);  // runs right after runnext (the fiber just handed the mutex)
         break;
       case PostSwitch::kExit:
         finish_fiber(f);
@@ -578,6 +578,11 @@ void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
 int current_worker_index() {
   Worker* w = Scheduler::tls_worker();
   return w ? w->index : -1;
+}
+
+int sleeping_workers_for_testing() {
+  ensure_started();
+  return Scheduler::instance().sleeping();
 }
 
 int scheduler_procs() {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <time.h>
+#include <weave/detail/sched_debug.h>
 #include <weave/weave.h>
 
 #include <atomic>
@@ -67,11 +68,11 @@ TEST(Sched, FiberWokenByALongRunningFiberRunsElsewhere) {
   });
   wg.go([&] { to_second.recv(); });
   weave::testing_util::wait_until_parked(2, "chan receive");
-  // Let both workers fall asleep (they spin for well under a millisecond first), so that the
-  // first fiber below waits for a sleeping worker to notice it. The outcome does not depend on
-  // this pause, only how much of the scheduler the test exercises.
-  weave::sleep(absl::Milliseconds(20));
   wg.go([&] {
+    // Once every other worker sleeps, only a sleeping worker's look-in can run the first fiber
+    // (a spinning one would simply steal it).
+    while (weave::detail::sleeping_workers_for_testing() < weave::procs() - 1) {
+    }
     to_first.send(1);   // the first goes to runnext…
     to_second.send(2);  // …then to the ring, displaced by the second
     while (!first_ran.load()) {
