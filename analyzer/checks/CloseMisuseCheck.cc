@@ -158,56 +158,41 @@ class CloseMisuseCheck : public Check {
   // assigned again.
   void searchAfterClose(const FunctionCfg& cfg, CfgPoint from, const ChanOp& close,
                         const llvm::DenseMap<const Stmt*, const ChanOp*>& opAt) {
-    llvm::DenseSet<const CFGBlock*> seen;
-    std::vector<CfgPoint> work{from};
-    bool first = true;
-    while (!work.empty()) {
-      CfgPoint at = work.back();
-      work.pop_back();
-      const CFGBlock* blk = at.block;
-      unsigned start = first ? at.index + 1 : 0;
-      first = false;
-      bool stopped = false;
-      for (unsigned i = start; i < blk->size() && !stopped; ++i) {
-        auto s = (*blk)[i].getAs<CFGStmt>();
-        if (!s) continue;
-        // A declaration of the variable (a range-for's loop variable on each iteration) binds
-        // a new channel.
-        if (const auto* ds = dyn_cast<DeclStmt>(s->getStmt())) {
-          for (const Decl* d : ds->decls())
-            if (d->getCanonicalDecl() == close.node) stopped = true;
-          if (stopped) break;
-        }
-        auto it = opAt.find(s->getStmt());
-        if (it == opAt.end() || it->second->node != close.node) continue;
-        const ChanOp& op = *it->second;
-        if (op.kind == ChanOpKind::Assign) {
-          stopped = true;
-        } else if (op.kind == ChanOpKind::Close) {
-          if (reported_.insert(op.stmt).second)
-            report({kName,
-                    op.stmt->getBeginLoc(),
-                    "channel " + text(chanExprOf(op)) +
-                        " may be closed twice on one path (closing a closed channel panics)",
-                    {{close.stmt->getBeginLoc(), op.stmt == close.stmt
-                                                     ? "this close runs again on the next iteration"
-                                                     : "it was closed here"}},
-                    {}});
-          stopped = true;
-        } else if (op.kind == ChanOpKind::Send || op.kind == ChanOpKind::SelectSend) {
-          if (reported_.insert(op.stmt).second)
-            report({kName,
-                    op.stmt->getBeginLoc(),
-                    "send on channel " + text(chanExprOf(op)) +
-                        " after it is closed on this path (a send on a closed channel panics)",
-                    {{close.stmt->getBeginLoc(), "it was closed here"}},
-                    {}});
-        }
+    auto stops = [&](const Stmt* st) {
+      // A declaration of the variable (a range-for's loop variable on each iteration) binds a
+      // new channel.
+      if (const auto* ds = dyn_cast<DeclStmt>(st)) {
+        for (const Decl* d : ds->decls())
+          if (d->getCanonicalDecl() == close.node) return true;
       }
-      if (stopped || cfg.endsPath(blk)) continue;
-      for (const CFGBlock* succ : cfg.successors(blk))
-        if (seen.insert(succ).second) work.push_back({succ, 0});
-    }
+      auto it = opAt.find(st);
+      if (it == opAt.end() || it->second->node != close.node) return false;
+      const ChanOp& op = *it->second;
+      if (op.kind == ChanOpKind::Assign) return true;
+      if (op.kind == ChanOpKind::Close) {
+        if (reported_.insert(op.stmt).second)
+          report({kName,
+                  op.stmt->getBeginLoc(),
+                  "channel " + text(chanExprOf(op)) +
+                      " may be closed twice on one path (closing a closed channel panics)",
+                  {{close.stmt->getBeginLoc(), op.stmt == close.stmt
+                                                   ? "this close runs again on the next iteration"
+                                                   : "it was closed here"}},
+                  {}});
+        return true;
+      }
+      if (op.kind == ChanOpKind::Send || op.kind == ChanOpKind::SelectSend) {
+        if (reported_.insert(op.stmt).second)
+          report({kName,
+                  op.stmt->getBeginLoc(),
+                  "send on channel " + text(chanExprOf(op)) +
+                      " after it is closed on this path (a send on a closed channel panics)",
+                  {{close.stmt->getBeginLoc(), "it was closed here"}},
+                  {}});
+      }
+      return false;
+    };
+    cfg.walkPaths(from, stops, [](const PathExit&) { return false; });
   }
 
   void report(Finding f) { out_->report(std::move(f)); }

@@ -104,8 +104,8 @@ std::vector<const CFGBlock*> FunctionCfg::successors(const CFGBlock* b) const {
   return out;
 }
 
-std::optional<PathExit> FunctionCfg::findUnstoppedExit(
-    CfgPoint from, llvm::function_ref<bool(const Stmt*)> stops) const {
+void FunctionCfg::walkPaths(CfgPoint from, llvm::function_ref<bool(const Stmt*)> stops,
+                            llvm::function_ref<bool(const PathExit&)> exits) const {
   const CFGBlock* exit = &cfg_->getExit();
   llvm::DenseSet<const CFGBlock*> seen;
   std::deque<CfgPoint> work{from};
@@ -135,11 +135,23 @@ std::optional<PathExit> FunctionCfg::findUnstoppedExit(
     }
     if (stopped || endsPath(b)) continue;
     for (const CFGBlock* succ : successors(b)) {
-      if (succ == exit) return PathExit{ret, b};
+      if (succ == exit) {
+        if (exits(PathExit{ret, b})) return;
+        continue;
+      }
       if (seen.insert(succ).second) work.push_back({succ, 0});
     }
   }
-  return std::nullopt;
+}
+
+std::optional<PathExit> FunctionCfg::findUnstoppedExit(
+    CfgPoint from, llvm::function_ref<bool(const Stmt*)> stops) const {
+  std::optional<PathExit> found;
+  walkPaths(from, stops, [&](const PathExit& e) {
+    found = e;
+    return true;
+  });
+  return found;
 }
 
 }  // namespace weave::lint

@@ -41,9 +41,14 @@ class FunctionCfg {
   // The element whose statement is `s`, if `s` is reachable code in this body.
   std::optional<CfgPoint> find(const clang::Stmt* s) const;
 
-  // Searches the paths that start right after `from`. `stops(stmt)` is asked for each statement
-  // element in path order; a path ends (without exiting) at the first element for which it says
-  // true. Returns the first exit reached by a path that never stopped, if any.
+  // Walks the paths that start right after `from`, each block once, exception edges included.
+  // `stops(stmt)` is asked for each statement element in path order; a path ends (without
+  // exiting) at the first element for which it says true. `exits(exit)` is told of each path
+  // that leaves the function without stopping; when it returns true the walk ends there.
+  void walkPaths(CfgPoint from, llvm::function_ref<bool(const clang::Stmt*)> stops,
+                 llvm::function_ref<bool(const PathExit&)> exits) const;
+
+  // The first exit reached by a path from `from` that never stopped (see walkPaths), if any.
   std::optional<PathExit> findUnstoppedExit(
       CfgPoint from, llvm::function_ref<bool(const clang::Stmt*)> stops) const;
 
