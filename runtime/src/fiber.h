@@ -24,6 +24,9 @@ struct Fiber : Task {
   std::uint64_t parent_id = 0;
   bool parent_is_thread = false;
 
+  // Fibers this one has started since it last yielded to its backlog (spawn() in fiber.cc).
+  std::uint32_t spawned_since_yield = 0;
+
   // Run-queue link for the global queue (sched.cc), guarded by its lock.
   Fiber* runq_next = nullptr;
 

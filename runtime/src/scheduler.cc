@@ -62,6 +62,16 @@ constexpr int kSpinRounds = 16;
 constexpr unsigned kWakeBacklog = 4;            // ready(): a ring this long is worth another core
 constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often a sleeping worker looks in
 constexpr std::int64_t kPollMaxNs = 8'000'000;
+// judge_steal(): a steal pays when the fibers it took ran at least this long each on average.
+// Moving a fiber costs the thief cache misses on its stack and control block, and its owner the
+// misses on the stack and queue lines the thief wrote (0.1-0.5 us each here, by the VM's mood);
+// stealing fibers that run for less makes both workers slower than one (spawn+join: 60 ns per
+// fiber on one worker, 200-600 ns on two).
+constexpr std::int64_t kStealWorthNs = 1'000;
+constexpr std::int64_t kStealBackoffMinNs = 100'000;    // then stealing from busy rings stops
+constexpr std::int64_t kStealBackoffMaxNs = 4'000'000;  // for this long, doubling
+
+std::atomic<int> g_steal_backoffs{0};  // for steal_backoffs_for_testing
 
 struct alignas(64) Worker {
   int index = 0;
@@ -86,6 +96,14 @@ struct alignas(64) Worker {
   std::vector<std::uint32_t> seen_ticks;  // rings_stuck: the others' schedticks at the last look
   std::uint32_t watch_head = 0;  // ring_head_starving: the head index watched, and since when
   std::int64_t watch_since_ns = 0;
+
+  // The last steal, while it is being judged (judge_steal), and the back-off it earned.
+  std::int64_t stole_at_ns = 0;         // 0: none being judged
+  std::uint32_t stole_tick = 0;         // schedtick when it stole
+  std::uint32_t stole_n = 0;            // how many fibers it took
+  std::int64_t steal_backoff_ns = 0;    // the last back-off; 0 after a steal that paid
+  std::int64_t steal_off_until_ns = 0;  // no stealing from busy rings before this
+  bool ring_wakeable = true;  // on idle_: ready() may wake it for ring work; guarded by idle_mu_
 
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
@@ -191,6 +209,9 @@ class Scheduler {
       }
       if (!victim->head.compare_exchange_weak(h, h + n, std::memory_order_acq_rel)) continue;
       for (std::uint32_t i = 1; i < n; ++i) ring_put(thief, batch[i]);
+      thief->stole_at_ns = monotonic_now_ns();
+      thief->stole_tick = thief->schedtick.load(std::memory_order_relaxed);
+      thief->stole_n = n;
       return batch[0];
     }
   }
@@ -236,10 +257,13 @@ class Scheduler {
     return first;
   }
 
-  bool any_work() const {
+  // Whether w, about to sleep, has work to take: the global queue's, or a ring's unless w is
+  // backing off from stealing.
+  bool any_work(const Worker* w) const {
     if (global_size_.load(std::memory_order_seq_cst) != 0) return true;
-    for (const auto& w : workers_) {
-      if (w.tail.load(std::memory_order_seq_cst) != w.head.load(std::memory_order_seq_cst))
+    if (w->steal_off_until_ns != 0) return false;
+    for (const auto& v : workers_) {
+      if (v.tail.load(std::memory_order_seq_cst) != v.head.load(std::memory_order_seq_cst))
         return true;
     }
     return false;
@@ -260,7 +284,7 @@ class Scheduler {
     Worker* w = tls_worker();
     if (w == nullptr) {
       global_put_batch(&f, 1);
-      wake_if_needed();
+      wake_if_needed(kGlobalWork);
       return;
     }
     // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
@@ -272,22 +296,33 @@ class Scheduler {
     // VM) and moves the fibers' data across. So a wake-up wakes another worker only for a
     // backlog; a sleeping worker also looks in on the rings now and then (sleep()), in case the
     // current fiber runs long instead of blocking.
-    if (is_new || (old && ring_len(w) >= kWakeBacklog)) wake_if_needed();
+    if (is_new || (old && ring_len(w) >= kWakeBacklog)) wake_if_needed(kRingWork);
   }
 
-  void wake_if_needed() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (nidle_.load(std::memory_order_seq_cst) == 0) return;
-    if (nspinning_.load(std::memory_order_seq_cst) != 0) return;
+  // Work in the global queue has no owner: unless a worker is awake to take it, it waits
+  // forever, so the producer's fence pairs with the sleeper's (see the top). Work in a ring has
+  // one, running: a sleeper that misses it costs parallelism for a while (until its next
+  // look-in), never progress. There the fence is not worth its price: it waits for every store
+  // before it to drain, and a spawn's stores (the new fiber, on a stack last used by the other
+  // core) miss; it was 80% of schedule_new. Ring work wakes only a sleeper that is not backing
+  // off from stealing (judge_steal): one that is would find the work not worth taking.
+  enum WorkAt { kRingWork, kGlobalWork };
+  void wake_if_needed(WorkAt where) {
+    if (where == kGlobalWork) std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::atomic<int>& sleepers = where == kGlobalWork ? nidle_ : nidle_ring_;
+    if (sleepers.load(std::memory_order_relaxed) == 0) return;
+    if (nspinning_.load(std::memory_order_relaxed) != 0) return;
     int expected = 0;
     if (!nspinning_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) return;
     Worker* w = nullptr;
     {
       std::lock_guard<std::mutex> hold(idle_mu_);
-      if (!idle_.empty()) {
-        w = idle_.back();
-        idle_.pop_back();
-        nidle_.fetch_sub(1, std::memory_order_seq_cst);
+      for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+        if (where == kGlobalWork || (*it)->ring_wakeable) {
+          w = *it;
+          idle_remove(w);
+          break;
+        }
       }
     }
     if (!w) {
@@ -318,7 +353,7 @@ class Scheduler {
       if (spinning) {
         spinning = false;
         // The last spinner found work: there may be more, so let another worker look.
-        if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed();
+        if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed(kGlobalWork);
       }
       execute(w, f);
     }
@@ -330,13 +365,17 @@ class Scheduler {
   // by count alone (the oldest every 61st pick) would undo the depth-first order: each such pick
   // starts another subtree of a fork-join program, and skynet then holds 30,000 stacks at once
   // instead of about a hundred. A pair of fibers that wake each other through runnext would
-  // otherwise keep every other fiber of their worker waiting forever.
+  // otherwise keep every other fiber of their worker waiting forever. A backlogged ring gets no
+  // such turn: each turn may open another subtree, whose waiting siblings fill the ring until
+  // it spills to the global queue, whose every-61st-pick turns then open a subtree each
+  // (skynet on one worker: 13,000 stacks). Its fibers are then the global queue's and the
+  // thieves' to look after.
   Fiber* find_local(Worker* w) {
     const std::uint32_t tick = w->schedtick.load(std::memory_order_relaxed) + 1;
     w->schedtick.store(tick, std::memory_order_relaxed);
     if (tick % kFairnessTick == 0) {
       if (Fiber* f = global_get(w, 1)) return f;
-      if (ring_head_starving(w)) {
+      if (!backlogged(w) && ring_head_starving(w)) {
         if (Fiber* f = ring_get(w)) return f;
       }
     }
@@ -365,6 +404,7 @@ class Scheduler {
   Fiber* find_runnable(Worker* w, bool& spinning) {
     for (;;) {
       if (Fiber* f = find_local(w)) return f;
+      judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
       // Steal, as a spinner; at most half the workers spin at once.
       if (!spinning && 2 * nspinning_.load(std::memory_order_relaxed) < size()) {
@@ -372,8 +412,11 @@ class Scheduler {
         nspinning_.fetch_add(1, std::memory_order_seq_cst);
       }
       if (spinning) {
+        const bool may_steal = !backing_off(w);
         for (int round = 0; round < kSpinRounds; ++round) {
-          if (Fiber* f = steal_any(w)) return f;
+          if (may_steal) {
+            if (Fiber* f = steal_any(w)) return f;
+          }
           if (Fiber* f = global_get(w)) return f;
           for (int i = 0; i < 32; ++i) cpu_relax();
         }
@@ -383,6 +426,37 @@ class Scheduler {
       sleep(w);
       spinning = true;  // wake_if_needed counted us as a spinner
     }
+  }
+
+  // Called when w has run dry after a steal: did the steal pay? It did if the fibers taken ran
+  // kStealWorthNs each on average, or made more work than they were (a fork-join subtree, whose
+  // root is what a thief takes first, the oldest). If not, w stops stealing from rings that
+  // their workers are getting through, for a back-off that doubles with each steal that did not
+  // pay (Go has no such rule, and runs spawn+join at 180-740 ns per goroutine here). A worker
+  // stuck in one fiber is still robbed at once (sleep()), and the back-off ends with a steal that
+  // pays.
+  void judge_steal(Worker* w) {
+    if (w->stole_at_ns == 0) return;
+    const std::int64_t now = monotonic_now_ns();
+    const std::int64_t busy = now - w->stole_at_ns;
+    const std::uint32_t ran = w->schedtick.load(std::memory_order_relaxed) - w->stole_tick;
+    w->stole_at_ns = 0;
+    if (ran >= 2 * w->stole_n || busy >= static_cast<std::int64_t>(ran) * kStealWorthNs) {
+      w->steal_backoff_ns = 0;
+      w->steal_off_until_ns = 0;
+      return;
+    }
+    g_steal_backoffs.fetch_add(1, std::memory_order_relaxed);
+    w->steal_backoff_ns =
+        std::clamp(2 * w->steal_backoff_ns, kStealBackoffMinNs, kStealBackoffMaxNs);
+    w->steal_off_until_ns = now + w->steal_backoff_ns;
+  }
+
+  bool backing_off(Worker* w) {
+    if (w->steal_off_until_ns == 0) return false;
+    if (monotonic_now_ns() < w->steal_off_until_ns) return true;
+    w->steal_off_until_ns = 0;
+    return false;
   }
 
   Fiber* steal_any(Worker* w) {
@@ -401,42 +475,53 @@ class Scheduler {
   }
 
   void sleep(Worker* w) {
+    const bool off = backing_off(w);
     {
       std::lock_guard<std::mutex> hold(idle_mu_);
+      w->ring_wakeable = !off;
       idle_.push_back(w);
       nidle_.fetch_add(1, std::memory_order_seq_cst);
+      if (!off) nidle_ring_.fetch_add(1, std::memory_order_seq_cst);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (any_work() && leave_idle(w)) return;
+    if (any_work(w) && leave_idle(w)) return;
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
     // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
     // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
     // that long; then we steal. The interval doubles while nothing is stuck, so an idle program
     // wakes rarely.
+    // A worker backing off from stealing sleeps no longer than its back-off, then looks again.
     std::int64_t interval = kPollMinNs;
     rings_stuck(w);  // the first look
     while (w->wake.load(std::memory_order_acquire) == 0) {
-      futex_wait_for(&w->wake, 0, interval);
+      const std::int64_t left = off ? w->steal_off_until_ns - monotonic_now_ns() : interval;
+      futex_wait_for(&w->wake, 0, std::max<std::int64_t>(std::min(interval, left), 1));
       if (w->wake.load(std::memory_order_acquire) != 0) break;
-      if (rings_stuck(w) && leave_idle(w)) return;
+      if (rings_stuck(w) && leave_idle(w)) {
+        w->steal_off_until_ns = 0;  // a stuck worker is robbed whatever the back-off
+        return;
+      }
+      if (off && !backing_off(w) && leave_idle(w)) return;
       interval = std::min(2 * interval, kPollMaxNs);
     }
     w->wake.store(0, std::memory_order_relaxed);
+  }
+
+  // Guarded by idle_mu_.
+  void idle_remove(Worker* w) {
+    idle_.erase(std::find(idle_.begin(), idle_.end(), w));
+    nidle_.fetch_sub(1, std::memory_order_seq_cst);
+    if (w->ring_wakeable) nidle_ring_.fetch_sub(1, std::memory_order_seq_cst);
   }
 
   // Takes w back off the idle list, as a spinner, unless a waker already did (then its wake is
   // on its way, and w must take it).
   bool leave_idle(Worker* w) {
     std::lock_guard<std::mutex> hold(idle_mu_);
-    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-      if (*it == w) {
-        idle_.erase(it);
-        nidle_.fetch_sub(1, std::memory_order_seq_cst);
-        nspinning_.fetch_add(1, std::memory_order_seq_cst);
-        return true;
-      }
-    }
-    return false;
+    if (std::find(idle_.begin(), idle_.end(), w) == idle_.end()) return false;
+    idle_remove(w);
+    nspinning_.fetch_add(1, std::memory_order_seq_cst);
+    return true;
   }
 
   // Whether some other worker has fibers in its ring but has not switched fibers since w's last
@@ -525,12 +610,15 @@ class Scheduler {
 
  private:
   std::vector<Worker> workers_;
-  SpinLock global_lock_;
+  // The global queue and the idle/spinning counts live on cache lines of their own: every spawn
+  // reads nidle_ (wake_if_needed), and must not miss because a yield just wrote the queue.
+  alignas(64) SpinLock global_lock_;
   Fiber* global_head_ = nullptr;  // guarded by global_lock_
   Fiber* global_tail_ = nullptr;  // guarded by global_lock_
   std::atomic<std::uint32_t> global_size_{0};
-  std::atomic<int> nspinning_{0};
-  std::atomic<int> nidle_{0};
+  alignas(64) std::atomic<int> nspinning_{0};
+  alignas(64) std::atomic<int> nidle_{0};
+  std::atomic<int> nidle_ring_{0};  // those of nidle_ that are ring_wakeable
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;  // guarded by idle_mu_
 };
@@ -584,6 +672,10 @@ int sleeping_workers_for_testing() {
   ensure_started();
   return Scheduler::instance().sleeping();
 }
+
+int steal_backoffs_for_testing() { return g_steal_backoffs.load(std::memory_order_relaxed); }
+
+int stacks_made_for_testing() { return static_cast<int>(stacks_made()); }
 
 int scheduler_procs() {
   ensure_started();

@@ -7,6 +7,8 @@
 #include <weave/weave.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -52,6 +54,74 @@ TEST(Sched, FibersRunInParallelOnSeveralWorkers) {
   }
   wg.wait();
   EXPECT_EQ(arrived.load(), 2);
+}
+
+// A worker that judged its steals not worth their cost (fibers that ran too briefly to pay for the
+// move) stops stealing from rings whose owners get through them; it must still rob a worker stuck
+// in one fiber. Here the stuck fiber spins until the one left in its ring has run elsewhere.
+TEST(Sched, AWorkerBackingOffFromStealingStillRobsAStuckOne) {
+  if (weave::procs() < 2) GTEST_SKIP() << "needs two workers";
+  const int before = weave::detail::steal_backoffs_for_testing();
+  // Trivial fibers started by a fiber, so they queue in its worker's ring; the other worker
+  // steals some, finds they ran a few hundred nanoseconds each, and backs off.
+  for (int batch = 0; batch < 200 && weave::detail::steal_backoffs_for_testing() == before;
+       ++batch) {
+    weave::WaitGroup wg;
+    wg.go([&] {
+      for (int i = 0; i < 10000; ++i) wg.go([] {});
+    });
+    wg.wait();
+  }
+  ASSERT_GT(weave::detail::steal_backoffs_for_testing(), before) << "no steal was judged";
+  std::atomic<int> arrived{0};
+  weave::WaitGroup wg;
+  wg.go([&] {
+    for (int i = 0; i < 2; ++i) {
+      wg.go([&] {  // the first waits in this worker's ring while the second spins
+        arrived.fetch_add(1);
+        while (arrived.load() < 2) {
+        }
+      });
+    }
+  });
+  wg.wait();  // hangs (the test times out) unless another worker takes the first
+  EXPECT_EQ(arrived.load(), 2);
+}
+
+// A fork-join tree unfolds depth-first on one worker: its live fibers, and the stacks they hold,
+// number about its depth times its fan-out. (A fiber that starts a few children while its worker
+// has a backlog of others' must not be sent to the back of the global queue for each: skynet's
+// million leaves then made 13,000 stacks.)
+TEST(SchedDeath, AForkJoinTreeOnOneWorkerHoldsFewStacks) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("WEAVE_PROCS", "1", 1);
+        struct Tree {
+          static void run(weave::SendChan<std::int64_t> out, std::int64_t num, std::int64_t size) {
+            if (size == 1) {
+              out.send(num);
+              return;
+            }
+            auto in = weave::make_chan<std::int64_t>();
+            for (std::int64_t i = 0; i < 10; ++i) {
+              weave::go([=] { run(in, num + i * (size / 10), size / 10); });
+            }
+            std::int64_t sum = 0;
+            for (int i = 0; i < 10; ++i) sum += *in.recv();
+            out.send(sum);
+          }
+        };
+        const int before = weave::detail::stacks_made_for_testing();
+        auto out = weave::make_chan<std::int64_t>();
+        const std::int64_t leaves = 1'000'000;
+        weave::go([=] { Tree::run(out, 0, leaves); });
+        const bool sum_ok = *out.recv() == leaves * (leaves - 1) / 2;
+        const int made = weave::detail::stacks_made_for_testing() - before;
+        std::printf("stacks made: %d\n", made);
+        std::exit(sum_ok && made < 1000 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // A fiber woken by one that then runs on without blocking must still run: another worker takes it

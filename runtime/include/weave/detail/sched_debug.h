@@ -7,4 +7,11 @@ namespace weave::detail {
 // workers wait for this instead of sleeping and hoping.
 int sleeping_workers_for_testing();
 
+// How many steals a worker has judged not worth their cost, so far (each starts a back-off from
+// stealing; see judge_steal in scheduler.cc).
+int steal_backoffs_for_testing();
+
+// How many fiber stacks the pool has mapped so far (it never unmaps one).
+int stacks_made_for_testing();
+
 }  // namespace weave::detail
