@@ -449,9 +449,13 @@ TEST(CondTest, SignalWithoutWaitersIsNotKept) {
   cond.broadcast();
   weave::Chan<Unit> woke = weave::make_chan<Unit>(1);
   const int before = weave::testing_util::count_in_state("cond wait");
-  weave::go([&] {
-    std::lock_guard<weave::Mutex> hold(mu);
-    cond.wait();
+  // The fiber lets go of mu before it says it woke, and holds its own handle of woke: the test
+  // returns (and destroys mu and cond) once it has heard.
+  weave::go([&mu, &cond, woke] {
+    {
+      std::lock_guard<weave::Mutex> hold(mu);
+      cond.wait();
+    }
     woke.send(Unit{});
   });
   weave::testing_util::wait_until_parked(before + 1, "cond wait");
