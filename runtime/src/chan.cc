@@ -20,7 +20,7 @@ Unlocker unlock_chan(ChanCore* c) {
 }
 
 [[noreturn]] void block_forever(WaitReason why, const Location& loc) {
-  park(why, WaitObject::named("nil chan"), loc, Unlocker{});
+  park(current(), why, WaitObject::named("nil chan"), loc, Unlocker{});
   std::abort();  // nothing can ready a task parked on a nil channel
 }
 
@@ -120,7 +120,7 @@ void chan_send(ChanCore* c, void* src, const Location& loc) {
   w.task = current();
   w.elem = src;
   wl_push_back(c->sendq, &w);
-  park(WaitReason::kChanSend, chan_wait_object(c), loc, unlock_chan(c));
+  park(w.task, WaitReason::kChanSend, chan_wait_object(c), loc, unlock_chan(c));
   if (!w.success) throw_panic("send on closed channel");
 }
 
@@ -138,7 +138,7 @@ bool chan_recv(ChanCore* c, RecvDst dst, const Location& loc) {
   w.task = current();
   w.dst = dst;
   wl_push_back(c->recvq, &w);
-  park(WaitReason::kChanRecv, chan_wait_object(c), loc, unlock_chan(c));
+  park(w.task, WaitReason::kChanRecv, chan_wait_object(c), loc, unlock_chan(c));
   return w.success;
 }
 

@@ -15,7 +15,7 @@ void Cond::wait(Location loc) {
   detail::wl_push_back(waiters_, &w);
   mu_->unlock();  // may wake a lock waiter, never parks: fine under the queue's spin lock
   detail::park(
-      detail::WaitReason::kCondWait, detail::WaitObject::named("cond", this), loc,
+      w.task, detail::WaitReason::kCondWait, detail::WaitObject::named("cond", this), loc,
       detail::Unlocker{[](void* l) { detail::wl_unlock(*static_cast<detail::WaitList*>(l)); },
                        &waiters_});
   detail::hook::acquire(this);

@@ -89,7 +89,7 @@ int select_impl(SelectCase* cases, int n, const Location& loc) {
 
   if (npoll == 0) {
     if (default_case >= 0) return default_case;
-    park(WaitReason::kSelectNoCases, WaitObject{}, loc, Unlocker{});
+    park(current(), WaitReason::kSelectNoCases, WaitObject{}, loc, Unlocker{});
     std::abort();  // a select of nil channels only blocks forever
   }
 
@@ -138,7 +138,7 @@ int select_impl(SelectCase* cases, int n, const Location& loc) {
   }
   UnlockAll ua{&order[0], nlock};
   // The dump names the first channel; a select's other channels are in its source line.
-  park(WaitReason::kSelect, chan_wait_object(order[0]), loc,
+  park(self, WaitReason::kSelect, chan_wait_object(order[0]), loc,
        Unlocker{[](void* p) {
                   auto* u = static_cast<UnlockAll*>(p);
                   unlock_all(u->order, u->n);

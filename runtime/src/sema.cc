@@ -57,7 +57,7 @@ void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Loc
     } else {
       wl_push_back(s->list, &w);
     }
-    park(why, WaitObject::named(wait_object_kind(why), obj), loc, unlock_list(&s->list));
+    park(w.task, why, WaitObject::named(wait_object_kind(why), obj), loc, unlock_list(&s->list));
     if (w.ticket || try_take(s)) return;
   }
 }

@@ -49,9 +49,8 @@ Task* current() {
   return this_thread_task();
 }
 
-void park(WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock) {
-  Fiber* f = current_fiber();
-  Task* t = f ? static_cast<Task*>(f) : this_thread_task();
+void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock) {
+  Fiber* f = t->kind == TaskKind::kFiber ? static_cast<Fiber*>(t) : nullptr;
   t->wait_object = obj;
   t->wait_location = loc;
   t->wait_since_ns = coarse_now_ns();

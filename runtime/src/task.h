@@ -67,8 +67,9 @@ struct Unlocker {
   }
 };
 
-// Blocks the current task until ready(task) is called; records why for dumps.
-void park(WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock);
+// Blocks `self`, the current task (current(), which the caller has already looked up to queue
+// it), until ready(self) is called; records why for dumps.
+void park(Task* self, WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock);
 // Makes a parked task runnable (a fiber joins a run queue; a thread returns from park).
 void ready(Task* t);
 

@@ -76,7 +76,7 @@ void sleep(absl::Duration d, Location loc) {
   std::mutex& mu = detail::timer_heap_lock();
   mu.lock();
   detail::timer_start_locked(&n.node);
-  detail::park(detail::WaitReason::kSleep, detail::WaitObject{}, loc,
+  detail::park(n.task, detail::WaitReason::kSleep, detail::WaitObject{}, loc,
                detail::Unlocker{[](void* m) { static_cast<std::mutex*>(m)->unlock(); }, &mu});
 }
 
