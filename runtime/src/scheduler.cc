@@ -13,7 +13,11 @@
 // then to look for a worker stuck in one fiber while others wait in its ring. Whoever adds work
 // wakes a sleeper only if nobody is spinning (Go's wakep), and a fiber woken by a running one
 // only when its ring holds a backlog (ready()): a spinner will find the work, and waking threads
-// costs a syscall.
+// costs a syscall. A thief judges each steal when it has run dry (judge_steal): fibers that ran
+// too briefly to pay for their move make it leave busy rings to their owners for a while.
+//
+// A fiber that blocks or ends switches to the next fiber itself when its worker has one at hand,
+// and through the worker's scheduler loop otherwise (see switch_out).
 //
 // Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
