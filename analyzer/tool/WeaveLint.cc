@@ -27,6 +27,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Signals.h"
+#include "llvm/Support/VirtualFileSystem.h"
 #include "tool/Output.h"
 
 using namespace clang;
@@ -227,7 +228,11 @@ FileResult lintFile(const tooling::CompilationDatabase& db, const std::string& f
   IntrusiveRefCntPtr<DiagnosticOptions> opts(new DiagnosticOptions());
   opts->ShowColors = settings.color;
   ErrorPrinter errors(errs, opts.get());
-  tooling::ClangTool tool(db, {file});
+  // A file system of its own, with its own working directory: ClangTool moves into each compile
+  // command's directory and back, and on the process-wide file system two files linted at once
+  // (-j) moved each other, so a file's name sometimes stayed relative in the findings.
+  tooling::ClangTool tool(db, {file}, std::make_shared<PCHContainerOperations>(),
+                          llvm::vfs::createPhysicalFileSystem());
   tool.appendArgumentsAdjuster(adjust);
   tool.setDiagnosticConsumer(&errors);
   tool.setPrintErrorMessage(false);
