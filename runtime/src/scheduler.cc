@@ -453,8 +453,8 @@ class Scheduler {
   // root is what a thief takes first, the oldest). If not, w stops stealing from rings that
   // their workers are getting through, for a back-off that doubles with each steal that did not
   // pay (Go has no such rule, and runs spawn+join at 180-740 ns per goroutine here). A worker
-  // stuck in one fiber is still robbed at once (sleep()), and the back-off ends with a steal that
-  // pays.
+  // stuck in one fiber is still robbed, at the next look-in (sleep()), and the back-off ends with
+  // a steal that pays.
   void judge_steal(Worker* w) {
     if (w->stole_at_ns == 0) return;
     const std::int64_t now = monotonic_now_ns();
