@@ -56,17 +56,22 @@ Threads& threads() {
   return *t;
 }
 
+// What every task shows, fiber or thread.
+void copy_task(const Task* t, TaskView* v) {
+  v->task = t;
+  v->kind = t->kind;
+  v->id = t->id;
+  v->wait_reason = t->wait_reason.load(std::memory_order_acquire);
+  v->wait_object = t->wait_object;
+  v->wait_location = t->wait_location;
+  v->wait_since_ns = t->wait_since_ns;
+}
+
 bool copy_fiber(const Stack* s, TaskView* v) {
   const Fiber* f = s->fiber.load(std::memory_order_acquire);
   if (!f) return false;
   const std::uint64_t id = f->id;
-  v->task = f;
-  v->kind = TaskKind::kFiber;
-  v->id = id;
-  v->wait_reason = f->wait_reason.load(std::memory_order_acquire);
-  v->wait_object = f->wait_object;
-  v->wait_location = f->wait_location;
-  v->wait_since_ns = f->wait_since_ns;
+  copy_task(f, v);
   v->created_at = f->created_at;
   v->parent_id = f->parent_id;
   v->parent_is_thread = f->parent_is_thread;
@@ -127,13 +132,7 @@ std::vector<TaskView> registry_snapshot() {
   std::lock_guard<std::mutex> hold(threads().mu);
   for (const Task* t : threads().list) {
     TaskView v;
-    v.task = t;
-    v.kind = t->kind;
-    v.id = t->id;
-    v.wait_reason = t->wait_reason.load(std::memory_order_acquire);
-    v.wait_object = t->wait_object;
-    v.wait_location = t->wait_location;
-    v.wait_since_ns = t->wait_since_ns;
+    copy_task(t, &v);
     views.push_back(v);
   }
   return views;

@@ -44,7 +44,8 @@ struct TaskView {
 // the call may be missed; none is seen half-made or half-destroyed.
 std::vector<TaskView> registry_snapshot();
 
-// The fiber's end: registry, hooks, stack back to the pool. Runs on the scheduler's stack.
+// The fiber's end: registry, hooks, stack back to the pool. Runs once the fiber is off its stack:
+// on the stack of whatever its worker switched to (after_switch in scheduler.cc).
 void finish_fiber(Fiber* f);
 
 // SIGQUIT prints the dump and exits with status 2, as Go does.

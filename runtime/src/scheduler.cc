@@ -259,11 +259,11 @@ class Scheduler {
     return first;
   }
 
-  // Whether w, about to sleep, has work to take: the global queue's, or a ring's unless w is
-  // backing off from stealing.
-  bool any_work(const Worker* w) const {
+  // Whether a worker about to sleep has work to take: the global queue's, and any ring's unless
+  // it is backing off from stealing.
+  bool any_work(bool rings) const {
     if (global_size_.load(std::memory_order_seq_cst) != 0) return true;
-    if (w->steal_off_until_ns != 0) return false;
+    if (!rings) return false;
     for (const auto& v : workers_) {
       if (v.tail.load(std::memory_order_seq_cst) != v.head.load(std::memory_order_seq_cst))
         return true;
@@ -380,9 +380,9 @@ class Scheduler {
   // (skynet on one worker: 13,000 stacks). Its fibers are then the global queue's and the
   // thieves' to look after.
   Fiber* find_local(Worker* w) {
-    const std::uint32_t tick = w->schedtick.load(std::memory_order_relaxed) + 1;
-    w->schedtick.store(tick, std::memory_order_relaxed);
-    if (tick % kFairnessTick == 0) {
+    const bool turn = turn_due(w);
+    count_pick(w);
+    if (turn) {
       if (Fiber* f = global_get(w, 1)) return f;
       if (!backlogged(w) && ring_head_starving(w)) {
         if (Fiber* f = ring_get(w)) return f;
@@ -397,11 +397,17 @@ class Scheduler {
   // directly (switch_out). Anything else it leaves to the scheduler loop, so that the rules stay
   // in one place.
   Fiber* take_runnext(Worker* w) {
-    if (w->runnext == nullptr) return nullptr;
-    const std::uint32_t tick = w->schedtick.load(std::memory_order_relaxed) + 1;
-    if (tick % kFairnessTick == 0) return nullptr;
-    w->schedtick.store(tick, std::memory_order_relaxed);
+    if (w->runnext == nullptr || turn_due(w)) return nullptr;
+    count_pick(w);
     return std::exchange(w->runnext, nullptr);
+  }
+
+  // Whether the pick about to be made is a kFairnessTick-th one, and counting it (owner only).
+  static bool turn_due(const Worker* w) {
+    return (w->schedtick.load(std::memory_order_relaxed) + 1) % kFairnessTick == 0;
+  }
+  static void count_pick(Worker* w) {
+    w->schedtick.store(w->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
   // Whether the fiber at the head of w's ring has been there for kStarvationNs. It watches the
@@ -504,7 +510,7 @@ class Scheduler {
       if (!off) nidle_ring_.fetch_add(1, std::memory_order_seq_cst);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (any_work(w) && leave_idle(w)) return;
+    if (any_work(!off) && leave_idle(w)) return;
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
     // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
     // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
@@ -631,8 +637,7 @@ class Scheduler {
       w->current = next;
       asan_start_switch(fake, next->stack->base, next->stack->size);
       t = jump_context(next->context, self);
-    } else {
-      w->current = nullptr;
+    } else {  // the loop, resumed in execute, clears w->current
       asan_start_switch(fake, w->native_stack.bottom, w->native_stack.size);
       t = jump_context(w->sched_ctx, self);
     }
@@ -642,8 +647,9 @@ class Scheduler {
 
   static void fiber_entry(Transfer t) {
     asan_finish_switch(nullptr);
-    Fiber* f = tls_worker()->current;  // set by whoever switched to it
-    instance().after_switch(tls_worker(), t);
+    Worker* w = tls_worker();
+    Fiber* f = w->current;  // set by whoever switched to it
+    instance().after_switch(w, t);
     run_fiber_body(f);  // returns when the callable does; a panic never returns
     instance().switch_out(f, PostSwitch{PostSwitch::kExit, {}});
     __builtin_unreachable();

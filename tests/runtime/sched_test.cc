@@ -58,7 +58,9 @@ TEST(Sched, FibersRunInParallelOnSeveralWorkers) {
 
 // A worker that judged its steals not worth their cost (fibers that ran too briefly to pay for the
 // move) stops stealing from rings whose owners get through them; it must still rob a worker stuck
-// in one fiber. Here the stuck fiber spins until the one left in its ring has run elsewhere.
+// in one fiber. Here the stuck fiber spins until the one left in its ring has run elsewhere. (Two
+// things end the wait, and this test cannot tell which did: the sleeper's look-in, which sees the
+// stuck worker within a millisecond or two, and the end of the back-off, within 4 ms at most.)
 TEST(Sched, AWorkerBackingOffFromStealingStillRobsAStuckOne) {
   if (weave::procs() < 2) GTEST_SKIP() << "needs two workers";
   const int before = weave::detail::steal_backoffs_for_testing();
