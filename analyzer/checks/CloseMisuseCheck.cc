@@ -168,27 +168,27 @@ class CloseMisuseCheck : public Check {
       auto it = opAt.find(st);
       if (it == opAt.end() || it->second->node != close.node) return false;
       const ChanOp& op = *it->second;
-      if (op.kind == ChanOpKind::Assign) return true;
-      if (op.kind == ChanOpKind::Close) {
+      // Each misuse is reported once, however many closes reach it.
+      auto reportOnce = [&](std::string message, std::string note) {
         if (reported_.insert(op.stmt).second)
           report({kName,
                   op.stmt->getBeginLoc(),
-                  "channel " + text(chanExprOf(op)) +
-                      " may be closed twice on one path (closing a closed channel panics)",
-                  {{close.stmt->getBeginLoc(), op.stmt == close.stmt
-                                                   ? "this close runs again on the next iteration"
-                                                   : "it was closed here"}},
+                  std::move(message),
+                  {{close.stmt->getBeginLoc(), std::move(note)}},
                   {}});
+      };
+      if (op.kind == ChanOpKind::Assign) return true;
+      if (op.kind == ChanOpKind::Close) {
+        reportOnce("channel " + text(chanExprOf(op)) +
+                       " may be closed twice on one path (closing a closed channel panics)",
+                   op.stmt == close.stmt ? "this close runs again on the next iteration"
+                                         : "it was closed here");
         return true;
       }
       if (op.kind == ChanOpKind::Send || op.kind == ChanOpKind::SelectSend) {
-        if (reported_.insert(op.stmt).second)
-          report({kName,
-                  op.stmt->getBeginLoc(),
-                  "send on channel " + text(chanExprOf(op)) +
-                      " after it is closed on this path (a send on a closed channel panics)",
-                  {{close.stmt->getBeginLoc(), "it was closed here"}},
-                  {}});
+        reportOnce("send on channel " + text(chanExprOf(op)) +
+                       " after it is closed on this path (a send on a closed channel panics)",
+                   "it was closed here");
       }
       return false;
     };
