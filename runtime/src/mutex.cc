@@ -70,7 +70,7 @@ void Mutex::lock_slow(const Location& loc) {
       if (!(old & (kLocked | kStarving))) return;  // took it
       const bool lifo = wait_start != 0;           // a waiter that waited before goes to the front
       if (wait_start == 0) wait_start = detail::monotonic_now_ns();
-      detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc);
+      detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc, wait_start);
       starving = starving || detail::monotonic_now_ns() - wait_start > kStarvationThresholdNs;
       old = state_.load(std::memory_order_relaxed);
       if (old & kStarving) {

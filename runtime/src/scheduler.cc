@@ -8,6 +8,16 @@
 // half of itself to the global queue, which also takes fibers made runnable by plain threads and
 // the timer thread.
 //
+// runnext: a fiber that wakes another and then blocks switches to it on the same worker (a
+// channel hand-off), so the owner uses runnext on every hand-off and must not pay an atomic
+// read-modify-write or a fence there. A woken fiber whose waker runs on without blocking must
+// still run, so a thief may take runnext once the owner has run one fiber for kRunnextGraceNs
+// (steal_runnext; Go's runqgrab takes runnext after 3 us, for the same reason). The two agree
+// through an asymmetric handshake (asym_fence.h): the owner announces itself (runnext_owner),
+// light-fences and reads runnext_thief; the thief sets runnext_thief, heavy-fences and reads
+// runnext_owner. Whichever sees the other waits. The owner pays plain loads and stores; the rare
+// thief pays a system call.
+//
 // An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
 // while it does so it counts as `spinning`. Finding nothing for a while it sleeps, waking now and
 // then to look for a worker stuck in one fiber while others wait in its ring. Whoever adds work
@@ -43,6 +53,7 @@
 #include <vector>
 
 #include "asan.h"
+#include "asym_fence.h"
 #include "context_switch.h"
 #include "exit.h"
 #include "futex.h"
@@ -58,6 +69,9 @@ namespace {
 constexpr unsigned kRingSize = 256;
 constexpr unsigned kFairnessTick = 61;              // Go's constant for the same purpose
 constexpr std::int64_t kStarvationNs = 10'000'000;  // Go's forcePreemptNS
+// steal_runnext: how long a worker must have run the same fiber before a thief takes its runnext.
+// A hand-off (the waker blocks right after the wake) takes well under a microsecond.
+constexpr std::int64_t kRunnextGraceNs = 3'000;
 // find_runnable: how long an idle worker looks for work before it sleeps, in rounds of a steal
 // attempt and 32 pauses (about 10 µs in all). Long enough to catch work that a busy worker
 // makes at channel speed; short enough not to keep stealing from a group of fibers that
@@ -85,13 +99,13 @@ struct alignas(64) Worker {
   Fiber* current = nullptr;   // the running fiber; null while the scheduler loop runs
   PostSwitch post;            // set by the fiber switching out, done by whoever it switched to
 
-  // Owner only: nobody steals it, so it needs no atomics (an atomic exchange here costs ping-pong
-  // ~15% per round trip). The price: a fiber woken by one that then runs on for long without
-  // blocking waits for it, as in Go before preemption (1.14); a woken fiber it displaced to the
-  // ring is taken by a sleeping worker's look-in (sleep()).
-  Fiber* runnext = nullptr;
-  std::atomic<std::uint32_t> head{0};  // consumers CAS it
-  std::atomic<std::uint32_t> tail{0};  // only the owner writes it
+  // The owner's accesses are bracketed by runnext_enter/exit, a thief's by steal_runnext (see the
+  // top). Relaxed loads and stores: plain moves.
+  std::atomic<Fiber*> runnext{nullptr};
+  std::atomic<bool> runnext_owner{false};  // the owner is reading or writing runnext
+  std::atomic<bool> runnext_thief{false};  // a thief is: the owner waits
+  std::atomic<std::uint32_t> head{0};      // consumers CAS it
+  std::atomic<std::uint32_t> tail{0};      // only the owner writes it
   std::atomic<Fiber*> ring[kRingSize];
   SpinLock steal_lock;  // held by thieves, and by the owner taking from the tail (ring_pop_newest)
 
@@ -197,11 +211,12 @@ class Scheduler {
     return f;
   }
 
-  // Moves half of victim's ring into thief's (empty) ring and returns one of them.
-  Fiber* steal(Worker* thief, Worker* victim) {
+  // Moves half of victim's ring into thief's (empty) ring and returns one of them; or, with
+  // victim's ring empty and `runnext`, victim's runnext if it has waited long (steal_runnext).
+  Fiber* steal(Worker* thief, Worker* victim, bool runnext) {
     if (victim->tail.load(std::memory_order_acquire) ==
         victim->head.load(std::memory_order_acquire)) {
-      return nullptr;
+      return runnext ? steal_runnext(victim) : nullptr;
     }
     std::lock_guard<SpinLock> hold(victim->steal_lock);
     for (;;) {
@@ -295,7 +310,10 @@ class Scheduler {
       return;
     }
     // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
-    Fiber* old = std::exchange(w->runnext, f);
+    runnext_enter(w);
+    Fiber* old = w->runnext.load(std::memory_order_relaxed);
+    w->runnext.store(f, std::memory_order_release);
+    runnext_exit(w);
     if (old) ring_put(w, old);
     // A new fiber is work for another core. A woken one usually is not: its waker is about to
     // block, and it and the few fibers it displaced run here within microseconds, their data
@@ -402,7 +420,7 @@ class Scheduler {
         if (Fiber* f = ring_get(w)) return f;
       }
     }
-    if (Fiber* f = std::exchange(w->runnext, nullptr)) return f;
+    if (Fiber* f = runnext_take(w)) return f;
     if (Fiber* f = ring_pop_newest(w)) return f;
     return ring_get(w);
   }
@@ -411,9 +429,54 @@ class Scheduler {
   // directly (switch_out). Anything else it leaves to the scheduler loop, so that the rules stay
   // in one place.
   Fiber* take_runnext(Worker* w) {
-    if (w->runnext == nullptr || turn_due(w)) return nullptr;
-    count_pick(w);
-    return std::exchange(w->runnext, nullptr);
+    if (turn_due(w)) return nullptr;
+    Fiber* f = runnext_take(w);
+    if (f) count_pick(w);
+    return f;
+  }
+
+  // --- runnext (see the top) ------------------------------------------------------------------
+
+  static void runnext_enter(Worker* w) {
+    for (;;) {
+      w->runnext_owner.store(true, std::memory_order_relaxed);
+      light_fence();
+      if (!w->runnext_thief.load(std::memory_order_relaxed)) return;
+      w->runnext_owner.store(false, std::memory_order_release);
+      while (w->runnext_thief.load(std::memory_order_acquire)) cpu_relax();
+    }
+  }
+
+  static void runnext_exit(Worker* w) { w->runnext_owner.store(false, std::memory_order_release); }
+
+  // Owner only.
+  static Fiber* runnext_take(Worker* w) {
+    // Only the owner makes it non-null: null here stays null.
+    if (w->runnext.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    runnext_enter(w);
+    Fiber* f = w->runnext.load(std::memory_order_relaxed);
+    w->runnext.store(nullptr, std::memory_order_relaxed);
+    runnext_exit(w);
+    return f;
+  }
+
+  // Takes victim's runnext if victim has run the same fiber for kRunnextGraceNs (no pick since):
+  // then the fiber that woke it runs on instead of blocking, and it would wait for as long.
+  // Waiting out the grace here, as Go's runqgrab does, keeps a hand-off on its worker.
+  static Fiber* steal_runnext(Worker* victim) {
+    if (victim->runnext.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    const std::uint32_t tick = victim->schedtick.load(std::memory_order_relaxed);
+    const std::int64_t until = monotonic_now_ns() + kRunnextGraceNs;
+    while (monotonic_now_ns() < until) cpu_relax();
+    if (victim->schedtick.load(std::memory_order_relaxed) != tick) return nullptr;
+    std::lock_guard<SpinLock> hold(victim->steal_lock);  // one thief at a time
+    victim->runnext_thief.store(true, std::memory_order_relaxed);
+    heavy_fence();
+    while (victim->runnext_owner.load(std::memory_order_acquire)) cpu_relax();
+    Fiber* f = victim->runnext.load(std::memory_order_acquire);
+    victim->runnext.store(nullptr, std::memory_order_relaxed);
+    victim->runnext_thief.store(false, std::memory_order_release);
+    return f;
   }
 
   // Whether the pick about to be made is a kFairnessTick-th one, and counting it (owner only).
@@ -455,8 +518,8 @@ class Scheduler {
       if (spinning) {
         const bool may_steal = !backing_off(w);
         for (int round = 0; round < kSpinRounds && !world_stopping(); ++round) {
-          if (may_steal) {
-            if (Fiber* f = steal_any(w)) return f;
+          if (may_steal) {  // runnexts in the last round only, as Go's findRunnable
+            if (Fiber* f = steal_any(w, round == kSpinRounds - 1)) return f;
           }
           if (Fiber* f = global_get(w)) return f;
           for (int i = 0; i < 32; ++i) cpu_relax();
@@ -500,7 +563,7 @@ class Scheduler {
     return false;
   }
 
-  Fiber* steal_any(Worker* w) {
+  Fiber* steal_any(Worker* w, bool runnext) {
     const int n = size();
     if (n == 1) return nullptr;
     w->rng ^= w->rng << 13;
@@ -510,7 +573,7 @@ class Scheduler {
     for (int i = 0; i < n; ++i) {
       Worker* v = &workers_[(start + i) % n];
       if (v == w) continue;
-      if (Fiber* f = steal(w, v)) return f;
+      if (Fiber* f = steal(w, v, runnext)) return f;
     }
     return nullptr;
   }
@@ -527,11 +590,11 @@ class Scheduler {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (any_work(!off) && leave_idle(w)) return;
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
-    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
-    // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
-    // that long; then we steal. The interval doubles while nothing is stuck, so an idle program
-    // wakes rarely.
-    // A worker backing off from stealing sleeps no longer than its back-off, then looks again.
+    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its run
+    // queue that has not switched fibers between two looks (rings_stuck) has kept them waiting at
+    // least that long; then we steal (its runnext too). The interval doubles while nothing is
+    // stuck, so an idle program wakes rarely. A worker backing off from stealing sleeps no longer
+    // than its back-off, then looks again.
     std::int64_t interval = kPollMinNs;
     rings_stuck(w);  // the first look
     while (w->wake.load(std::memory_order_acquire) == 0) {
@@ -565,9 +628,9 @@ class Scheduler {
     return true;
   }
 
-  // Whether some other worker has fibers in its ring but has not switched fibers since w's last
-  // look: it is running one fiber for that long while the others wait (what Go's sysmon looks
-  // for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
+  // Whether some other worker has fibers in its ring or runnext but has not switched fibers since
+  // w's last look: it is running one fiber for that long while the others wait (what Go's sysmon
+  // looks for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
   // while their worker busily runs newer ones; those are its own to run (see find_local).
   bool rings_stuck(Worker* w) {
     bool stuck = false;
@@ -575,7 +638,8 @@ class Scheduler {
       Worker* v = &workers_[i];
       if (v == w) continue;
       const std::uint32_t tick = v->schedtick.load(std::memory_order_relaxed);
-      const bool waiting = ring_len(v) != 0;
+      const bool waiting =
+          ring_len(v) != 0 || v->runnext.load(std::memory_order_relaxed) != nullptr;
       if (waiting && w->seen_ticks[i] == tick) stuck = true;
       w->seen_ticks[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
     }
@@ -714,6 +778,7 @@ void ensure_started() {
     // Never destroyed: workers may still be running parked programs' fibers while the process
     // exits, as goroutines do when main returns.
     g_sched = new Scheduler(procs_from_env());
+    asym_fence_init();
     install_exit_handler();
     install_panic_handler();
     start_dump_signal_watcher();

@@ -154,6 +154,33 @@ TEST(Sched, FiberWokenByALongRunningFiberRunsElsewhere) {
   EXPECT_TRUE(first_ran.load());
 }
 
+// A fiber woken into its waker's runnext must run even while the waker runs on without blocking:
+// an idle worker takes it from there once the waker has run that long (steal_runnext).
+TEST(Sched, AFiberWokenIntoRunnextRunsWhileItsWakerSpins) {
+  if (weave::procs() < 2) GTEST_SKIP() << "needs two workers";
+  auto ch = weave::make_chan<int>(1);
+  std::atomic<bool> woken{false};
+  bool ran_while_waker_ran = false;
+  weave::WaitGroup wg;
+  wg.go([&] {
+    ch.recv();
+    woken = true;
+  });
+  weave::testing_util::wait_until_parked(1, "chan receive");
+  wg.go([&] {
+    // From sleeping workers, as in the program (a spinning one finds it sooner).
+    while (weave::detail::sleeping_workers_for_testing() < weave::procs() - 1) {
+    }
+    ch.send(1);  // the receiver goes to this worker's runnext, and this fiber never blocks
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!woken.load() && absl::Now() < give_up) {
+    }
+    ran_while_waker_ran = woken.load();
+  });
+  wg.wait();
+  EXPECT_TRUE(ran_while_waker_ran) << "the woken fiber did not run while its waker ran for 10 s";
+}
+
 // With one worker, two fibers that wake each other through runnext forever must not keep a third
 // from running (the fairness tick: Go's time slice).
 TEST(SchedDeath, PingPongPairDoesNotStarveAThirdFiber) {
