@@ -57,6 +57,7 @@
 #include "context_switch.h"
 #include "exit.h"
 #include "futex.h"
+#include "guard.h"
 #include "hooks.h"
 #include "registry.h"
 #include "spinlock.h"
@@ -96,8 +97,10 @@ std::atomic<int> g_steal_backoffs{0};  // for steal_backoffs_for_testing
 struct alignas(64) Worker {
   int index = 0;
   void* sched_ctx = nullptr;  // the scheduler loop, while a fiber runs
-  Fiber* current = nullptr;   // the running fiber; null while the scheduler loop runs
-  PostSwitch post;            // set by the fiber switching out, done by whoever it switched to
+  // The running fiber; null while the scheduler loop runs. Read by others only to tell whether a
+  // stack runs (stack_running), hence atomic; relaxed loads and stores are plain moves.
+  std::atomic<Fiber*> current{nullptr};
+  PostSwitch post;  // set by the fiber switching out, done by whoever it switched to
 
   // The owner's accesses are bracketed by runnext_enter/exit, a thief's by steal_runnext (see the
   // top). Relaxed loads and stores: plain moves.
@@ -147,6 +150,15 @@ class Scheduler {
   }
 
   int size() const { return static_cast<int>(workers_.size()); }
+
+  // Whether a worker's current fiber lives on s (a fiber sits at the top of its stack).
+  bool runs_on(const Stack* s) const {
+    for (const auto& w : workers_) {
+      const auto* f = reinterpret_cast<const char*>(w.current.load(std::memory_order_relaxed));
+      if (f >= s->base && f < s->base + s->size) return true;
+    }
+    return false;
+  }
   int sleeping() const { return nidle_.load(std::memory_order_acquire); }
 
   // --- queues ---------------------------------------------------------------------------------
@@ -309,11 +321,17 @@ class Scheduler {
       wake_if_needed(kGlobalWork);
       return;
     }
-    // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
-    runnext_enter(w);
+    // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring. An
+    // empty runnext needs no handshake: only the owner fills it, and a thief only empties it.
     Fiber* old = w->runnext.load(std::memory_order_relaxed);
-    w->runnext.store(f, std::memory_order_release);
-    runnext_exit(w);
+    if (old != nullptr) {
+      runnext_enter(w);
+      old = w->runnext.load(std::memory_order_relaxed);
+      w->runnext.store(f, std::memory_order_release);
+      runnext_exit(w);
+    } else {
+      w->runnext.store(f, std::memory_order_release);
+    }
     if (old) ring_put(w, old);
     // A new fiber is work for another core. A woken one usually is not: its waker is about to
     // block, and it and the few fibers it displaced run here within microseconds, their data
@@ -665,11 +683,13 @@ class Scheduler {
   // saved, and `from` is off its stack before anyone can resume it or give its stack away.
 
   void execute(Worker* w, Fiber* f) {
-    w->current = f;
+    w->current.store(f, std::memory_order_relaxed);
+    light_fence();  // then guard.cc's handshake
+    stack_guard_for_run(f->stack);
     asan_start_switch(&w->asan_fake_stack, f->stack->base, f->stack->size);
     Transfer t = jump_context(f->context, nullptr);
     asan_finish_switch(w->asan_fake_stack);
-    w->current = nullptr;
+    w->current.store(nullptr, std::memory_order_relaxed);
     after_switch(w, t);
   }
 
@@ -680,12 +700,6 @@ class Scheduler {
       return;
     }
     from->context = t.from;
-    if (!stack_pointer_ok(from->stack, from->context)) {
-      std::fprintf(stderr, "fatal error: stack overflow in fiber %llu (created at %s:%u)\n",
-                   static_cast<unsigned long long>(from->id), from->created_at.file_name(),
-                   from->created_at.line());
-      std::abort();
-    }
     PostSwitch post = w->post;
     w->post = PostSwitch{};
     switch (post.kind) {
@@ -715,7 +729,9 @@ class Scheduler {
     Fiber* next = nullptr;  // once the world stops, only the loop runs, to freeze its worker
     if (!world_stopping()) next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
     if (next) {
-      w->current = next;
+      w->current.store(next, std::memory_order_relaxed);
+      light_fence();  // then guard.cc's handshake
+      stack_guard_for_run(next->stack);
       asan_start_switch(fake, next->stack->base, next->stack->size);
       t = jump_context(next->context, self);
     } else {  // the loop, resumed in execute, clears w->current
@@ -729,7 +745,7 @@ class Scheduler {
   static void fiber_entry(Transfer t) {
     asan_finish_switch(nullptr);
     Worker* w = tls_worker();
-    Fiber* f = w->current;  // set by whoever switched to it
+    Fiber* f = w->current.load(std::memory_order_relaxed);  // set by whoever switched to it
     instance().after_switch(w, t);
     run_fiber_body(f);  // returns when the callable does; a panic never returns
     instance().switch_out(f, PostSwitch{PostSwitch::kExit, {}});
@@ -787,6 +803,7 @@ void ensure_started() {
 }
 
 void switch_out(Fiber* self, PostSwitch post) { Scheduler::instance().switch_out(self, post); }
+bool stack_running(const Stack* s) { return g_sched != nullptr && g_sched->runs_on(s); }
 void schedule_ready(Fiber* f) { Scheduler::instance().ready(f, false); }
 void schedule_new(Fiber* f) {
   ensure_started();
@@ -799,7 +816,7 @@ void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
 
 Fiber* current_fiber() {
   Worker* w = Scheduler::tls_worker();
-  return w ? w->current : nullptr;
+  return w ? w->current.load(std::memory_order_relaxed) : nullptr;
 }
 
 int current_worker_index() {
@@ -815,6 +832,8 @@ int sleeping_workers_for_testing() {
 int steal_backoffs_for_testing() { return g_steal_backoffs.load(std::memory_order_relaxed); }
 
 int stacks_made_for_testing() { return static_cast<int>(stacks_made()); }
+
+int stack_guard_budget_for_testing() { return static_cast<int>(stack_guard_budget()); }
 
 int scheduler_procs() {
   ensure_started();

@@ -397,6 +397,16 @@ TEST(SchedDeath, StackOverflowIsReportedAsSuch) {
       ::testing::ExitedWithCode(2), "fatal error: stack overflow in fiber [0-9]+");
 }
 
+// More fibers parked than stacks can have their guard at once (vm.max_map_count caps them): a
+// fiber that overflows must still hit a guard, not the stack below it (the top of a parked fiber's
+// stack, its control block). It overflows by 16 KiB and returns, as if nothing had happened: only
+// a guard can tell. (A million parked fibers: Stress.StackOverflowWithAMillionParkedFibersLong.)
+TEST(SchedDeath, StackOverflowIsReportedWithMoreFibersParkedThanGuards) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(weave::testing_util::park_then_overflow(0), ::testing::ExitedWithCode(2),
+              "fatal error: stack overflow in fiber [0-9]+");
+}
+
 TEST(SchedDeath, SigquitDumpsEveryFiberAndExits) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(

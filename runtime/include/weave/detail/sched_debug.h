@@ -14,4 +14,8 @@ int steal_backoffs_for_testing();
 // How many fiber stacks the pool has mapped so far (it never unmaps one).
 int stacks_made_for_testing();
 
+// How many stacks may have their guard at once (guard.h): parking more fibers than this tests that
+// a stack gets its guard when it runs.
+int stack_guard_budget_for_testing();
+
 }  // namespace weave::detail
