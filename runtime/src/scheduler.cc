@@ -41,6 +41,7 @@
 #include "scheduler.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +49,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -55,6 +57,7 @@
 #include "asan.h"
 #include "asym_fence.h"
 #include "context_switch.h"
+#include "env.h"
 #include "exit.h"
 #include "futex.h"
 #include "guard.h"
@@ -143,9 +146,16 @@ class Scheduler {
     }
   }
 
+  // A worker that cannot be started (WEAVE_PROCS beyond what the system allows) is fatal.
   void start() {
     for (auto& w : workers_) {
-      std::thread([this, &w] { run(&w); }).detach();
+      try {
+        std::thread([this, &w] { run(&w); }).detach();
+      } catch (const std::system_error& e) {
+        std::fprintf(stderr, "fatal error: cannot start worker %d of %d (WEAVE_PROCS): %s\n",
+                     w.index + 1, size(), e.what());
+        _exit(2);
+      }
     }
   }
 
@@ -773,13 +783,13 @@ class Scheduler {
   std::vector<Worker*> idle_;  // guarded by idle_mu_
 };
 
+// WEAVE_PROCS, or the number of CPUs this process may run on, as Go's GOMAXPROCS.
 int procs_from_env() {
-  if (const char* s = std::getenv("WEAVE_PROCS")) {
-    int n = std::atoi(s);
-    if (n > 0) return n;
-  }
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? static_cast<int>(n) : 1;
+  int cpus = 0;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  if (cpus <= 0) cpus = static_cast<int>(std::thread::hardware_concurrency());
+  return env_procs(std::clamp(cpus, 1, kMaxProcs));
 }
 
 Scheduler* g_sched = nullptr;

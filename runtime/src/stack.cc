@@ -29,6 +29,7 @@
 #include <mutex>
 #include <utility>
 
+#include "env.h"
 #include "fiber.h"
 #include "spinlock.h"
 
@@ -43,15 +44,9 @@ std::size_t page_size() {
   return p;
 }
 
+// WEAVE_STACK_SIZE (default 256k), rounded up to whole pages.
 std::size_t configured_size() {
-  std::size_t size = 256 * 1024;
-  if (const char* s = std::getenv("WEAVE_STACK_SIZE")) {
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(s, &end, 10);
-    if (end && (*end == 'k' || *end == 'K')) v *= 1024;
-    if (end && (*end == 'm' || *end == 'M')) v *= 1024 * 1024;
-    if (v >= 16 * 1024) size = v;
-  }
+  const std::size_t size = env_stack_size(256 * 1024);
   const std::size_t p = page_size();
   return (size + p - 1) / p * p;
 }
