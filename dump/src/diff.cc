@@ -42,10 +42,6 @@ LockKey lock_key(const Dump& d, const LockWarning& w) {
   return k;
 }
 
-std::string totals(const Report& r) {
-  return cat(count(r.dump.fibers.size(), "blocked fiber"), " in ", count(r.groups.size(), "group"));
-}
-
 void by_size_of_change(std::vector<Change>& changes) {
   std::sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
     if (a.delta() != b.delta()) return a.delta() > b.delta();
@@ -57,7 +53,7 @@ void by_size_of_change(std::vector<Change>& changes) {
 
 bool render_diff(const Report& before, const Report& after, std::ostream& out) {
   TerminalWriter w(after, out);
-  w.line(0, cat("weave dump diff: ", totals(after), ", was ", totals(before)));
+  w.line(0, cat("weave dump diff: ", after.fiber_totals(), ", was ", before.fiber_totals()));
 
   absl::flat_hash_map<ContentKey, const Group*> old_groups;
   for (const Group& g : before.groups) old_groups.emplace(content_key(before.dump, g.key), &g);

@@ -102,12 +102,7 @@ class Page {
     const char* cls = has_findings(d_) ? "" : " clean";
     out_ << "<p><span id=\"reason\" class=\"reason reason-" << reason_name(d_.reason) << cls
          << "\">" << html(reason_phrase(d_.reason)) << "</span></p>\n";
-    std::string totals =
-        cat(count(d_.fibers.size(), "blocked fiber"), " in ", count(r_.groups.size(), "group"));
-    if (const std::size_t n = r_.unreachable()) append(totals, " (", n, " unreachable)");
-    append(totals, ", ", count(d_.races.size(), "data race"), ", ",
-           count(d_.locks.size(), "lock warning"));
-    out_ << "<p id=\"totals\">" << html(totals) << "</p>\n"
+    out_ << "<p id=\"totals\">" << html(r_.totals()) << "</p>\n"
          << "<nav><a href=\"#graph\">wait-for graph</a><a href=\"#groups\">groups</a>"
          << "<a href=\"#races\">races</a><a href=\"#locks\">lock warnings</a></nav>\n</header>\n";
   }
@@ -143,8 +138,7 @@ class Page {
         out_ << "<dt>" << html(f.label) << "</dt><dd>" << html(f.value) << "</dd>\n";
       }
       out_ << "</dl>\n";
-      stack(first.stack,
-            cat(g.size() == 1 ? "stack of fiber " : "stack of one of them, fiber ", first.id));
+      stack(first.stack, r_.stack_title(g));
       out_ << "</article>\n";
     }
     out_ << "</section>\n";
@@ -209,7 +203,8 @@ class Page {
          << "<p class=\"legend\">Each box is a group of identical blocked fibers; it points at the "
             "objects they wait on, and each object at the fibers that could release its waiters "
             "(a mutex's holder, the fibers holding a handle), as far as the dump says. Red marks a "
-            "cycle: fibers waiting on each other. Click a group to see it below.</p>\n";
+            "stuck cycle: every fiber that could release its objects waits in it. Click a group "
+            "to see it below.</p>\n";
     if (g.nodes.empty()) {
       out_ << "<p>No fiber was blocked: the graph is empty.</p>\n</section>\n";
       return;

@@ -34,32 +34,23 @@ std::optional<Report::FiberPlace> Report::find(std::int64_t id) const {
   return FiberPlace{i, group_of_[i]};
 }
 
-std::string Report::fiber_phrase(std::int64_t id) const {
+std::string Report::fiber_phrase(std::int64_t id, std::int64_t waiter) const {
+  if (id == waiter) return cat("fiber ", id, " (itself)");
   const std::optional<FiberPlace> p = find(id);
   if (!p) return cat("fiber ", id, " (not blocked)");
   const Fiber& f = dump.fibers[p->fiber];
   return cat("fiber ", id, " (", f.state, " at ", location(dump, f.blocked_at), ")");
 }
 
-std::string Report::releasers_phrase(const WaitObject& o) const {
+std::string Report::handles_phrase(const WaitObject& o, std::int64_t waiter) const {
+  constexpr std::size_t kShown = 3;
+  const auto ids = dump.id_list(o.holders);
+  if (ids.empty()) return "no fiber";
   std::string out;
-  if (o.holder) out = cat("its holder, ", fiber_phrase(*o.holder));
-  if (o.has_holders) {
-    constexpr std::size_t kShown = 3;
-    const auto ids = dump.id_list(o.holders);
-    std::string list;
-    if (ids.empty()) {
-      list = "no fiber: none holds a handle";
-    } else {
-      list = ids.size() == 1 ? "fiber " : "fibers ";
-      for (std::size_t i = 0; i < ids.size() && i < kShown; ++i) {
-        append(list, i ? ", " : "", ids[i]);
-      }
-      if (ids.size() > kShown) append(list, " and ", ids.size() - kShown, " more");
-    }
-    if (!ids.empty()) append(list, " (", ids.size() == 1 ? "holds" : "hold", " a handle)");
-    out = out.empty() ? list : cat(out, "; ", list);
+  for (std::size_t i = 0; i < ids.size() && i < kShown; ++i) {
+    append(out, i ? ", " : "", fiber_phrase(ids[i], waiter));
   }
+  if (ids.size() > kShown) append(out, " and ", ids.size() - kShown, " more");
   return out;
 }
 
@@ -69,14 +60,34 @@ std::size_t Report::unreachable() const {
   return n;
 }
 
+std::string Report::fiber_totals() const {
+  if (dump.fibers.empty()) return "no blocked fiber";
+  std::string out =
+      cat(count(dump.fibers.size(), "blocked fiber"), " in ", count(groups.size(), "group"));
+  if (const std::size_t n = unreachable()) append(out, " (", n, " unreachable)");
+  return out;
+}
+
+std::string Report::totals() const {
+  return cat(fiber_totals(), ", ", count(dump.races.size(), "data race"), ", ",
+             count(dump.locks.size(), "lock warning"));
+}
+
 std::string Report::headline(const Group& g) const {
-  std::string head = cat(count(g.size(), "fiber"), " [", g.key.state, ", ", wait_range(g));
+  std::string head =
+      g.size() == 1 ? cat("fiber ", dump.fibers[g.members.front()].id) : cat(g.size(), " fibers");
+  append(head, " [", g.key.state, ", ", wait_range(g));
   if (g.unreachable == g.size()) {
     append(head, ", unreachable");
   } else if (g.unreachable > 0) {
     append(head, ", ", g.unreachable, " unreachable");
   }
   return head + "]";
+}
+
+std::string Report::stack_title(const Group& g) const {
+  if (g.size() == 1) return "stack";
+  return cat("stack of one of them, fiber ", dump.fibers[g.members.front()].id);
 }
 
 std::vector<Report::Fact> Report::facts(const Group& g) const {
@@ -89,9 +100,9 @@ std::vector<Report::Fact> Report::facts(const Group& g) const {
     append(text, object_name(*o));
     if (o->created_at) append(text, " made at ", location(dump, *o->created_at));
     out.push_back({"waiting on", text});
-    if (std::string rel = releasers_phrase(*o); !rel.empty()) {
-      out.push_back({"released by", std::move(rel)});
-    }
+    const std::int64_t waiter = dump.fibers[g.members.front()].id;
+    if (o->holder) out.push_back({"held by", fiber_phrase(*o->holder, waiter)});
+    if (o->has_holders) out.push_back({"handles held by", handles_phrase(*o, waiter)});
   }
   std::string created = location(dump, g.key.created_at);
   if (const std::string by = parents_phrase(g); !by.empty()) append(created, " by ", by);

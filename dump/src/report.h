@@ -33,18 +33,24 @@ class Report {
 
   // The fiber with this id and its group, if the dump lists it.
   std::optional<FiberPlace> find(std::int64_t id) const;
-  // "fiber 9 (chan receive at a.cc:3 (f))", or "fiber 9 (not blocked)" for one the dump does not
-  // list (it was running or runnable, or has ended).
-  std::string fiber_phrase(std::int64_t id) const;
-  // Who could release the waiters of `o`, as the dump tells: "held by fiber 9 (…)", "handles held
-  // by fibers 3, 4", or empty when the dump does not say.
-  std::string releasers_phrase(const WaitObject& o) const;
+  // "fiber 9 (chan receive at a.cc:3 (f))"; "fiber 9 (not blocked)" for one the dump does not
+  // list (it was running or runnable, or has ended); "fiber 9 (itself)" when it is `waiter`.
+  std::string fiber_phrase(std::int64_t id, std::int64_t waiter) const;
+  // The fibers holding a handle to `o`, the fibers that could ever release its waiters: "fiber 5
+  // (itself), fiber 40 (not blocked)", "no fiber".
+  std::string handles_phrase(const WaitObject& o, std::int64_t waiter) const;
   std::size_t unreachable() const;
+  // "7 blocked fibers in 4 groups (3 unreachable)", or "no blocked fiber".
+  std::string fiber_totals() const;
+  // fiber_totals(), then the number of races and lock warnings.
+  std::string totals() const;
 
-  // "1000 fibers [chan send, 1s..2s, unreachable]"
+  // "1000 fibers [chan send, 1s..2s, unreachable]", "fiber 7 [sleep, 2s]"
   std::string headline(const Group& g) const;
+  // "stack", or "stack of one of them, fiber 7": the stack shown is the group's first fiber's.
+  std::string stack_title(const Group& g) const;
   // What a group's paragraph says besides its headline and stack, in order: blocked at, waiting
-  // on, released by (when the dump tells), created at.
+  // on, held by and handles held by (when the dump tells), created at.
   struct Fact {
     std::string label;
     std::string value;

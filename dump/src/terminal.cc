@@ -19,7 +19,7 @@ void TerminalWriter::group(const Group& g, std::string_view prefix) {
   line(0, "");
   line(0, cat(prefix, r_.headline(g), ":"));
   for (const Report::Fact& f : r_.facts(g)) line(2, cat(f.label, " ", f.value));
-  line(2, cat(g.size() == 1 ? "stack of fiber " : "stack of one of them, fiber ", first.id, ":"));
+  line(2, r_.stack_title(g) + ":");
   if (first.stack.size == 0) line(4, "(no frames recorded)");
   stack(4, first.stack);
 }

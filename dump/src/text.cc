@@ -70,7 +70,8 @@ std::string parents_phrase(const Group& g) {
     if (g.parents.size() > kShown) append(out, " and ", g.parents.size() - kShown, " more");
   }
   if (g.from_threads > 0) {
-    const std::string threads = g.from_threads == 1 ? "a thread" : count(g.from_threads, "thread");
+    // A null parent says "a thread", not which: several may be one.
+    const std::string threads = g.from_threads == 1 ? "a thread" : "threads";
     out = out.empty() ? threads : cat(out, " and ", threads);
   }
   return out;
@@ -79,13 +80,13 @@ std::string parents_phrase(const Group& g) {
 const char* reason_phrase(Reason r) {
   switch (r) {
     case Reason::kExit:
-      return "exit: the program ended with fibers still blocked";
+      return "exit (main returned or exit was called)";
     case Reason::kDeadlock:
-      return "deadlock: all fibers were asleep";
+      return "deadlock (all fibers are asleep)";
     case Reason::kPanic:
-      return "panic: an exception escaped";
+      return "panic (an exception escaped)";
     case Reason::kSignal:
-      return "signal: a dump was asked for";
+      return "signal (a dump was asked for)";
   }
   return "";
 }

@@ -21,9 +21,9 @@ std::string location(const Location& l);
 std::string location(const Dump& d, LocId id);
 // "chan 3 (cap 0, len 0, closed)", "mutex 5", "waitgroup": without where it was made.
 std::string object_name(const WaitObject& o);
-// "fiber 1", "fibers 1, 2, 3 and 4 more", "a thread", "fiber 1 and 2 threads".
+// "fiber 1", "fibers 1, 2, 3 and 4 more", "a thread", "fiber 1 and threads".
 std::string parents_phrase(const Group& g);
-// "deadlock: all fibers were asleep" and the like.
+// "deadlock (all fibers are asleep)" and the like.
 const char* reason_phrase(Reason r);
 // What a lock warning's kind means, or empty for a kind this tool does not know.
 const char* lock_kind_phrase(std::string_view kind);

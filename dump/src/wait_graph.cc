@@ -248,10 +248,19 @@ class Builder {
         }
       }
     }
+    // A cycle is stuck when nothing leaves it: every fiber that could release its objects waits
+    // in it (a knot). A cycle with a way out (a fiber not blocked, a releaser the dump does not
+    // know) may still wake.
     std::vector<std::size_t> size(components, 0);
+    std::vector<bool> way_out(components, false), loop(components, false);
     for (std::size_t v = 0; v < n; ++v) ++size[component[v]];
+    for (const GraphEdge& e : graph_.edges) {
+      if (component[e.from] != component[e.to]) way_out[component[e.from]] = true;
+      if (e.from == e.to) loop[component[e.from]] = true;
+    }
     for (GraphEdge& e : graph_.edges) {
-      if (component[e.from] == component[e.to] && (size[component[e.from]] > 1 || e.from == e.to)) {
+      const std::size_t c = component[e.from];
+      if (c == component[e.to] && (size[c] > 1 || loop[c]) && !way_out[c]) {
         e.in_cycle = true;
         graph_.nodes[e.from].in_cycle = graph_.nodes[e.to].in_cycle = true;
       }

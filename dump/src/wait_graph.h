@@ -6,7 +6,8 @@
 // Invariants: a group is one node whatever its size, so the graph has at most max_groups group
 // nodes however many fibers there are; an object with an id is one node shared by every group
 // waiting on it; a group waiting on more than kMaxObjectNodes objects gets one node standing for
-// all of them; edges are unique per (from, to, kind); nodes and edges on a cycle are marked.
+// all of them; edges are unique per (from, to, kind); nodes and edges of a stuck cycle (one that
+// no edge leaves: the fibers that could release its objects all wait in it) are marked.
 #pragma once
 
 #include <cstddef>
@@ -28,8 +29,8 @@ struct GraphNode {
   Kind kind;
   std::vector<std::string> lines;  // raw text, the first is the title
   bool unreachable = false;        // a group whose every fiber can never wake
-  bool in_cycle = false;
-  std::size_t group = 0;  // for kGroup: its index in Report::groups
+  bool in_cycle = false;           // in a stuck cycle
+  std::size_t group = 0;           // for kGroup: its index in Report::groups
 };
 
 struct GraphEdge {

@@ -51,18 +51,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::fprintf(out, "{\"version\":1,\"reason\":\"exit\",\"fibers\":[\n");
-  unsigned seed = 12345;
+  unsigned long long seed = 12345;
   for (long i = 0; i < n; ++i) {
-    seed = seed * 1103515245 + 12345;
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
     const long id = i + 2;
     const int shape = i % 10;  // 0..6: the channel leak, 7..8: the mutex, 9: a smaller group
-    const long small = (seed >> 8) % 60;
-    std::fprintf(out, "%s{\"id\":%ld,\"state\":\"%s\",\"wait_ns\":%u,\"unreachable\":%s,",
+    const long small = static_cast<long>((seed >> 33) % 60);
+    // Waits of up to about an hour.
+    std::fprintf(out, "%s{\"id\":%ld,\"state\":\"%s\",\"wait_ns\":%llu,\"unreachable\":%s,",
                  i ? ",\n" : "", id,
                  shape < 7   ? "chan send"
                  : shape < 9 ? "mutex lock"
                              : "select",
-                 (seed >> 4) % 4000000000u, shape < 7 ? "true" : "false");
+                 (seed >> 11) % 3600000000000ull, shape < 7 ? "true" : "false");
     std::fprintf(out, "\"blocked_at\":");
     location(out, "server/handler.cc",
              shape < 7   ? 45
