@@ -1,7 +1,7 @@
 // The layered layout (a small Sugiyama): cycles broken by reversing the back edges of a
 // depth-first search, columns by longest path, order within a column by barycentres over a few
-// sweeps, then coordinates. Text width is estimated from character counts (the page uses a
-// monospace font, so the estimate holds).
+// sweeps, then coordinates (each node level with its predecessors where there is room). Text width
+// is estimated from character counts (the page uses a monospace font, so the estimate holds).
 #include "graph_layout.h"
 
 #include <algorithm>
@@ -142,54 +142,84 @@ GraphLayout lay_out(const WaitGraph& g) {
     b.width = static_cast<double>(widest) * kCharWidth + 2 * kPadX;
     b.height = static_cast<double>(b.lines.size()) * kLineHeight + 2 * kPadY;
   }
-  std::vector<double> column_width(columns, 0), column_height(columns, 0);
+  // The first column is stacked from the top; each later node goes level with the middle of its
+  // predecessors, or as close below as the node above it in its column allows.
+  std::vector<double> column_width(columns, 0);
   for (std::size_t c = 0; c < columns; ++c) {
-    for (std::size_t v : order[c]) {
-      column_width[c] = std::max(column_width[c], l.nodes[v].width);
-      column_height[c] += l.nodes[v].height + kRowGap;
-    }
-    column_height[c] -= kRowGap;
+    for (std::size_t v : order[c]) column_width[c] = std::max(column_width[c], l.nodes[v].width);
   }
-  const double tallest = *std::max_element(column_height.begin(), column_height.end());
   double x = kMargin;
+  double tallest = 0;
   for (std::size_t c = 0; c < columns; ++c) {
-    double y = kMargin + (tallest - column_height[c]) / 2;
+    double free_from = kMargin;  // the top of the next free space in this column
     for (std::size_t v : order[c]) {
       NodeBox& b = l.nodes[v];
+      double want = free_from;
+      double centres = 0;
+      std::size_t placed = 0;
+      for (std::size_t w : pred[v]) {
+        if (column[w] < c) {
+          centres += l.nodes[w].y + l.nodes[w].height / 2;
+          ++placed;
+        }
+      }
+      if (placed > 0) want = centres / static_cast<double>(placed) - b.height / 2;
       b.x = x + (column_width[c] - b.width) / 2;
-      b.y = y;
-      y += b.height + kRowGap;
+      b.y = std::max(want, free_from);
+      free_from = b.y + b.height + kRowGap;
     }
+    tallest = std::max(tallest, free_from - kRowGap - kMargin);
     x += column_width[c] + kColumnGap;
   }
   l.width = x - kColumnGap + kMargin;
   double bottom = kMargin + tallest;
+  std::vector<double> column_bottom(columns, 0);
+  for (std::size_t v = 0; v < n; ++v) {
+    column_bottom[column[v]] = std::max(column_bottom[column[v]], l.nodes[v].y + l.nodes[v].height);
+  }
+  double right_edge = 0;
 
-  // Edges: forward ones from the right side of one box to the left side of the other; the rest
-  // (back edges, loops) leave and enter from below, under both boxes.
+  // Edges: forward ones from the right side of one box to the left side of the other; backward
+  // ones (closing a cycle) from the left side back to the right side, bowed below the forward
+  // edge they usually pair with; edges within a column and loops bulge out to the right.
+  constexpr double kLift = 22, kBulge = 48;
   for (std::size_t i = 0; i < g.edges.size(); ++i) {
     const NodeBox& a = l.nodes[g.edges[i].from];
     const NodeBox& b = l.nodes[g.edges[i].to];
+    const std::size_t from = column[g.edges[i].from], to = column[g.edges[i].to];
     EdgePath& p = l.edges[i];
     double x0, y0, x1, y1, c0x, c0y, c1x, c1y;
-    if (column[g.edges[i].to] > column[g.edges[i].from]) {
+    if (to > from) {
       x0 = a.x + a.width, y0 = a.y + a.height / 2;
       x1 = b.x, y1 = b.y + b.height / 2;
       const double bend = std::max(40.0, (x1 - x0) / 2);
       c0x = x0 + bend, c0y = y0, c1x = x1 - bend, c1y = y1;
+    } else if (to < from) {
+      x0 = a.x, y0 = a.y + a.height * 0.75;
+      x1 = b.x + b.width, y1 = b.y + b.height * 0.75;
+      const double bend = std::max(40.0, (x0 - x1) / 2);
+      c0x = x0 - bend, c0y = y0 + kLift, c1x = x1 + bend, c1y = y1 + kLift;
+      // Across columns in between, under their lowest box (a curve reaches 3/4 of the way to
+      // its control points).
+      double under = 0;
+      for (std::size_t c = to + 1; c < from; ++c) under = std::max(under, column_bottom[c]);
+      if (under > 0) c0y = c1y = std::max({c0y, c1y, under + kLift * 4 / 3});
     } else {
-      x0 = a.x + a.width * (g.edges[i].from == g.edges[i].to ? 0.7 : 0.5), y0 = a.y + a.height;
-      x1 = b.x + b.width * (g.edges[i].from == g.edges[i].to ? 0.3 : 0.5), y1 = b.y + b.height;
-      const double below = std::max(y0, y1) + 36;
-      c0x = x0, c0y = below, c1x = x1, c1y = below;
-      bottom = std::max(bottom, below);
+      const bool loop = g.edges[i].from == g.edges[i].to;
+      x0 = a.x + a.width, y0 = a.y + a.height * (loop ? 0.3 : 0.5);
+      x1 = b.x + b.width, y1 = b.y + b.height * (loop ? 0.7 : 0.5);
+      const double right = std::max(x0, x1) + kBulge;
+      c0x = right, c0y = y0, c1x = right, c1y = y1;
     }
+    bottom = std::max({bottom, c0y, c1y});
+    right_edge = std::max({right_edge, c0x, c1x});
     p.path = cat("M", fmt(x0), ",", fmt(y0), " C", fmt(c0x), ",", fmt(c0y), " ", fmt(c1x), ",",
                  fmt(c1y), " ", fmt(x1), ",", fmt(y1));
     p.label_x = (x0 + 3 * c0x + 3 * c1x + x1) / 8;
     p.label_y = (y0 + 3 * c0y + 3 * c1y + y1) / 8;
   }
   l.height = bottom + kMargin;
+  l.width = std::max(l.width, right_edge + kMargin);
   return l;
 }
 

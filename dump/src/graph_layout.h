@@ -1,6 +1,6 @@
 // A layered drawing of the wait-for graph for the HTML page (no Graphviz there): nodes in columns
-// left to right along the wait-for edges, ordered within a column to keep edges short, edges as
-// curves.
+// left to right along the wait-for edges, ordered and placed within a column to keep edges short,
+// edges as curves.
 //
 // Invariants: the layout is a pure function of the graph (the same page for the same dump);
 // every node gets a box that overlaps no other; coordinates are in CSS pixels from the top left.

@@ -125,9 +125,14 @@ class Page {
       const Fiber& first = d_.fibers[g.members.front()];
       const bool unreachable = g.unreachable == g.size();
       out_ << "<article class=\"group" << (unreachable ? " unreachable" : "") << "\" id=\"group-"
-           << i + 1 << "\">\n<h3><span class=\"count\">" << g.size() << "</span> "
-           << (g.size() == 1 ? "fiber" : "fibers") << " <code class=\"state\">" << html(g.key.state)
-           << "</code>, waited " << html(wait_range(g));
+           << i + 1 << "\">\n<h3>";
+      if (g.size() == 1) {
+        out_ << "fiber " << first.id;
+      } else {
+        out_ << "<span class=\"count\">" << g.size() << "</span> fibers";
+      }
+      out_ << " <code class=\"state\">" << html(g.key.state) << "</code>, waited "
+           << html(wait_range(g));
       if (g.unreachable > 0) {
         out_ << "<span class=\"badge\">"
              << (unreachable ? std::string("unreachable") : cat(g.unreachable, " unreachable"))
@@ -218,7 +223,8 @@ class Page {
         "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n",
         l.width, l.height, l.width, l.height);
     out_ << "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-            "markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 "
+            "markerWidth=\"9\" markerHeight=\"9\" markerUnits=\"userSpaceOnUse\" "
+            "orient=\"auto\"><path d=\"M0,0 "
             "L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n";
     for (std::size_t i = 0; i < g.edges.size(); ++i) {
       const GraphEdge& e = g.edges[i];

@@ -69,7 +69,9 @@ class Builder {
 
   void add_group(std::size_t g) {
     const Group& group = r_.groups[g];
-    std::string title = cat(count(group.size(), "fiber"), " [", group.key.state, "]");
+    const std::string who = group.size() == 1 ? cat("fiber ", d_.fibers[group.members[0]].id)
+                                              : cat(group.size(), " fibers");
+    std::string title = cat(who, " [", group.key.state, "]");
     std::vector<std::string> lines = {title, cat("blocked at ", location(d_, group.key.blocked_at)),
                                       cat("created at ", location(d_, group.key.created_at))};
     if (group.unreachable > 0) {
