@@ -140,17 +140,16 @@ const char* json_type_name(JsonType t) {
 }
 
 std::string describe_error(std::string_view input, const InputError& e) {
-  const std::size_t end = std::min(e.offset(), input.size());
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < end; ++i) {
-    const unsigned char c = input[i];
-    if (c == '\n') {
-      ++line;
-      column = 1;
-    } else if ((c & 0xC0) != 0x80) {
-      ++column;
-    }
+  const std::string_view before = input.substr(0, std::min(e.offset(), input.size()));
+  std::size_t line = 1, line_start = 0;
+  for (const char *p = before.data(), *end = p + before.size();
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));
+       ++p) {
+    ++line;
+    line_start = static_cast<std::size_t>(p - before.data()) + 1;
   }
+  std::size_t column = 1;
+  for (unsigned char c : before.substr(line_start)) column += (c & 0xC0) != 0x80;
   const std::string where = e.path().empty() ? "" : cat("in ", e.path(), ": ");
   return absl::StrFormat("byte offset %d (line %d, column %d): %s%s", e.offset(), line, column,
                          where, e.what());
