@@ -53,7 +53,7 @@ void by_size_of_change(std::vector<Change>& changes) {
 
 bool render_diff(const Report& before, const Report& after, std::ostream& out) {
   TerminalWriter w(after, out);
-  w.line(0, cat("weave dump diff: ", after.fiber_totals(), ", was ", before.fiber_totals()));
+  w.line(0, cat("weave dump diff: ", after.task_totals(), ", was ", before.task_totals()));
 
   absl::flat_hash_map<ContentKey, const Group*> old_groups;
   for (const Group& g : before.groups) old_groups.emplace(content_key(before.dump, g.key), &g);

@@ -1,5 +1,5 @@
-// A weave debug-runtime dump in memory: the fibers still blocked, the data races and the lock
-// warnings of one run, as the JSON dump states them (docs/weave-dump.md lists the fields).
+// A weave debug-runtime dump in memory: the fibers and threads still blocked, the data races and
+// the lock warnings of one run, as the JSON dump states them (docs/weave-dump.md lists the fields).
 //
 // Invariants: every string_view points into the text the dump was read from or into its own
 // arena, so the text must outlive the Dump; locations are interned (equal locations have equal
@@ -20,15 +20,19 @@
 
 namespace weave::dump {
 
+// Where something is in the source (file, line, function), or, for a stack frame the runtime
+// symbolized, the function and where the return address is in which object file.
 struct Location {
   std::string_view file;
   std::string_view function;
   std::int64_t line = 0;
+  std::string_view module;
+  std::int64_t offset = 0;
 
   friend bool operator==(const Location&, const Location&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const Location& l) {
-    return H::combine(static_cast<H&&>(h), l.file, l.function, l.line);
+    return H::combine(static_cast<H&&>(h), l.file, l.function, l.line, l.module, l.offset);
   }
 };
 
@@ -41,31 +45,43 @@ struct Span {
   std::uint32_t size = 0;
 };
 
-// The object a fiber waits on.
+// A fiber or a plain thread, as the dump names one (their ids never collide within a dump).
+struct TaskRef {
+  std::int64_t id = 0;
+  bool thread = false;
+  friend bool operator==(const TaskRef&, const TaskRef&) = default;
+  friend auto operator<=>(const TaskRef&, const TaskRef&) = default;
+};
+
+// An object a task waits on.
 struct WaitObject {
-  std::string_view kind;  // "chan", "mutex", "rwmutex", "waitgroup", "cond", …
+  std::string_view kind;  // "chan", "nil chan", "mutex", "rwmutex", "waitgroup", "cond", …
   std::optional<std::int64_t> id;
   std::optional<LocId> created_at;
   std::optional<std::int64_t> cap;
   std::optional<std::int64_t> len;
   std::optional<bool> closed;
-  std::optional<std::int64_t> holder;  // the fiber that holds a mutex
-  // The fibers that hold a handle to the object (ids): only those could ever release its
-  // waiters. Empty with has_holders false when the dump does not say.
+  // The tasks that could release its waiters (ids): a mutex's holders, or for other objects the
+  // tasks holding a handle to it. has_holders is false when the dump does not say.
   Span holders;
   bool has_holders = false;
+
+  bool is_lock() const { return kind == "mutex" || kind == "rwmutex"; }
 };
 
-struct Fiber {
+// A task blocked in a weave operation: a fiber, or a plain thread (from the dump's "threads").
+struct Task {
   std::int64_t id = 0;
+  bool thread = false;
   std::string_view state;  // "chan send", "mutex lock", …; interned: one pointer per state
   std::int64_t wait_ns = 0;
   bool unreachable = false;
   LocId blocked_at = 0;
-  LocId created_at = 0;
-  std::optional<std::int64_t> parent;  // the fiber that started it; empty: a plain thread
-  Span stack;                          // frames, innermost first
-  std::optional<WaitObject> object;
+  LocId created_at = 0;              // for a thread, the empty location
+  std::optional<TaskRef> parent;     // who started a fiber
+  Span stack;                        // frames, innermost first
+  std::optional<WaitObject> object;  // what it waits on (a select: its first channel)
+  Span objects;                      // a select: every channel it waits on (Dump::objects)
 };
 
 struct Access {
@@ -73,24 +89,24 @@ struct Access {
   std::int64_t size = 0;
   std::string_view addr;
   LocId at = 0;
-  std::optional<std::int64_t> fiber;
+  std::optional<TaskRef> task;
   Span stack;
 };
 
-struct RaceFiber {
-  std::int64_t id = 0;
-  LocId created_at = 0;
+struct RaceTask {
+  TaskRef task;
+  std::optional<LocId> created_at;
 };
 
 struct Race {
   Access access;
   Access previous;
-  std::vector<RaceFiber> fibers;
+  std::vector<RaceTask> tasks;
 };
 
 struct LockSite {
   LocId at = 0;
-  std::optional<std::int64_t> fiber;
+  std::optional<TaskRef> task;
   Span stack;
 };
 
@@ -105,22 +121,29 @@ const char* reason_name(Reason r);
 struct Dump {
   std::int64_t version = 0;
   Reason reason = Reason::kExit;
-  std::vector<Fiber> fibers;
+  bool unreachable_analysed = true;  // false: no task is marked unreachable, whatever it is
+  std::vector<Task> tasks;           // the fibers, then the threads
+  std::size_t threads = 0;           // how many of the tasks are threads
   std::vector<Race> races;
   std::vector<LockWarning> locks;
 
   std::vector<Location> locations;  // every distinct location, by LocId
   std::vector<LocId> frames;        // the stacks' frames, one stack after another
   std::vector<std::int64_t> ids;    // every holder list, one after another
+  std::vector<WaitObject> objects;  // every select's channels, one select after another
   std::unique_ptr<StringArena> arena = std::make_unique<StringArena>();
 
   const Location& loc(LocId id) const { return locations[id]; }
   std::span<const LocId> stack(Span s) const { return {frames.data() + s.begin, s.size}; }
   std::span<const std::int64_t> id_list(Span s) const { return {ids.data() + s.begin, s.size}; }
+  std::span<const WaitObject> object_list(Span s) const {
+    return {objects.data() + s.begin, s.size};
+  }
+  std::size_t fibers() const { return tasks.size() - threads; }
 };
 
-// Whether the dump reports a problem: a blocked fiber, a race, a lock warning, or a run that
-// ended in a deadlock or a panic. Decides the exit status 1.
+// Whether the dump reports a problem: a blocked fiber or thread, a race, a lock warning, or a run
+// that ended in a deadlock or a panic. Decides the exit status 1.
 bool has_findings(const Dump& d);
 
 }  // namespace weave::dump

@@ -51,7 +51,7 @@ void render_graph(const Report& r, std::ostream& out) {
   const WaitGraph g = build_wait_graph(r);
   std::string title =
       cat("weave dump: ", reason_phrase(r.dump.reason), "\\n",
-          count(r.dump.fibers.size(), "blocked fiber"), " in ", count(r.groups.size(), "group"));
+          count(r.dump.tasks.size(), "blocked fiber"), " in ", count(r.groups.size(), "group"));
   out << "// The wait-for graph of a weave dump: groups of blocked fibers -> the objects they "
          "wait\n"
          "// on -> the fibers that could release them. Render with: dot -Tsvg -o graph.svg\n"

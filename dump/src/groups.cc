@@ -1,4 +1,4 @@
-// Grouping: one hash lookup per fiber, then one pass per group for the facts a reader wants
+// Grouping: one hash lookup per task, then one pass per group for the facts a reader wants
 // (wait range, parents, objects), then the sort by size.
 #include "groups.h"
 
@@ -13,62 +13,63 @@ namespace {
 
 auto location_tuple(const Location& l) { return std::tie(l.file, l.line, l.function); }
 
-void sort_unique(std::vector<std::int64_t>& v) {
+template <typename T>
+void sort_unique(std::vector<T>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
 }  // namespace
 
-GroupKey group_key(const Fiber& f) { return {f.state, f.blocked_at, f.created_at}; }
+GroupKey group_key(const Task& t) { return {t.state, t.blocked_at, t.created_at, t.thread}; }
 
 ContentKey content_key(const Dump& d, const GroupKey& k) {
-  return {k.state, d.loc(k.blocked_at), d.loc(k.created_at)};
+  return {k.state, d.loc(k.blocked_at), d.loc(k.created_at), k.thread};
 }
 
 bool content_less(const ContentKey& a, const ContentKey& b) {
-  return std::tuple(a.state, location_tuple(a.blocked_at), location_tuple(a.created_at)) <
-         std::tuple(b.state, location_tuple(b.blocked_at), location_tuple(b.created_at));
+  return std::tuple(a.thread, a.state, location_tuple(a.blocked_at), location_tuple(a.created_at)) <
+         std::tuple(b.thread, b.state, location_tuple(b.blocked_at), location_tuple(b.created_at));
 }
 
-std::vector<Group> group_fibers(const Dump& d, std::vector<std::uint32_t>& group_of) {
+std::vector<Group> group_tasks(const Dump& d, std::vector<std::uint32_t>& group_of) {
   std::vector<Group> groups;
   absl::flat_hash_map<GroupKey, std::size_t> index;
-  for (std::uint32_t i = 0; i < d.fibers.size(); ++i) {
-    const Fiber& f = d.fibers[i];
-    auto [it, inserted] = index.try_emplace(group_key(f), groups.size());
+  for (std::uint32_t i = 0; i < d.tasks.size(); ++i) {
+    auto [it, inserted] = index.try_emplace(group_key(d.tasks[i]), groups.size());
     if (inserted) {
       Group& g = groups.emplace_back();
       g.key = it->first;
-      g.min_wait_ns = g.max_wait_ns = f.wait_ns;
+      g.min_wait_ns = g.max_wait_ns = d.tasks[i].wait_ns;
     }
     groups[it->second].members.push_back(i);
   }
   for (Group& g : groups) {
     for (std::uint32_t i : g.members) {
-      const Fiber& f = d.fibers[i];
-      g.min_wait_ns = std::min(g.min_wait_ns, f.wait_ns);
-      g.max_wait_ns = std::max(g.max_wait_ns, f.wait_ns);
-      g.unreachable += f.unreachable;
-      if (f.parent) {
-        g.parents.push_back(*f.parent);
-      } else {
-        ++g.from_threads;
+      const Task& t = d.tasks[i];
+      g.min_wait_ns = std::min(g.min_wait_ns, t.wait_ns);
+      g.max_wait_ns = std::max(g.max_wait_ns, t.wait_ns);
+      g.unreachable += t.unreachable;
+      if (t.parent) {
+        g.parents.push_back(*t.parent);
+      } else if (!t.thread) {
+        ++g.unknown_parents;
       }
-      if (!f.object) {
-        ++g.waits_on_nothing;
-      } else if (f.object->id) {
-        g.object_ids.push_back(*f.object->id);
+      if (!t.object && t.objects.size == 0) ++g.waits_on_nothing;
+      if (t.object && t.object->id) g.object_ids.push_back(*t.object->id);
+      for (const WaitObject& o : d.object_list(t.objects)) {
+        if (o.id) g.object_ids.push_back(*o.id);
       }
     }
     sort_unique(g.parents);
     sort_unique(g.object_ids);
   }
   std::sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
+    if (a.key.thread != b.key.thread) return b.key.thread;
     if (a.size() != b.size()) return a.size() > b.size();
     return content_less(content_key(d, a.key), content_key(d, b.key));
   });
-  group_of.assign(d.fibers.size(), 0);
+  group_of.assign(d.tasks.size(), 0);
   for (std::uint32_t g = 0; g < groups.size(); ++g) {
     for (std::uint32_t i : groups[g].members) group_of[i] = g;
   }

@@ -116,13 +116,12 @@ class Page {
   }
 
   void groups() {
-    out_ << "<section id=\"groups\">\n<h2>Blocked fibers: "
-         << html(count(d_.fibers.size(), "fiber")) << " in "
-         << html(count(r_.groups.size(), "group")) << "</h2>\n";
+    out_ << "<section id=\"groups\">\n<h2>Blocked fibers: " << html(count(d_.tasks.size(), "fiber"))
+         << " in " << html(count(r_.groups.size(), "group")) << "</h2>\n";
     if (r_.groups.empty()) out_ << "<p>No fiber was blocked.</p>\n";
     for (std::size_t i = 0; i < r_.groups.size(); ++i) {
       const Group& g = r_.groups[i];
-      const Fiber& first = d_.fibers[g.members.front()];
+      const Task& first = d_.tasks[g.members.front()];
       const bool unreachable = g.unreachable == g.size();
       out_ << "<article class=\"group" << (unreachable ? " unreachable" : "") << "\" id=\"group-"
            << i + 1 << "\">\n<h3>";
@@ -163,8 +162,10 @@ class Page {
            << "\">\n<h3>WARNING: DATA RACE</h3>\n<dl>\n";
       access(race.access, "access");
       access(race.previous, "previous");
-      for (const RaceFiber& f : race.fibers) {
-        out_ << "<dt>fiber " << f.id << "</dt><dd>created at " << html(location(d_, f.created_at))
+      for (const RaceTask& t : race.tasks) {
+        out_ << "<dt>" << html(task_name(t.task)) << "</dt><dd>"
+             << html(t.created_at ? cat("created at ", location(d_, *t.created_at))
+                                  : std::string("where it was made is not known"))
              << "</dd>\n";
       }
       out_ << "</dl>\n";
@@ -189,7 +190,7 @@ class Page {
       for (std::size_t s = 0; s < w.sites.size(); ++s) {
         const LockSite& site = w.sites[s];
         out_ << "<dt>site " << s + 1 << "</dt><dd>" << html(location(d_, site.at));
-        if (site.fiber) out_ << ", fiber " << *site.fiber;
+        if (site.task) out_ << ", " << html(task_name(*site.task));
         out_ << "</dd>\n";
       }
       out_ << "</dl>\n";
@@ -207,7 +208,7 @@ class Page {
     out_ << "<section id=\"graph\">\n<h2>Wait-for graph</h2>\n"
          << "<p class=\"legend\">Each box is a group of identical blocked fibers; it points at the "
             "objects they wait on, and each object at the fibers that could release its waiters "
-            "(a mutex's holder, the fibers holding a handle), as far as the dump says. Red marks a "
+            "(a mutex's holders, the tasks holding a handle), as far as the dump says. Red marks a "
             "stuck cycle: every fiber that could release its objects waits in it. Click a group "
             "to see it below.</p>\n";
     if (g.nodes.empty()) {

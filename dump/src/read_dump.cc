@@ -34,7 +34,7 @@ const char* reason_name(Reason r) {
 }
 
 bool has_findings(const Dump& d) {
-  return !d.fibers.empty() || !d.races.empty() || !d.locks.empty() ||
+  return !d.tasks.empty() || !d.races.empty() || !d.locks.empty() ||
          d.reason == Reason::kDeadlock || d.reason == Reason::kPanic;
 }
 
@@ -99,20 +99,23 @@ class Recent {
   std::size_t next_ = 0;
 };
 
-// Member lists. Readers of objects that hold a location's members list them first.
-constexpr std::string_view kDumpMembers[] = {"version", "reason", "fibers", "races", "locks"};
-constexpr std::string_view kLocationMembers[] = {"file", "line", "function"};
-constexpr std::string_view kFiberMembers[] = {"id",          "state",      "wait_ns",
-                                              "unreachable", "blocked_at", "created_at",
-                                              "parent",      "stack",      "object"};
+// Member lists. Readers of objects that hold a location's members list them first; required
+// members come before optional ones where a reader says "the first n are required".
+constexpr std::string_view kDumpMembers[] = {
+    "version", "reason", "fibers", "threads", "races", "locks", "unreachable_analysed"};
+constexpr std::string_view kLocationMembers[] = {"file", "line", "function", "module", "offset"};
+constexpr std::string_view kTaskMembers[] = {"id",          "state",  "wait_ns",    "unreachable",
+                                             "blocked_at",  "stack",  "created_at", "parent",
+                                             "parent_kind", "object", "objects"};
 constexpr std::string_view kObjectMembers[] = {"kind", "id",     "created_at", "cap",
-                                               "len",  "closed", "holder",     "holders"};
-constexpr std::string_view kAccessMembers[] = {"file", "line", "function", "kind",
-                                               "size", "addr", "fiber",    "stack"};
+                                               "len",  "closed", "holders"};
+constexpr std::string_view kAccessMembers[] = {"file", "line",  "function", "kind",  "size",
+                                               "addr", "stack", "fiber",    "thread"};
 constexpr std::string_view kRaceMembers[] = {"access", "previous", "fibers"};
-constexpr std::string_view kRaceFiberMembers[] = {"id", "created_at"};
+constexpr std::string_view kRaceTaskMembers[] = {"id", "created_at", "kind"};
 constexpr std::string_view kLockMembers[] = {"kind", "sites"};
-constexpr std::string_view kSiteMembers[] = {"file", "line", "function", "fiber", "stack"};
+constexpr std::string_view kSiteMembers[] = {"file",  "line",  "function",
+                                             "stack", "fiber", "thread"};
 
 class DumpReader {
  public:
@@ -126,7 +129,9 @@ class DumpReader {
     if (const JsonType t = r_.peek(); t != JsonType::kObject) {
       r_.fail(start, cat("expected a weave dump (a JSON object), found ", json_type_name(t)));
     }
-    // A runtime without the race detector or the lock checks may leave races and locks out.
+    // A runtime without the race detector or the lock checks may leave races and locks out, and
+    // one that blocks no thread in weave, threads.
+    std::vector<Task> threads;
     read_members(kDumpMembers, first(3), "the dump", [&](unsigned member) {
       switch (member) {
         case 0:
@@ -138,18 +143,26 @@ class DumpReader {
         case 2:
           fibers_start_ = r_.value_offset();
           read_array([&] {
-            d_.fibers.push_back(read_fiber());
-            if (d_.fibers.size() == kSampleFibers) reserve_fibers();
+            d_.tasks.push_back(read_task(false));
+            if (d_.tasks.size() == kSampleFibers) reserve_fibers();
           });
           break;
         case 3:
-          read_array([&] { d_.races.push_back(read_race()); });
+          read_array([&] { threads.push_back(read_task(true)); });
           break;
         case 4:
+          read_array([&] { d_.races.push_back(read_race()); });
+          break;
+        case 5:
           read_array([&] { d_.locks.push_back(read_lock_warning()); });
+          break;
+        case 6:
+          d_.unreachable_analysed = r_.read_bool();
           break;
       }
     });
+    d_.threads = threads.size();
+    d_.tasks.insert(d_.tasks.end(), threads.begin(), threads.end());
     r_.expect_end();
   }
 
@@ -197,7 +210,7 @@ class DumpReader {
     constexpr std::size_t kMinFiberBytes = 128;
     const std::size_t per_fiber =
         std::max(kMinFiberBytes, (r_.position() - fibers_start_) / kSampleFibers);
-    d_.fibers.reserve(kSampleFibers + (text_size_ - r_.position()) / per_fiber * 21 / 20);
+    d_.tasks.reserve(kSampleFibers + (text_size_ - r_.position()) / per_fiber * 21 / 20);
   }
 
   // parse() reads the next value, unless its bytes are those of a value `recent` remembers.
@@ -263,7 +276,8 @@ class DumpReader {
     return r_.read_int();
   }
 
-  // Member `member` (< 3) of an object listing kLocationMembers first.
+  // Member `member` (< 3) of an object listing a location's members first; module and offset
+  // (3, 4) are a stack frame's.
   void read_location_member(unsigned member, Location& l) {
     switch (member) {
       case 0:
@@ -274,6 +288,12 @@ class DumpReader {
         break;
       case 2:
         l.function = r_.read_string();
+        break;
+      case 3:
+        l.module = r_.read_string();
+        break;
+      case 4:
+        l.offset = read_non_negative();
         break;
     }
   }
@@ -298,48 +318,71 @@ class DumpReader {
     });
   }
 
-  Fiber read_fiber() {
-    Fiber f;
-    read_members(kFiberMembers, first(8), "a fiber", [&](unsigned member) {
-      switch (member) {
-        case 0:
-          f.id = r_.read_int();
-          break;
-        case 1:
-          f.state = intern_state(read_nonempty_string());
-          break;
-        case 2:
-          f.wait_ns = read_non_negative();
-          break;
-        case 3:
-          f.unreachable = r_.read_bool();
-          break;
-        case 4:
-          f.blocked_at = read_location(blocked_at_);
-          break;
-        case 5:
-          f.created_at = read_location(created_at_);
-          break;
-        case 6:
-          f.parent = read_optional_int();
-          break;
-        case 7:
-          f.stack = read_stack();
-          break;
-        case 8:
-          if (!r_.read_null_if_present()) {
-            f.object = remembered(objects_, [&] { return read_object(); });
+  // A fiber, or a plain thread (which has no created_at, parent or parent_kind).
+  Task read_task(bool thread) {
+    Task t;
+    t.thread = thread;
+    bool parent_thread = false;
+    read_members(
+        kTaskMembers, first(thread ? 6 : 8), thread ? "a thread" : "a fiber", [&](unsigned member) {
+          switch (member) {
+            case 0:
+              t.id = r_.read_int();
+              break;
+            case 1:
+              t.state = intern_state(read_nonempty_string());
+              break;
+            case 2:
+              t.wait_ns = read_non_negative();
+              break;
+            case 3:
+              t.unreachable = r_.read_bool();
+              break;
+            case 4:
+              t.blocked_at = read_location(blocked_at_);
+              break;
+            case 5:
+              t.stack = read_stack();
+              break;
+            case 6:
+              t.created_at = read_location(created_at_);
+              break;
+            case 7:
+              if (const auto id = read_optional_int()) t.parent = TaskRef{*id, false};
+              break;
+            case 8:
+              parent_thread = read_task_kind();
+              break;
+            case 9:
+              if (!r_.read_null_if_present()) {
+                t.object = remembered(objects_, [&] { return read_object(); });
+              }
+              break;
+            case 10:
+              if (r_.read_null_if_present()) break;
+              t.objects.begin = static_cast<std::uint32_t>(d_.objects.size());
+              read_array([&] { d_.objects.push_back(read_object()); });
+              t.objects.size = static_cast<std::uint32_t>(d_.objects.size() - t.objects.begin);
+              break;
           }
-          break;
-      }
-    });
-    return f;
+        });
+    if (thread) t.created_at = intern(Location{});
+    if (t.parent) t.parent->thread = parent_thread;
+    return t;
+  }
+
+  // "fiber" or "thread": whether a task named by id is a thread.
+  bool read_task_kind() {
+    const std::size_t at = r_.value_offset();
+    const std::string_view s = r_.read_string();
+    if (s != "fiber" && s != "thread") r_.fail(at, "expected \"fiber\" or \"thread\"");
+    return s == "thread";
   }
 
   WaitObject read_object() {
     WaitObject o;
     read_members(kObjectMembers, first(1), "an object", [&](unsigned member) {
-      if (member != 7 && r_.read_null_if_present()) return;
+      if (r_.read_null_if_present()) return;
       switch (member) {
         case 0:
           o.kind = read_nonempty_string();
@@ -360,10 +403,6 @@ class DumpReader {
           o.closed = r_.read_bool();
           break;
         case 6:
-          o.holder = r_.read_int();
-          break;
-        case 7:
-          if (r_.read_null_if_present()) break;
           o.has_holders = true;
           o.holders.begin = static_cast<std::uint32_t>(d_.ids.size());
           read_array([&] { d_.ids.push_back(r_.read_int()); });
@@ -374,11 +413,17 @@ class DumpReader {
     return o;
   }
 
+  // The task an access or a lock site names, by a member "fiber" or "thread" (one of them).
+  void read_task_ref(std::optional<TaskRef>& ref, bool thread) {
+    if (ref) r_.fail(r_.value_offset(), "both \"fiber\" and \"thread\" given");
+    if (const auto id = read_optional_int()) ref = TaskRef{*id, thread};
+  }
+
   // An access of a race: a location's members and its own.
   Access read_access() {
     Access a;
     Location at;
-    read_members(kAccessMembers, first(7), "an access", [&](unsigned member) {
+    read_members(kAccessMembers, first(6), "an access", [&](unsigned member) {
       switch (member) {
         case 3:
           a.kind = read_nonempty_string();
@@ -390,10 +435,11 @@ class DumpReader {
           a.addr = r_.read_string();
           break;
         case 6:
-          a.fiber = read_optional_int();
+          a.stack = read_stack();
           break;
         case 7:
-          a.stack = read_stack();
+        case 8:
+          read_task_ref(a.task, member == 8);
           break;
         default:
           read_location_member(member, at);
@@ -414,23 +460,29 @@ class DumpReader {
           race.previous = read_access();
           break;
         case 2:
-          read_array([&] { race.fibers.push_back(read_race_fiber()); });
+          read_array([&] { race.tasks.push_back(read_race_task()); });
           break;
       }
     });
     return race;
   }
 
-  RaceFiber read_race_fiber() {
-    RaceFiber f;
-    read_members(kRaceFiberMembers, first(2), "a race's fiber", [&](unsigned member) {
-      if (member == 0) {
-        f.id = r_.read_int();
-      } else {
-        f.created_at = read_location(other_locations_);
+  RaceTask read_race_task() {
+    RaceTask t;
+    read_members(kRaceTaskMembers, first(2), "a race's fiber", [&](unsigned member) {
+      switch (member) {
+        case 0:
+          t.task.id = r_.read_int();
+          break;
+        case 1:
+          if (!r_.read_null_if_present()) t.created_at = read_location(other_locations_);
+          break;
+        case 2:
+          t.task.thread = read_task_kind();
+          break;
       }
     });
-    return f;
+    return t;
   }
 
   LockWarning read_lock_warning() {
@@ -451,10 +503,11 @@ class DumpReader {
     read_members(kSiteMembers, first(3), "a lock site", [&](unsigned member) {
       switch (member) {
         case 3:
-          s.fiber = read_optional_int();
+          s.stack = read_stack();
           break;
         case 4:
-          s.stack = read_stack();
+        case 5:
+          read_task_ref(s.task, member == 5);
           break;
         default:
           read_location_member(member, at);

@@ -1,4 +1,4 @@
-// Fiber look-ups and the phrases that need them.
+// Task look-ups and the phrases that need them.
 #include "report.h"
 
 #include <algorithm>
@@ -8,47 +8,65 @@
 
 namespace weave::dump {
 
-std::optional<Report::FiberPlace> Report::find(std::int64_t id) const {
-  const std::vector<Fiber>& fibers = dump.fibers;
+namespace {
+
+bool ascending(std::span<const Task> tasks) {
+  for (std::size_t i = 1; i < tasks.size(); ++i) {
+    if (tasks[i - 1].id >= tasks[i].id) return false;
+  }
+  return true;
+}
+
+const Task* search(std::span<const Task> tasks, std::int64_t id) {
+  auto it = std::lower_bound(tasks.begin(), tasks.end(), id,
+                             [](const Task& t, std::int64_t v) { return t.id < v; });
+  return it == tasks.end() || it->id != id ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::optional<Report::Place> Report::find(std::int64_t id) const {
+  const std::span<const Task> all = dump.tasks;
+  const std::span<const Task> fibers = all.first(dump.fibers()), threads = all.last(dump.threads);
   if (lookup_ == Lookup::kNotYet) {
-    lookup_ = Lookup::kSorted;
-    for (std::size_t i = 1; i < fibers.size(); ++i) {
-      if (fibers[i - 1].id >= fibers[i].id) lookup_ = Lookup::kHashed;
-    }
+    lookup_ = ascending(fibers) && ascending(threads) ? Lookup::kSorted : Lookup::kHashed;
     if (lookup_ == Lookup::kHashed) {
-      by_id_.reserve(fibers.size());
-      for (std::uint32_t i = 0; i < fibers.size(); ++i) by_id_.try_emplace(fibers[i].id, i);
+      by_id_.reserve(all.size());
+      for (std::uint32_t i = 0; i < all.size(); ++i) by_id_.try_emplace(all[i].id, i);
     }
   }
   std::uint32_t i;
   if (lookup_ == Lookup::kSorted) {
-    auto it = std::lower_bound(fibers.begin(), fibers.end(), id,
-                               [](const Fiber& f, std::int64_t v) { return f.id < v; });
-    if (it == fibers.end() || it->id != id) return std::nullopt;
-    i = static_cast<std::uint32_t>(it - fibers.begin());
+    const Task* t = search(fibers, id);
+    if (!t) t = search(threads, id);
+    if (!t) return std::nullopt;
+    i = static_cast<std::uint32_t>(t - all.data());
   } else {
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return std::nullopt;
     i = it->second;
   }
-  return FiberPlace{i, group_of_[i]};
+  return Place{i, group_of_[i]};
 }
 
-std::string Report::fiber_phrase(std::int64_t id, std::int64_t waiter) const {
-  if (id == waiter) return cat("fiber ", id, " (itself)");
-  const std::optional<FiberPlace> p = find(id);
-  if (!p) return cat("fiber ", id, " (not blocked)");
-  const Fiber& f = dump.fibers[p->fiber];
-  return cat("fiber ", id, " (", f.state, " at ", location(dump, f.blocked_at), ")");
+std::string Report::task_phrase(std::int64_t id, std::optional<bool> thread,
+                                std::int64_t waiter) const {
+  const std::optional<Place> p = find(id);
+  if (p) thread = dump.tasks[p->task].thread;
+  const std::string name = cat(!thread ? "task " : *thread ? "thread " : "fiber ", id);
+  if (id == waiter) return name + " (itself)";
+  if (!p) return name + " (not blocked)";
+  const Task& t = dump.tasks[p->task];
+  return cat(name, " (", t.state, " at ", location(dump, t.blocked_at), ")");
 }
 
-std::string Report::handles_phrase(const WaitObject& o, std::int64_t waiter) const {
+std::string Report::holders_phrase(const WaitObject& o, std::int64_t waiter) const {
   constexpr std::size_t kShown = 3;
   const auto ids = dump.id_list(o.holders);
-  if (ids.empty()) return "no fiber";
+  if (ids.empty()) return "no task";
   std::string out;
   for (std::size_t i = 0; i < ids.size() && i < kShown; ++i) {
-    append(out, i ? ", " : "", fiber_phrase(ids[i], waiter));
+    append(out, i ? ", " : "", task_phrase(ids[i], std::nullopt, waiter));
   }
   if (ids.size() > kShown) append(out, " and ", ids.size() - kShown, " more");
   return out;
@@ -60,22 +78,31 @@ std::size_t Report::unreachable() const {
   return n;
 }
 
-std::string Report::fiber_totals() const {
-  if (dump.fibers.empty()) return "no blocked fiber";
-  std::string out =
-      cat(count(dump.fibers.size(), "blocked fiber"), " in ", count(groups.size(), "group"));
-  if (const std::size_t n = unreachable()) append(out, " (", n, " unreachable)");
+std::string Report::task_totals() const {
+  const std::size_t fibers = dump.fibers();
+  std::size_t fiber_groups = 0;
+  for (const Group& g : groups) fiber_groups += !g.threads();
+  std::string out = fibers == 0
+                        ? "no blocked fiber"
+                        : cat(count(fibers, "blocked fiber"), " in ", count(fiber_groups, "group"));
+  if (!dump.unreachable_analysed) {
+    if (fibers > 0) append(out, " (unreachable ones not analysed)");
+  } else if (const std::size_t n = unreachable()) {
+    append(out, " (", n, " unreachable)");
+  }
+  if (dump.threads > 0) append(out, ", ", count(dump.threads, "blocked thread"));
   return out;
 }
 
 std::string Report::totals() const {
-  return cat(fiber_totals(), ", ", count(dump.races.size(), "data race"), ", ",
+  return cat(task_totals(), ", ", count(dump.races.size(), "data race"), ", ",
              count(dump.locks.size(), "lock warning"));
 }
 
 std::string Report::headline(const Group& g) const {
-  std::string head =
-      g.size() == 1 ? cat("fiber ", dump.fibers[g.members.front()].id) : cat(g.size(), " fibers");
+  const char* noun = g.threads() ? "thread" : "fiber";
+  std::string head = g.size() == 1 ? cat(noun, " ", dump.tasks[g.members.front()].id)
+                                   : cat(g.size(), " ", noun, "s");
   append(head, " [", g.key.state, ", ", wait_range(g));
   if (g.unreachable == g.size()) {
     append(head, ", unreachable");
@@ -87,26 +114,33 @@ std::string Report::headline(const Group& g) const {
 
 std::string Report::stack_title(const Group& g) const {
   if (g.size() == 1) return "stack";
-  return cat("stack of one of them, fiber ", dump.fibers[g.members.front()].id);
+  return cat("stack of one of them, ", g.threads() ? "thread " : "fiber ",
+             dump.tasks[g.members.front()].id);
 }
 
 std::vector<Report::Fact> Report::facts(const Group& g) const {
   std::vector<Fact> out = {{"blocked at", location(dump, g.key.blocked_at)}};
-  if (const std::optional<WaitObject>& o = dump.fibers[g.members.front()].object) {
+  const Task& first = dump.tasks[g.members.front()];
+  if (const std::optional<WaitObject>& o = first.object) {
     std::string text;
-    if (g.object_ids.size() > 1) {
+    // The group's fibers wait on more objects than the first one's: say how many.
+    if (g.object_ids.size() > std::max<std::size_t>(1, first.objects.size)) {
       append(text, g.object_ids.size(), " different ", o->kind, "s, the first ");
     }
     append(text, object_name(*o));
     if (o->created_at) append(text, " made at ", location(dump, *o->created_at));
+    if (first.objects.size > 1)
+      append(text, ", and ", first.objects.size - 1, " more in its select");
     out.push_back({"waiting on", text});
-    const std::int64_t waiter = dump.fibers[g.members.front()].id;
-    if (o->holder) out.push_back({"held by", fiber_phrase(*o->holder, waiter)});
-    if (o->has_holders) out.push_back({"handles held by", handles_phrase(*o, waiter)});
+    if (o->has_holders) {
+      out.push_back({o->is_lock() ? "held by" : "handles held by", holders_phrase(*o, first.id)});
+    }
   }
-  std::string created = location(dump, g.key.created_at);
-  if (const std::string by = parents_phrase(g); !by.empty()) append(created, " by ", by);
-  out.push_back({"created at", created});
+  if (!g.threads()) {
+    std::string created = location(dump, g.key.created_at);
+    if (const std::string by = parents_phrase(g); !by.empty()) append(created, " by ", by);
+    out.push_back({"created at", created});
+  }
   return out;
 }
 

@@ -15,7 +15,7 @@ void TerminalWriter::stack(int indent, Span s) {
 }
 
 void TerminalWriter::group(const Group& g, std::string_view prefix) {
-  const Fiber& first = d_.fibers[g.members.front()];
+  const Task& first = d_.tasks[g.members.front()];
   line(0, "");
   line(0, cat(prefix, r_.headline(g), ":"));
   for (const Report::Fact& f : r_.facts(g)) line(2, cat(f.label, " ", f.value));
@@ -38,9 +38,7 @@ void TerminalWriter::race(const Race& race, std::string_view title) {
   line(0, cat("WARNING: DATA RACE", title));
   access(race.access, "");
   access(race.previous, "previous ");
-  for (const RaceFiber& f : race.fibers) {
-    line(2, cat("fiber ", f.id, " created at ", location(d_, f.created_at)));
-  }
+  for (const RaceTask& t : race.tasks) line(2, race_task_phrase(d_, t));
 }
 
 void TerminalWriter::lock(const LockWarning& w) {
@@ -53,7 +51,7 @@ void TerminalWriter::lock(const LockWarning& w) {
   for (std::size_t i = 0; i < w.sites.size(); ++i) {
     const LockSite& s = w.sites[i];
     std::string text = cat("site ", i + 1);
-    if (s.fiber) append(text, ", fiber ", *s.fiber);
+    if (s.task) append(text, ", ", task_name(*s.task));
     line(2, cat(text, ": ", location(d_, s.at)));
     stack(4, s.stack);
   }

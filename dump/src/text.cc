@@ -36,14 +36,15 @@ std::string wait_range(const Group& g) {
 }
 
 std::string location(const Location& l) {
-  std::string out;
-  if (!l.file.empty()) {
-    out = l.line > 0 ? cat(l.file, ":", l.line) : std::string(l.file);
+  if (l.file.empty()) {
+    // A symbolized frame: its function, else where it is in which object file.
+    if (!l.function.empty()) return std::string(l.function);
+    if (!l.module.empty()) return cat(l.module, "+0x", absl::StrFormat("%x", l.offset));
+    return "(unknown location)";
   }
-  if (!l.function.empty()) {
-    append(out, out.empty() ? "" : " ", "(", l.function, ")");
-  }
-  return out.empty() ? "(unknown location)" : out;
+  std::string out = l.line > 0 ? cat(l.file, ":", l.line) : std::string(l.file);
+  if (!l.function.empty()) append(out, " (", l.function, ")");
+  return out;
 }
 
 std::string location(const Dump& d, LocId id) { return location(d.loc(id)); }
@@ -59,21 +60,30 @@ std::string object_name(const WaitObject& o) {
   return out;
 }
 
-std::string parents_phrase(const Group& g) {
+namespace {
+
+// "fiber 1", "fibers 1, 2, 3 and 4 more", or "" for none.
+std::string ids_phrase(std::string_view noun, const std::vector<std::int64_t>& ids) {
   constexpr std::size_t kShown = 3;
-  std::string out;
-  if (!g.parents.empty()) {
-    out = g.parents.size() == 1 ? "fiber " : "fibers ";
-    for (std::size_t i = 0; i < g.parents.size() && i < kShown; ++i) {
-      append(out, i ? ", " : "", g.parents[i]);
-    }
-    if (g.parents.size() > kShown) append(out, " and ", g.parents.size() - kShown, " more");
+  if (ids.empty()) return "";
+  std::string out = cat(noun, ids.size() == 1 ? " " : "s ");
+  for (std::size_t i = 0; i < ids.size() && i < kShown; ++i) append(out, i ? ", " : "", ids[i]);
+  if (ids.size() > kShown) append(out, " and ", ids.size() - kShown, " more");
+  return out;
+}
+
+}  // namespace
+
+std::string parents_phrase(const Group& g) {
+  std::vector<std::int64_t> fibers, threads;
+  for (const TaskRef& p : g.parents) (p.thread ? threads : fibers).push_back(p.id);
+  std::string out = ids_phrase("fiber", fibers);
+  std::string by_threads = ids_phrase("thread", threads);
+  // A null parent says "a thread", not which: several may be one.
+  if (g.unknown_parents > 0) {
+    by_threads = by_threads.empty() ? "a thread" : cat(by_threads, " and others");
   }
-  if (g.from_threads > 0) {
-    // A null parent says "a thread", not which: several may be one.
-    const std::string threads = g.from_threads == 1 ? "a thread" : "threads";
-    out = out.empty() ? threads : cat(out, " and ", threads);
-  }
+  if (!by_threads.empty()) out = out.empty() ? by_threads : cat(out, " and ", by_threads);
   return out;
 }
 
@@ -106,10 +116,18 @@ std::string count(std::size_t n, std::string_view noun) {
   return cat(n, " ", noun, n == 1 ? "" : "s");
 }
 
+std::string task_name(const TaskRef& t) { return cat(t.thread ? "thread " : "fiber ", t.id); }
+
+std::string race_task_phrase(const Dump& d, const RaceTask& t) {
+  std::string out = task_name(t.task);
+  if (t.created_at) append(out, " created at ", location(d, *t.created_at));
+  return out;
+}
+
 std::string access_phrase(const Access& a) {
   std::string out = cat(a.kind, " of ", count(static_cast<std::size_t>(a.size), "byte"));
   if (!a.addr.empty()) append(out, " at ", a.addr);
-  if (a.fiber) append(out, " by fiber ", *a.fiber);
+  if (a.task) append(out, " by ", task_name(*a.task));
   return out;
 }
 

@@ -69,11 +69,12 @@ class Builder {
 
   void add_group(std::size_t g) {
     const Group& group = r_.groups[g];
-    const std::string who = group.size() == 1 ? cat("fiber ", d_.fibers[group.members[0]].id)
-                                              : cat(group.size(), " fibers");
-    std::string title = cat(who, " [", group.key.state, "]");
-    std::vector<std::string> lines = {title, cat("blocked at ", location(d_, group.key.blocked_at)),
-                                      cat("created at ", location(d_, group.key.created_at))};
+    const char* noun = group.threads() ? "thread" : "fiber";
+    const std::string who = group.size() == 1 ? cat(noun, " ", d_.tasks[group.members[0]].id)
+                                              : cat(group.size(), " ", noun, "s");
+    std::vector<std::string> lines = {cat(who, " [", group.key.state, "]"),
+                                      cat("blocked at ", location(d_, group.key.blocked_at))};
+    if (!group.threads()) lines.push_back(cat("created at ", location(d_, group.key.created_at)));
     if (group.unreachable > 0) {
       lines.push_back(group.unreachable == group.size() ? std::string("unreachable")
                                                         : cat(group.unreachable, " unreachable"));
@@ -89,13 +90,20 @@ class Builder {
     const Group& group = r_.groups[g];
     std::vector<const WaitObject*> with_id, without_id;
     absl::flat_hash_set<std::pair<std::string_view, std::int64_t>> seen;
+    auto waits_on = [&](const WaitObject& o) {
+      if (!o.id) {
+        without_id.push_back(&o);
+      } else if (seen.insert({o.kind, *o.id}).second) {
+        with_id.push_back(&o);
+      }
+    };
     for (std::uint32_t i : group.members) {
-      const std::optional<WaitObject>& o = d_.fibers[i].object;
-      if (!o) continue;
-      if (!o->id) {
-        without_id.push_back(&*o);
-      } else if (seen.insert({o->kind, *o->id}).second) {
-        with_id.push_back(&*o);
+      const Task& t = d_.tasks[i];
+      // A select's objects include its first, which is also its object.
+      if (t.objects.size > 0) {
+        for (const WaitObject& o : d_.object_list(t.objects)) waits_on(o);
+      } else if (t.object) {
+        waits_on(*t.object);
       }
     }
     if (with_id.size() + (without_id.empty() ? 0 : 1) <= kMaxObjectNodes) {
@@ -147,7 +155,7 @@ class Builder {
     std::vector<std::int64_t> outside_holders, outside_handles;
     bool unknown = false;
     auto release_by = [&](std::int64_t id, GraphEdge::Kind kind) {
-      const std::optional<Report::FiberPlace> p = r_.find(id);
+      const std::optional<Report::Place> p = r_.find(id);
       if (p && group_node_[p->group] != kNone) {
         add_edge(on.node, group_node_[p->group], kind);
       } else {
@@ -155,11 +163,13 @@ class Builder {
       }
     };
     for (const WaitObject* o : on.objects) {
-      if (o->holder) release_by(*o->holder, GraphEdge::Kind::kHeldBy);
-      if (o->has_holders) {
-        for (std::int64_t id : d_.id_list(o->holders)) release_by(id, GraphEdge::Kind::kHandle);
+      if (!o->has_holders) {
+        unknown = true;
+        continue;
       }
-      if (!o->holder && !o->has_holders) unknown = true;
+      const GraphEdge::Kind kind =
+          o->is_lock() ? GraphEdge::Kind::kHeldBy : GraphEdge::Kind::kHandle;
+      for (std::int64_t id : d_.id_list(o->holders)) release_by(id, kind);
     }
     if (!outside_holders.empty()) add_outside(on.node, outside_holders, GraphEdge::Kind::kHeldBy);
     if (!outside_handles.empty()) add_outside(on.node, outside_handles, GraphEdge::Kind::kHandle);
@@ -191,7 +201,8 @@ class Builder {
     std::vector<std::string> lines;
     if (!running.empty()) {
       constexpr std::size_t kShown = 4;
-      std::string list = running.size() == 1 ? "fiber " : "fibers ";
+      // A holder the dump does not list may be a fiber or a thread: the dump does not say.
+      std::string list = running.size() == 1 ? "task " : "tasks ";
       for (std::size_t i = 0; i < running.size() && i < kShown; ++i) {
         append(list, i ? ", " : "", running[i]);
       }
@@ -199,7 +210,7 @@ class Builder {
       lines.push_back(list);
       lines.push_back("not blocked (running, runnable or ended)");
     }
-    if (blocked > 0) lines.push_back(cat(count(blocked, "fiber"), " in groups not drawn"));
+    if (blocked > 0) lines.push_back(cat(count(blocked, "task"), " in groups not drawn"));
     add_edge(from, add_node(GraphNode::Kind::kFibers, std::move(lines)), kind);
   }
 

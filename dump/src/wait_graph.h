@@ -1,6 +1,7 @@
 // The wait-for graph of a dump, for drawing (dot for `graph`, inline SVG for `html`): each group
-// of fibers points at the objects its fibers wait on, and each object at the fibers that could
-// release its waiters, as far as the dump tells: a mutex's holder, the fibers holding a handle.
+// of fibers (or threads) points at the objects they wait on, and each object at the tasks that
+// could release its waiters, as far as the dump tells: a mutex's holders, the tasks holding a
+// handle.
 // Where the dump names nobody, the object points at one shared "unknown" node that says so.
 //
 // Invariants: a group is one node whatever its size, so the graph has at most max_groups group

@@ -48,8 +48,8 @@ TEST(Groups, KeyIsStateBlockedAtAndCreatedAtOnly) {
   EXPECT_EQ(big.min_wait_ns, 100);
   EXPECT_EQ(big.max_wait_ns, 900);
   EXPECT_EQ(big.unreachable, 1u);
-  EXPECT_EQ(big.parents, (std::vector<std::int64_t>{1, 4}));
-  EXPECT_EQ(big.from_threads, 1u);
+  EXPECT_EQ(big.parents, (std::vector<TaskRef>{{1, false}, {4, false}}));
+  EXPECT_EQ(big.unknown_parents, 1u);
 }
 
 TEST(Groups, LargestFirstThenByStateAndLocations) {
@@ -86,7 +86,7 @@ TEST(Groups, DistinctObjectsAndFibersByIdInAnyOrder) {
   EXPECT_EQ(r.groups[0].waits_on_nothing, 1u);
   // Ids out of order: found through the hash table, with their group.
   ASSERT_TRUE(r.find(8));
-  EXPECT_EQ(r.find(8)->fiber, 4u);
+  EXPECT_EQ(r.find(8)->task, 4u);
   EXPECT_EQ(r.find(8)->group, 1u);
   EXPECT_EQ(r.find(5)->group, 0u);
   EXPECT_FALSE(r.find(4));
@@ -97,7 +97,7 @@ TEST(Groups, FindsFibersByBinarySearchWhenSorted) {
                                       fiber(5, "select", 2, 1), fiber(6, "select", 2, 1)}));
   const Report r(p.dump);
   EXPECT_EQ(r.find(2)->group, 1u);
-  EXPECT_EQ(r.find(6)->fiber, 3u);
+  EXPECT_EQ(r.find(6)->task, 3u);
   EXPECT_FALSE(r.find(3));
   EXPECT_FALSE(r.find(7));
   EXPECT_FALSE(r.find(-1));

@@ -70,15 +70,16 @@ TEST(ReadDump, ReadsEveryFieldOfTheFormat) {
   const Dump& d = p.dump;
   EXPECT_EQ(d.version, 1);
   EXPECT_EQ(d.reason, Reason::kExit);
-  ASSERT_EQ(d.fibers.size(), 1u);
-  const Fiber& f = d.fibers[0];
+  ASSERT_EQ(d.tasks.size(), 1u);
+  const Task& f = d.tasks[0];
   EXPECT_EQ(f.id, 7);
   EXPECT_EQ(f.state, "chan send");
   EXPECT_EQ(f.wait_ns, 5000000000);
   EXPECT_TRUE(f.unreachable);
   EXPECT_EQ(d.loc(f.blocked_at), (Location{"srv.cc", "handle", 45}));
   EXPECT_EQ(d.loc(f.created_at), (Location{"srv.cc", "handle", 41}));
-  EXPECT_EQ(f.parent, 1);
+  EXPECT_EQ(f.parent, (TaskRef{1, false})) << "parent_kind defaults to fiber";
+  EXPECT_FALSE(f.thread);
   ASSERT_EQ(f.stack.size, 2u);
   EXPECT_EQ(d.loc(d.stack(f.stack)[0]), (Location{"chan.h", "send", 9}));
   EXPECT_EQ(d.stack(f.stack)[1], f.blocked_at) << "equal locations are one id";
@@ -89,8 +90,7 @@ TEST(ReadDump, ReadsEveryFieldOfTheFormat) {
   EXPECT_EQ(f.object->cap, 0);
   EXPECT_EQ(f.object->len, 0);
   EXPECT_EQ(f.object->closed, false);
-  EXPECT_FALSE(f.object->holder);
-  EXPECT_FALSE(f.object->has_holders);
+  EXPECT_FALSE(f.object->has_holders) << "the dump does not say who holds it";
 
   ASSERT_EQ(d.races.size(), 1u);
   const Race& r = d.races[0];
@@ -98,36 +98,35 @@ TEST(ReadDump, ReadsEveryFieldOfTheFormat) {
   EXPECT_EQ(r.access.size, 4);
   EXPECT_EQ(r.access.addr, "0x7f01");
   EXPECT_EQ(d.loc(r.access.at), (Location{"a.cc", "f", 3}));
-  EXPECT_EQ(r.access.fiber, 7);
+  EXPECT_EQ(r.access.task, (TaskRef{7, false}));
   EXPECT_EQ(r.access.stack.size, 1u);
   EXPECT_EQ(r.previous.kind, "read");
   EXPECT_EQ(r.previous.stack.size, 0u) << "an access's stack may be left out";
-  ASSERT_EQ(r.fibers.size(), 1u);
-  EXPECT_EQ(d.loc(r.fibers[0].created_at), (Location{"m.cc", "main", 1}));
+  ASSERT_EQ(r.tasks.size(), 1u);
+  EXPECT_EQ(d.loc(*r.tasks[0].created_at), (Location{"m.cc", "main", 1}));
 
   ASSERT_EQ(d.locks.size(), 1u);
   EXPECT_EQ(d.locks[0].kind, "lock-order-inversion");
   ASSERT_EQ(d.locks[0].sites.size(), 2u);
-  EXPECT_EQ(d.locks[0].sites[0].fiber, 2);
+  EXPECT_EQ(d.locks[0].sites[0].task, (TaskRef{2, false}));
   EXPECT_EQ(d.loc(d.locks[0].sites[1].at), (Location{"y.cc", "ba", 6}));
 }
 
 TEST(ReadDump, ReadsHoldersNullsAndEveryReason) {
   const auto p = parse(dump_of(object(with(
       with(kFiber, "parent", "null"), "object",
-      R"({"kind": "mutex", "id": null, "created_at": null, "cap": null, "holder": 12, "holders": [12, 13]})"))));
-  const Fiber& f = p.dump.fibers[0];
-  EXPECT_FALSE(f.parent) << "null: created by a thread";
+      R"({"kind": "mutex", "id": null, "created_at": null, "cap": null, "holders": [12, 13]})"))));
+  const Task& f = p.dump.tasks[0];
+  EXPECT_FALSE(f.parent) << "null: no parent named";
   EXPECT_FALSE(f.object->id);
   EXPECT_FALSE(f.object->created_at);
   EXPECT_FALSE(f.object->cap);
-  EXPECT_EQ(f.object->holder, 12);
   ASSERT_TRUE(f.object->has_holders);
   const auto holders = p.dump.id_list(f.object->holders);
   EXPECT_EQ(std::vector<std::int64_t>(holders.begin(), holders.end()),
             (std::vector<std::int64_t>{12, 13}));
-  EXPECT_FALSE(parse(dump_of(object(with(kFiber, "object", "null")))).dump.fibers[0].object);
-  EXPECT_FALSE(parse(dump_of(object(without(kFiber, "object")))).dump.fibers[0].object);
+  EXPECT_FALSE(parse(dump_of(object(with(kFiber, "object", "null")))).dump.tasks[0].object);
+  EXPECT_FALSE(parse(dump_of(object(without(kFiber, "object")))).dump.tasks[0].object);
 
   for (auto [text, reason] : {std::pair{"exit", Reason::kExit},
                               {"deadlock", Reason::kDeadlock},
@@ -139,16 +138,72 @@ TEST(ReadDump, ReadsHoldersNullsAndEveryReason) {
   }
 }
 
+TEST(ReadDump, ReadsThreadsParentsSelectsAndAnalysis) {
+  const auto deadlock = parse_file("deadlock.json");
+  const Dump& d = deadlock.dump;
+  ASSERT_EQ(d.tasks.size(), 3u);
+  EXPECT_EQ(d.fibers(), 2u);
+  EXPECT_EQ(d.threads, 1u);
+  EXPECT_TRUE(d.unreachable_analysed);
+  EXPECT_EQ(d.tasks[0].parent, (TaskRef{1, true}));
+  const Task& main = d.tasks[2];
+  EXPECT_TRUE(main.thread);
+  EXPECT_EQ(main.id, 1);
+  EXPECT_EQ(main.state, "waitgroup wait");
+  EXPECT_FALSE(main.parent);
+  EXPECT_EQ(d.loc(main.created_at), Location{}) << "a thread has no creation site";
+  ASSERT_EQ(d.tasks[0].stack.size, 3u);
+  EXPECT_EQ(d.loc(d.stack(d.tasks[0].stack)[1]),
+            (Location{"", "transfer(Account&, Account&, int)", 0, "/tmp/bank", 4660}))
+      << "a symbolized frame: its module and offset";
+
+  const auto panic = parse_file("panic.json");
+  const Task& select = panic.dump.tasks[0];
+  ASSERT_EQ(select.objects.size, 2u);
+  EXPECT_EQ(panic.dump.object_list(select.objects)[1].id, 4);
+  EXPECT_EQ(select.object->id, 2) << "object is the select's first channel";
+
+  const auto race = parse_file("race.json");
+  EXPECT_EQ(race.dump.races[0].previous.task, (TaskRef{1, true}));
+  EXPECT_EQ(race.dump.races[0].tasks[1].task, (TaskRef{1, true}));
+  EXPECT_FALSE(race.dump.races[0].tasks[1].created_at);
+
+  const std::string thread = R"({"id": 1, "state": "sleep", "wait_ns": 0, "unreachable": false,
+      "blocked_at": {"file": "m.cc", "line": 3, "function": "main"}, "stack": []})";
+  EXPECT_FALSE(
+      parse(R"({"version": 1, "reason": "exit", "unreachable_analysed": false, "threads": [)" +
+            thread + R"(], "fibers": []})")
+          .dump.unreachable_analysed);
+  EXPECT_NE(
+      parse_error(dump_of(object(without(kFiber, "created_at")))).find("a fiber has no member"),
+      std::string::npos);
+  EXPECT_NE(parse_error(R"({"version": 1, "reason": "exit", "fibers": [], "threads": [{"id": 1}]})")
+                .find("in threads[0]: a thread has no member \"state\""),
+            std::string::npos);
+  Members orphan = kFiber;
+  orphan.emplace_back("parent_kind", R"("process")");
+  EXPECT_NE(parse_error(dump_of(object(orphan)))
+                .find("in fibers[0].parent_kind: expected \"fiber\" or \"thread\""),
+            std::string::npos);
+  EXPECT_NE(
+      parse_error(
+          dump_of(
+              "",
+              R"(, "races": [{"access": {"kind": "read", "size": 1, "addr": "0x1", "file": "a", "line": 1, "function": "f", "fiber": 1, "thread": 2}, "previous": {}, "fibers": []}])"))
+          .find("in races[0].access.thread: both \"fiber\" and \"thread\" given"),
+      std::string::npos);
+}
+
 TEST(ReadDump, ReadsTheHandWrittenDumps) {
   for (const char* name : {"clean.json", "leak.json", "deadlock.json", "race.json", "panic.json",
                            "escapes.json", "diff_before.json", "diff_after.json"}) {
     EXPECT_EQ(parse_error(testing::read_file(testing::data_path(name))), "") << name;
   }
   const auto leak = parse_file("leak.json");
-  EXPECT_EQ(leak.dump.fibers.size(), 7u);
+  EXPECT_EQ(leak.dump.tasks.size(), 7u);
   const auto escapes = parse_file("escapes.json");
-  EXPECT_EQ(escapes.dump.fibers[0].state, "chan <send> & \"quote\"");
-  EXPECT_EQ(escapes.dump.loc(escapes.dump.fibers[0].created_at).file,
+  EXPECT_EQ(escapes.dump.tasks[0].state, "chan <send> & \"quote\"");
+  EXPECT_EQ(escapes.dump.loc(escapes.dump.tasks[0].created_at).file,
             "caf\xC3\xA9/\xE6\x97\xA5\xE6\x9C\xAC.cc");
 }
 
@@ -177,9 +232,9 @@ TEST(ReadDump, SkipsUnknownMembersEverywhere) {
                            R"(, "sites": [{"file": "a.cc", "line": 1, "function": "f", )" + junk +
                            R"(}]}], "x-after": [[[]]]})";
   const auto p = parse(text);
-  EXPECT_EQ(p.dump.fibers[0].state, "sleep");
-  EXPECT_EQ(p.dump.fibers[0].object->kind, "timer");
-  EXPECT_EQ(p.dump.loc(p.dump.fibers[0].blocked_at), (Location{"a.cc", "f", 1}));
+  EXPECT_EQ(p.dump.tasks[0].state, "sleep");
+  EXPECT_EQ(p.dump.tasks[0].object->kind, "timer");
+  EXPECT_EQ(p.dump.loc(p.dump.tasks[0].blocked_at), (Location{"a.cc", "f", 1}));
   EXPECT_EQ(p.dump.races.size(), 1u);
   EXPECT_EQ(p.dump.locks[0].sites.size(), 1u);
 }
@@ -341,7 +396,7 @@ TEST(ReadDump, RepeatedValuesAreReadOnceAndStillExactly) {
       kFiber, "stack",
       R"([ {"line": 9, "file": "chan.h", "function": "send"},{"file":"srv.cc","line":45,"function":"hand\u006ce"}])"));
   const auto p = parse(dump_of(a + ", " + a + ", " + longer + ", " + spaced));
-  const auto& f = p.dump.fibers;
+  const auto& f = p.dump.tasks;
   EXPECT_EQ(f[0].stack.begin, f[1].stack.begin);
   EXPECT_EQ(f[2].stack.size, 3u);
   EXPECT_EQ(p.dump.loc(p.dump.stack(f[2].stack)[2]), (Location{"m.cc", "main", 1}));
@@ -353,8 +408,8 @@ TEST(ReadDump, RepeatedValuesAreReadOnceAndStillExactly) {
   const std::string obj1 = object(with(kFiber, "object", R"({"kind": "chan", "id": 3})"));
   const std::string obj2 = object(with(kFiber, "object", R"({"kind": "chan", "id": 3, "cap": 9})"));
   const auto q = parse(dump_of(obj1 + ", " + obj2));
-  EXPECT_FALSE(q.dump.fibers[0].object->cap);
-  EXPECT_EQ(q.dump.fibers[1].object->cap, 9);
+  EXPECT_FALSE(q.dump.tasks[0].object->cap);
+  EXPECT_EQ(q.dump.tasks[1].object->cap, 9);
 }
 
 }  // namespace
