@@ -199,11 +199,14 @@ GraphLayout lay_out(const WaitGraph& g) {
       x1 = b.x + b.width, y1 = b.y + b.height * 0.75;
       const double bend = std::max(40.0, (x0 - x1) / 2);
       c0x = x0 - bend, c0y = y0 + kLift, c1x = x1 + bend, c1y = y1 + kLift;
-      // Across columns in between, under their lowest box (a curve reaches 3/4 of the way to
-      // its control points).
+      // Across columns in between, under their lowest box: the curve's lowest point, its middle,
+      // is (y0 + 3 c0y + 3 c1y + y1) / 8, so both control points go where that clears the box.
       double under = 0;
       for (std::size_t c = to + 1; c < from; ++c) under = std::max(under, column_bottom[c]);
-      if (under > 0) c0y = c1y = std::max({c0y, c1y, under + kLift * 4 / 3});
+      if (under > 0) {
+        const double control = (under + kLift - (y0 + y1) / 8) * 8 / 6;
+        c0y = c1y = std::max({c0y, c1y, control});
+      }
     } else {
       const bool loop = g.edges[i].from == g.edges[i].to;
       x0 = a.x + a.width, y0 = a.y + a.height * (loop ? 0.3 : 0.5);
@@ -211,7 +214,8 @@ GraphLayout lay_out(const WaitGraph& g) {
       const double right = std::max(x0, x1) + kBulge;
       c0x = right, c0y = y0, c1x = right, c1y = y1;
     }
-    bottom = std::max({bottom, c0y, c1y});
+    // Below the boxes a curve reaches no lower than its middle (plus its label's descent).
+    bottom = std::max({bottom, y0, y1, (y0 + 3 * c0y + 3 * c1y + y1) / 8 + 12});
     right_edge = std::max({right_edge, c0x, c1x});
     p.path = cat("M", fmt(x0), ",", fmt(y0), " C", fmt(c0x), ",", fmt(c0y), " ", fmt(c1x), ",",
                  fmt(c1y), " ", fmt(x1), ",", fmt(y1));

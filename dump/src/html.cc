@@ -116,19 +116,19 @@ class Page {
   }
 
   void groups() {
-    out_ << "<section id=\"groups\">\n<h2>Blocked fibers: " << html(count(d_.tasks.size(), "fiber"))
-         << " in " << html(count(r_.groups.size(), "group")) << "</h2>\n";
-    if (r_.groups.empty()) out_ << "<p>No fiber was blocked.</p>\n";
+    out_ << "<section id=\"groups\">\n<h2>Blocked: " << html(r_.task_totals()) << "</h2>\n";
+    if (r_.groups.empty()) out_ << "<p>No fiber or thread was blocked.</p>\n";
     for (std::size_t i = 0; i < r_.groups.size(); ++i) {
       const Group& g = r_.groups[i];
       const Task& first = d_.tasks[g.members.front()];
       const bool unreachable = g.unreachable == g.size();
       out_ << "<article class=\"group" << (unreachable ? " unreachable" : "") << "\" id=\"group-"
            << i + 1 << "\">\n<h3>";
+      const char* noun = g.threads() ? "thread" : "fiber";
       if (g.size() == 1) {
-        out_ << "fiber " << first.id;
+        out_ << noun << " " << first.id;
       } else {
-        out_ << "<span class=\"count\">" << g.size() << "</span> fibers";
+        out_ << "<span class=\"count\">" << g.size() << "</span> " << noun << "s";
       }
       out_ << " <code class=\"state\">" << html(g.key.state) << "</code>, waited "
            << html(wait_range(g));
@@ -206,10 +206,11 @@ class Page {
     const WaitGraph g = build_wait_graph(r_);
     const GraphLayout l = lay_out(g);
     out_ << "<section id=\"graph\">\n<h2>Wait-for graph</h2>\n"
-         << "<p class=\"legend\">Each box is a group of identical blocked fibers; it points at the "
-            "objects they wait on, and each object at the fibers that could release its waiters "
+         << "<p class=\"legend\">Each box is a group of identical blocked fibers (or threads); it "
+            "points at the objects they wait on, and each object at the tasks that could release "
+            "its waiters "
             "(a mutex's holders, the tasks holding a handle), as far as the dump says. Red marks a "
-            "stuck cycle: every fiber that could release its objects waits in it. Click a group "
+            "stuck cycle: every task that could release its objects waits in it. Click a group "
             "to see it below.</p>\n";
     if (g.nodes.empty()) {
       out_ << "<p>No fiber was blocked: the graph is empty.</p>\n</section>\n";

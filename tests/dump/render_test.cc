@@ -331,10 +331,16 @@ TEST(Html, GroupsStacksRacesLocksAndTheGraph) {
   EXPECT_EQ(occurrences(race, "<article class=\"race\""), 1u);
   EXPECT_NE(race.find("<dd>write of 8 bytes at 0x7ffd1000 by fiber 4 at counter.cc:14 (bump)</dd>"),
             std::string::npos);
-  EXPECT_NE(race.find("No fiber was blocked"), std::string::npos);
+  EXPECT_NE(race.find("No fiber or thread was blocked"), std::string::npos);
   const std::string lock = html_of(parse_file("deadlock.json").dump);
   EXPECT_EQ(occurrences(lock, "<article class=\"lock\""), 1u);
   EXPECT_NE(lock.find("class=\"reason reason-deadlock\""), std::string::npos);
+  EXPECT_NE(lock.find("<h3>thread 1 <code class=\"state\">waitgroup wait</code>"),
+            std::string::npos)
+      << "the main thread, blocked too, is a group of its own";
+  EXPECT_NE(lock.find("<h2>Blocked: 2 blocked fibers in 2 groups (2 unreachable), 1 blocked "
+                      "thread</h2>"),
+            std::string::npos);
   const std::string clean = html_of(parse_file("clean.json").dump);
   EXPECT_NE(clean.find("class=\"reason reason-exit clean\""), std::string::npos);
 }
