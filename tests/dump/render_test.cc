@@ -146,10 +146,29 @@ TEST(Summary, ControlCharactersNeverReachTheTerminal) {
   EXPECT_NE(s.find("caf\xC3\xA9/"), std::string::npos) << "UTF-8 passes through";
 }
 
+// Dumps the debug runtime wrote (fixtures/debug/mixed_lock_and_send.cc and global_deadlock.cc run
+// with WEAVE_DUMP): what it writes is what weave-dump reads.
+TEST(Summary, DumpsTheRuntimeWrote) {
+  const std::string mixed = summary_of(parse_file("runtime_mixed_lock_and_send.json").dump);
+  EXPECT_NE(mixed.find("fiber 5 [mutex lock, 48.08ms]:\n"), std::string::npos) << mixed;
+  EXPECT_NE(mixed.find("  held by fiber 4 (chan send at fixtures/debug/mixed_lock_and_send.cc:13 "
+                       "(main()::<lambda()>))\n"),
+            std::string::npos)
+      << mixed;
+  EXPECT_NE(mixed.find("    weave::Mutex::lock_slow()\n"), std::string::npos) << mixed;
+  const std::string deadlock = summary_of(parse_file("runtime_global_deadlock.json").dump);
+  EXPECT_EQ(deadlock.substr(0, deadlock.find('\n')),
+            "weave dump: deadlock (all fibers are asleep)");
+  EXPECT_NE(deadlock.find("2 blocked fibers in 1 group, 1 blocked thread"), std::string::npos)
+      << deadlock;
+  EXPECT_NE(deadlock.find("thread 2 [waitgroup wait"), std::string::npos) << deadlock;
+}
+
 TEST(Graph, IsValidDotForEveryDump) {
   if (std::string(WEAVE_DOT).empty()) GTEST_SKIP() << "graphviz's dot is not installed";
-  for (const char* name : {"clean.json", "leak.json", "deadlock.json", "race.json", "panic.json",
-                           "escapes.json", "diff_after.json"}) {
+  for (const char* name :
+       {"clean.json", "leak.json", "deadlock.json", "race.json", "panic.json", "escapes.json",
+        "diff_after.json", "runtime_mixed_lock_and_send.json", "runtime_global_deadlock.json"}) {
     const std::string path = testing::tmp_path(std::string(name) + ".dot");
     testing::write_file(path, graph_of(parse_file(name).dump));
     EXPECT_EQ(testing::shell(std::string(WEAVE_DOT) + " -Tsvg -o /dev/null " + path + " 2>&1"), 0)
