@@ -99,14 +99,28 @@ class Recent {
   std::size_t next_ = 0;
 };
 
-// Member lists. Readers of objects that hold a location's members list them first; required
-// members come before optional ones where a reader says "the first n are required".
+// Member lists. Readers of objects that hold a location's members list them first; where a reader
+// says "the first n are required", the required members come first.
 constexpr std::string_view kDumpMembers[] = {
     "version", "reason", "fibers", "threads", "races", "locks", "unreachable_analysed"};
 constexpr std::string_view kLocationMembers[] = {"file", "line", "function", "module", "offset"};
-constexpr std::string_view kTaskMembers[] = {"id",          "state",  "wait_ns",    "unreachable",
-                                             "blocked_at",  "stack",  "created_at", "parent",
-                                             "parent_kind", "object", "objects"};
+// In the order the runtime writes them, which read_members tries first.
+constexpr std::string_view kTaskMembers[] = {"id",         "state",      "wait_ns", "unreachable",
+                                             "blocked_at", "created_at", "parent",  "parent_kind",
+                                             "stack",      "object",     "objects"};
+enum TaskMember : unsigned {
+  kId,
+  kState,
+  kWaitNs,
+  kUnreachable,
+  kBlockedAt,
+  kCreatedAt,
+  kParent,
+  kParentKind,
+  kStack,
+  kObject,
+  kObjects,
+};
 constexpr std::string_view kObjectMembers[] = {"kind", "id",     "created_at", "cap",
                                                "len",  "closed", "holders"};
 constexpr std::string_view kAccessMembers[] = {"file", "line",  "function", "kind",  "size",
@@ -323,49 +337,53 @@ class DumpReader {
     Task t;
     t.thread = thread;
     bool parent_thread = false;
-    read_members(
-        kTaskMembers, first(thread ? 6 : 8), thread ? "a thread" : "a fiber", [&](unsigned member) {
-          switch (member) {
-            case 0:
-              t.id = r_.read_int();
-              break;
-            case 1:
-              t.state = intern_state(read_nonempty_string());
-              break;
-            case 2:
-              t.wait_ns = read_non_negative();
-              break;
-            case 3:
-              t.unreachable = r_.read_bool();
-              break;
-            case 4:
-              t.blocked_at = read_location(blocked_at_);
-              break;
-            case 5:
-              t.stack = read_stack();
-              break;
-            case 6:
-              t.created_at = read_location(created_at_);
-              break;
-            case 7:
-              if (const auto id = read_optional_int()) t.parent = TaskRef{*id, false};
-              break;
-            case 8:
-              parent_thread = read_task_kind();
-              break;
-            case 9:
-              if (!r_.read_null_if_present()) {
-                t.object = remembered(objects_, [&] { return read_object(); });
-              }
-              break;
-            case 10:
-              if (r_.read_null_if_present()) break;
-              t.objects.begin = static_cast<std::uint32_t>(d_.objects.size());
-              read_array([&] { d_.objects.push_back(read_object()); });
-              t.objects.size = static_cast<std::uint32_t>(d_.objects.size() - t.objects.begin);
-              break;
-          }
-        });
+    constexpr unsigned kEveryTask = 1u << kId | 1u << kState | 1u << kWaitNs | 1u << kUnreachable |
+                                    1u << kBlockedAt | 1u << kStack;
+    constexpr unsigned kFiber = kEveryTask | 1u << kCreatedAt | 1u << kParent;
+    read_members(kTaskMembers, thread ? kEveryTask : kFiber, thread ? "a thread" : "a fiber",
+                 [&](unsigned member) {
+                   switch (member) {
+                     case kId:
+                       t.id = r_.read_int();
+                       break;
+                     case kState:
+                       t.state = intern_state(read_nonempty_string());
+                       break;
+                     case kWaitNs:
+                       t.wait_ns = read_non_negative();
+                       break;
+                     case kUnreachable:
+                       t.unreachable = r_.read_bool();
+                       break;
+                     case kBlockedAt:
+                       t.blocked_at = read_location(blocked_at_);
+                       break;
+                     case kCreatedAt:
+                       t.created_at = read_location(created_at_);
+                       break;
+                     case kParent:
+                       if (const auto id = read_optional_int()) t.parent = TaskRef{*id, false};
+                       break;
+                     case kParentKind:
+                       parent_thread = read_task_kind();
+                       break;
+                     case kStack:
+                       t.stack = read_stack();
+                       break;
+                     case kObject:
+                       if (!r_.read_null_if_present()) {
+                         t.object = remembered(objects_, [&] { return read_object(); });
+                       }
+                       break;
+                     case kObjects:
+                       if (r_.read_null_if_present()) break;
+                       t.objects.begin = static_cast<std::uint32_t>(d_.objects.size());
+                       read_array([&] { d_.objects.push_back(read_object()); });
+                       t.objects.size =
+                           static_cast<std::uint32_t>(d_.objects.size() - t.objects.begin);
+                       break;
+                   }
+                 });
     if (thread) t.created_at = intern(Location{});
     if (t.parent) t.parent->thread = parent_thread;
     return t;
