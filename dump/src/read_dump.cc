@@ -12,6 +12,8 @@
 #include <array>
 #include <cstring>
 
+#include <sys/mman.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
@@ -225,6 +227,23 @@ class DumpReader {
     const std::size_t per_fiber =
         std::max(kMinFiberBytes, (r_.position() - fibers_start_) / kSampleFibers);
     d_.tasks.reserve(kSampleFibers + (text_size_ - r_.position()) / per_fiber * 21 / 20);
+    advise_huge_pages(d_.tasks.data() + d_.tasks.size(),
+                      (d_.tasks.capacity() - d_.tasks.size()) * sizeof(Task));
+  }
+
+  // Hundreds of megabytes of tasks, touched once in order: in huge pages, a few hundred page
+  // faults instead of tens of thousands (where the system leaves huge pages to madvise).
+  static void advise_huge_pages(void* start, std::size_t bytes) {
+#ifdef MADV_HUGEPAGE
+    constexpr std::uintptr_t kHuge = 2 << 20;
+    const std::uintptr_t from =
+        (reinterpret_cast<std::uintptr_t>(start) + kHuge - 1) & ~(kHuge - 1);
+    const std::uintptr_t to = (reinterpret_cast<std::uintptr_t>(start) + bytes) & ~(kHuge - 1);
+    if (to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
+#else
+    (void)start;
+    (void)bytes;
+#endif
   }
 
   // parse() reads the next value, unless its bytes are those of a value `recent` remembers.
