@@ -23,6 +23,7 @@ struct SelectSync {
 // stores do it (a larger one is zeroed with `rep stos`, which is slow to start).
 struct Waiter {
   Task* task = nullptr;
+  const void* on = nullptr;  // the object whose queue holds it: a channel's core, a Mutex, a Cond
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
 
