@@ -66,7 +66,7 @@
 #include "registry.h"
 #include "spinlock.h"
 #include "stack.h"
-#include "weave/detail/sched_debug.h"
+#include "sched_debug.h"
 
 namespace weave::detail {
 namespace {

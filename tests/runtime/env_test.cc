@@ -1,12 +1,15 @@
 // WEAVE_PROCS and WEAVE_STACK_SIZE: a bad value is never a crash and never ignored in silence: one
 // line on stderr names the variable and what is used instead, and the program runs. Each case runs
-// in a process of its own (a death test), where the scheduler starts with the value set.
+// in a process of its own (a death test), where the scheduler starts with the value set; the
+// values that would start thousands of workers are given to the parser (env.h) alone.
 #include <gtest/gtest.h>
 #include <weave/weave.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include "env.h"
 
 namespace {
 
@@ -58,6 +61,30 @@ TEST(EnvDeathTest, ProcsThatIsNotAPositiveNumberFallsBackToTheCpus) {
   for (const char* v : {"0", "-1", "abc", "2x", " 2", "1.5"}) {
     expect_runs_saying("WEAVE_PROCS", v,
                        "is not a whole number of workers, at least 1; using " + cpus());
+  }
+}
+
+// The workers are never started: a test that started thousands would load the machine for nothing.
+TEST(EnvTest, ProcsAboveTheMaximumIsClamped) {
+  const char* saved = std::getenv("WEAVE_PROCS");
+  const std::string restore = saved ? saved : "";
+  const std::string max = std::to_string(weave::detail::kMaxProcs);
+  for (const std::string& v : {std::to_string(weave::detail::kMaxProcs + 1), std::string("1000000"),
+                               std::string("99999999999999999999999")}) {
+    setenv("WEAVE_PROCS", v.c_str(), 1);
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(weave::detail::env_procs(2), weave::detail::kMaxProcs) << v;
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+              "weave: WEAVE_PROCS=\"" + v + "\" is above the maximum; using " + max + "\n");
+  }
+  setenv("WEAVE_PROCS", max.c_str(), 1);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(weave::detail::env_procs(2), weave::detail::kMaxProcs);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  if (saved) {
+    setenv("WEAVE_PROCS", restore.c_str(), 1);
+  } else {
+    unsetenv("WEAVE_PROCS");
   }
 }
 

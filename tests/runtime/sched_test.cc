@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <time.h>
-#include <weave/detail/sched_debug.h>
 #include <weave/weave.h>
 
 #include <atomic>
@@ -15,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "sched_debug.h"
 #include "test_util.h"
 
 namespace {

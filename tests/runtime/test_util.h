@@ -1,7 +1,6 @@
 // Helpers shared by the runtime tests.
 #pragma once
 
-#include <weave/detail/sched_debug.h>
 #include <weave/weave.h>
 
 #include <algorithm>
@@ -11,6 +10,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sched_debug.h"
 
 namespace weave::testing_util {
 

@@ -1,4 +1,5 @@
-// Test-only observers of the scheduler. Not part of the API of SPEC.md.
+// Test-only observers of the scheduler, for the tests in tests/runtime (not installed; not part of
+// the API of SPEC.md).
 #pragma once
 
 namespace weave::detail {
