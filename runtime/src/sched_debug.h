@@ -2,6 +2,8 @@
 // the API of SPEC.md).
 #pragma once
 
+#include <cstdint>
+
 namespace weave::detail {
 
 // How many workers are asleep (idle, on the idle list). Tests that must start from sleeping
@@ -18,5 +20,10 @@ int stacks_made_for_testing();
 // How many stacks may have their guard at once (guard.h): parking more fibers than this tests that
 // a stack gets its guard when it runs.
 int stack_guard_budget_for_testing();
+
+// How many times plain threads have blocked in weave, and how many of those were woken with a
+// system call (task.cc); a thread still spinning when its answer comes needs none.
+std::uint64_t thread_parks_for_testing();
+std::uint64_t thread_wakes_for_testing();
 
 }  // namespace weave::detail
