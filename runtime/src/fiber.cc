@@ -16,6 +16,7 @@
 #include <typeinfo>
 
 #include "asan.h"
+#include "fork.h"
 #include "hooks.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -78,6 +79,7 @@ void install_panic_handler() {
 }
 
 void spawn(const FiberFn& fn, void* callable, const Location& loc) {
+  check_not_forked_child("go() started a fiber");  // before the stack pool, whose lock may be held
   ensure_started();
   Stack* s = stack_acquire();
   asan_unpoison_stack(s->base, s->size);

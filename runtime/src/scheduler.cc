@@ -60,13 +60,14 @@
 #include "dump.h"
 #include "env.h"
 #include "exit.h"
+#include "fork.h"
 #include "futex.h"
 #include "guard.h"
 #include "hooks.h"
 #include "registry.h"
+#include "sched_debug.h"
 #include "spinlock.h"
 #include "stack.h"
-#include "sched_debug.h"
 
 namespace weave::detail {
 namespace {
@@ -336,6 +337,7 @@ class Scheduler {
   }
 
   void ready(Fiber* f, bool is_new) {
+    check_not_forked_child("a fiber was woken");  // go() checks before this
     Worker* w = tls_worker();
     if (w == nullptr) {
       global_put_batch(&f, 1);
@@ -746,6 +748,7 @@ class Scheduler {
 
   // Called on the fiber's stack; returns when the fiber is resumed, maybe on another worker.
   void switch_out(Fiber* self, PostSwitch post) {
+    check_not_forked_child(post.kind == PostSwitch::kExit ? "a fiber ended" : "a fiber blocked");
     Worker* w = tls_worker();
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
@@ -825,6 +828,7 @@ void ensure_started() {
     g_sched = new Scheduler(procs_from_env());
     asym_fence_init();
     install_exit_handler();
+    install_fork_handler();
     install_panic_handler();
     start_dump_signal_watcher();
     g_sched->start();

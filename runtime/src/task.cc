@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "fiber.h"
+#include "fork.h"
 #include "futex.h"
 #include "hooks.h"
 #include "registry.h"
@@ -121,6 +122,7 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
     switch_out(f, PostSwitch{PostSwitch::kPark, unlock});
   } else {
     unlock();
+    check_not_forked_child("a thread blocked");
     hook::park(t, waiters, nwaiters);
     g_thread_parks.fetch_add(1, std::memory_order_relaxed);
     wait_for_permit(static_cast<ThreadTask*>(t));
