@@ -3,12 +3,16 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace weave::detail {
 
 // How many workers are asleep (idle, on the idle list). Tests that must start from sleeping
 // workers wait for this instead of sleeping and hoping.
 int sleeping_workers_for_testing();
+
+// How many times each worker has looked in on the others while asleep, as the watcher.
+std::vector<std::uint64_t> look_ins_for_testing();
 
 // How many steals a worker has judged not worth their cost, so far (each starts a back-off from
 // stealing; see judge_steal in scheduler.cc).

@@ -19,8 +19,12 @@
 // thief pays a system call.
 //
 // An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
-// while it does so it counts as `spinning`. Finding nothing for a while it sleeps, waking now and
-// then to look for a worker stuck in one fiber while others wait in its ring. Whoever adds work
+// while it does so it counts as `spinning` (at most half the workers not asleep spin, as in Go).
+// Finding nothing for a while it sleeps. One sleeper at a time, the watcher (Go's sysmon), wakes
+// now and then to look for a worker stuck in one fiber while others wait in its ring; the others
+// sleep until woken, so that the look-ins cost the same with thousands of workers as with two
+// (every sleeper looking at every worker made idle workers' cost grow with the square of their
+// number). A watcher woken for work passes the role to another sleeper. Whoever adds work
 // wakes a sleeper only if nobody is spinning (Go's wakep), and a fiber woken by a running one
 // only when its ring holds a backlog (ready()): a spinner will find the work, and waking threads
 // costs a syscall. A thief judges each steal when it has run dry (judge_steal): fibers that ran
@@ -86,8 +90,9 @@ constexpr std::int64_t kRunnextGraceNs = 3'000;
 // after four rounds over all Ps.
 constexpr int kSpinRounds = 16;
 constexpr unsigned kWakeBacklog = 4;            // ready(): a ring this long is worth another core
-constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often a sleeping worker looks in
+constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often the watcher looks in
 constexpr std::int64_t kPollMaxNs = 8'000'000;
+constexpr std::uint32_t kBecomeWatcher = 2;  // Worker::wake: stay asleep, as the watcher
 // judge_steal(): a steal pays when the fibers it took ran at least this long each on average.
 // Moving a fiber costs the thief cache misses on its stack and control block, and its owner the
 // misses on the stack and queue lines the thief wrote (0.1-0.5 us each here, by the VM's mood);
@@ -121,7 +126,6 @@ struct alignas(64) Worker {
   std::uint64_t rng = 0;
   // Picks, for the fairness tick; other workers read it to tell a worker stuck in one fiber.
   std::atomic<std::uint32_t> schedtick{0};
-  std::vector<std::uint32_t> seen_ticks;  // rings_stuck: the others' schedticks at the last look
   std::uint32_t watch_head = 0;  // ring_head_starving: the head index watched, and since when
   std::int64_t watch_since_ns = 0;
 
@@ -132,6 +136,8 @@ struct alignas(64) Worker {
   std::int64_t steal_backoff_ns = 0;    // the last back-off; 0 after a steal that paid
   std::int64_t steal_off_until_ns = 0;  // no stealing from busy rings before this
   bool ring_wakeable = true;  // on idle_: ready() may wake it for ring work; guarded by idle_mu_
+  int idle_pos = -1;          // its index in idle_, -1 when not there; guarded by idle_mu_
+  std::atomic<std::uint64_t> look_ins{0};  // as the watcher, for look_ins_for_testing
 
   RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
@@ -140,11 +146,10 @@ struct alignas(64) Worker {
 
 class Scheduler {
  public:
-  explicit Scheduler(int n) : workers_(n) {
+  explicit Scheduler(int n) : workers_(n), seen_ticks_(n) {
     for (int i = 0; i < n; ++i) {
       workers_[i].index = i;
       workers_[i].rng = 0x9E3779B97F4A7C15ull * (i + 1);
-      workers_[i].seen_ticks.assign(n, 0);
     }
   }
 
@@ -172,6 +177,11 @@ class Scheduler {
     return false;
   }
   int sleeping() const { return nidle_.load(std::memory_order_acquire); }
+  std::vector<std::uint64_t> look_ins() const {
+    std::vector<std::uint64_t> n;
+    for (const auto& w : workers_) n.push_back(w.look_ins.load(std::memory_order_relaxed));
+    return n;
+  }
 
   // Every worker asleep and the global queue empty: no fiber runs or can run (a sleeping worker's
   // ring and runnext are empty; only it fills them). `activity` sums the workers' picks.
@@ -383,13 +393,15 @@ class Scheduler {
     Worker* w = nullptr;
     {
       std::lock_guard<std::mutex> hold(idle_mu_);
+      // The watcher last: waking it costs a second wake-up, to pass its role on.
+      const Worker* watcher = watcher_.load(std::memory_order_relaxed);
       for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
         if (where == kGlobalWork || (*it)->ring_wakeable) {
           w = *it;
-          idle_remove(w);
-          break;
+          if (w != watcher) break;
         }
       }
+      if (w) idle_remove(w);
     }
     if (!w) {
       nspinning_.fetch_sub(1, std::memory_order_seq_cst);
@@ -553,8 +565,10 @@ class Scheduler {
       if (Fiber* f = find_local(w)) return f;
       judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
-      // Steal, as a spinner; at most half the workers spin at once.
-      if (!spinning && 2 * nspinning_.load(std::memory_order_relaxed) < size()) {
+      // Steal, as a spinner; at most half the workers that are not asleep spin at once (Go's
+      // rule: more spinners than that only take turns at the same rings).
+      if (!spinning && 2 * nspinning_.load(std::memory_order_relaxed) <
+                           size() - nidle_.load(std::memory_order_relaxed)) {
         spinning = true;
         nspinning_.fetch_add(1, std::memory_order_seq_cst);
       }
@@ -626,6 +640,7 @@ class Scheduler {
     {
       std::lock_guard<std::mutex> hold(idle_mu_);
       w->ring_wakeable = !off;
+      w->idle_pos = static_cast<int>(idle_.size());
       idle_.push_back(w);
       nidle_.fetch_add(1, std::memory_order_seq_cst);
       if (!off) nidle_ring_.fetch_add(1, std::memory_order_seq_cst);
@@ -633,31 +648,70 @@ class Scheduler {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (any_work(!off) && leave_idle(w)) return;
     hook::runtime_idle();
-    // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
-    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its run
-    // queue that has not switched fibers between two looks (rings_stuck) has kept them waiting at
-    // least that long; then we steal (its runnext too). The interval doubles while nothing is
-    // stuck, so an idle program wakes rarely. A worker backing off from stealing sleeps no longer
-    // than its back-off, then looks again.
+    // Asleep. The watcher looks in on the other workers now and then: a fiber whose waker did not
+    // wake us (see ready()) must not wait behind a fiber that runs long. A worker with fibers in
+    // its run queue that has not switched fibers between two looks (rings_stuck) has kept them
+    // waiting at least that long; then we steal (its runnext too). The interval doubles while
+    // nothing is stuck, so an idle program wakes rarely. A worker backing off from stealing
+    // sleeps no longer than its back-off, then looks again. Another sleeper sleeps until woken:
+    // for work (wake 1), or to take over as watcher (kBecomeWatcher).
     std::int64_t interval = kPollMinNs;
-    rings_stuck(w);  // the first look
-    while (w->wake.load(std::memory_order_acquire) == 0) {
+    bool watching = false;
+    for (;;) {
+      std::uint32_t wake = w->wake.load(std::memory_order_acquire);
+      if (wake == kBecomeWatcher && w->wake.compare_exchange_strong(wake, 0)) wake = 0;
+      if (wake != 0) break;
+      if (!watching) {
+        Worker* none = nullptr;
+        watching = watcher_.compare_exchange_strong(none, w, std::memory_order_acq_rel);
+        if (watching) {
+          interval = kPollMinNs;
+          rings_stuck(w);  // the first look
+        }
+      }
+      if (!watching && !off) {
+        futex_wait(&w->wake, 0);
+        continue;
+      }
       const std::int64_t left = off ? w->steal_off_until_ns - monotonic_now_ns() : interval;
-      futex_wait_for(&w->wake, 0, std::max<std::int64_t>(std::min(interval, left), 1));
-      if (w->wake.load(std::memory_order_acquire) != 0) break;
-      if (rings_stuck(w) && leave_idle(w)) {
+      futex_wait_for(&w->wake, 0,
+                     std::max<std::int64_t>(watching ? std::min(interval, left) : left, 1));
+      if (w->wake.load(std::memory_order_acquire) != 0) continue;
+      if (watching && rings_stuck(w) && leave_idle(w)) {
         w->steal_off_until_ns = 0;  // a stuck worker is robbed whatever the back-off
+        stop_watching(w);
         return;
       }
-      if (off && !backing_off(w) && leave_idle(w)) return;
+      if (off && !backing_off(w) && leave_idle(w)) {
+        if (watching) stop_watching(w);
+        return;
+      }
       interval = std::min(2 * interval, kPollMaxNs);
     }
+    if (watching) stop_watching(w);
     w->wake.store(0, std::memory_order_relaxed);
+  }
+
+  // The watcher leaves sleep: another sleeper, if there is one, takes the role over.
+  void stop_watching(Worker* w) {
+    watcher_.store(nullptr, std::memory_order_release);
+    std::lock_guard<std::mutex> hold(idle_mu_);
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      std::uint32_t asleep = 0;
+      if (*it != w && (*it)->wake.compare_exchange_strong(asleep, kBecomeWatcher)) {
+        futex_wake_one(&(*it)->wake);
+        return;
+      }
+    }
   }
 
   // Guarded by idle_mu_.
   void idle_remove(Worker* w) {
-    idle_.erase(std::find(idle_.begin(), idle_.end(), w));
+    Worker* last = idle_.back();
+    idle_[w->idle_pos] = last;
+    last->idle_pos = w->idle_pos;
+    idle_.pop_back();
+    w->idle_pos = -1;
     nidle_.fetch_sub(1, std::memory_order_seq_cst);
     if (w->ring_wakeable) nidle_ring_.fetch_sub(1, std::memory_order_seq_cst);
   }
@@ -666,26 +720,27 @@ class Scheduler {
   // on its way, and w must take it).
   bool leave_idle(Worker* w) {
     std::lock_guard<std::mutex> hold(idle_mu_);
-    if (std::find(idle_.begin(), idle_.end(), w) == idle_.end()) return false;
+    if (w->idle_pos < 0) return false;
     idle_remove(w);
     nspinning_.fetch_add(1, std::memory_order_seq_cst);
     return true;
   }
 
-  // Whether some other worker has fibers in its ring or runnext but has not switched fibers since
-  // w's last look: it is running one fiber for that long while the others wait (what Go's sysmon
-  // looks for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
-  // while their worker busily runs newer ones; those are its own to run (see find_local).
+  // The watcher's look: whether some worker has fibers in its ring or runnext but has not switched
+  // fibers since the last look: it is running one fiber for that long while the others wait (what
+  // Go's sysmon looks for). A ring's head says nothing here: with newest-first picks old fibers sit
+  // at the head while their worker busily runs newer ones; those are its own to run (see
+  // find_local). The watcher is asleep, so its own ring is empty.
   bool rings_stuck(Worker* w) {
+    w->look_ins.fetch_add(1, std::memory_order_relaxed);
     bool stuck = false;
     for (int i = 0; i < size(); ++i) {
       Worker* v = &workers_[i];
-      if (v == w) continue;
       const std::uint32_t tick = v->schedtick.load(std::memory_order_relaxed);
       const bool waiting =
           ring_len(v) != 0 || v->runnext.load(std::memory_order_relaxed) != nullptr;
-      if (waiting && w->seen_ticks[i] == tick) stuck = true;
-      w->seen_ticks[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
+      if (waiting && seen_ticks_[i] == tick) stuck = true;
+      seen_ticks_[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
     }
     return stuck;
   }
@@ -802,6 +857,10 @@ class Scheduler {
   std::atomic<int> nidle_ring_{0};  // those of nidle_ that are ring_wakeable
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;  // guarded by idle_mu_
+  // The sleeper that looks in on the others (sleep()); seen_ticks_ is its: the workers' schedticks
+  // at its last look.
+  std::atomic<Worker*> watcher_{nullptr};
+  std::vector<std::uint32_t> seen_ticks_;
 };
 
 // WEAVE_PROCS, or the number of CPUs this process may run on, as Go's GOMAXPROCS.
@@ -870,6 +929,11 @@ int current_worker_index() {
 int sleeping_workers_for_testing() {
   ensure_started();
   return Scheduler::instance().sleeping();
+}
+
+std::vector<std::uint64_t> look_ins_for_testing() {
+  ensure_started();
+  return Scheduler::instance().look_ins();
 }
 
 int steal_backoffs_for_testing() { return g_steal_backoffs.load(std::memory_order_relaxed); }

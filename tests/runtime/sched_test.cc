@@ -6,6 +6,7 @@
 #include <weave/weave.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sched_debug.h"
 #include "test_util.h"
@@ -302,6 +304,33 @@ TEST(Sched, ManyNestedSpawnsAllComplete) {
   }
   wg.wait();
   EXPECT_EQ(ran.load(), 100000);
+}
+
+// One sleeping worker at a time looks in on the others (the watcher); the rest sleep until woken.
+// When every sleeper looked in on every worker, idle workers cost in proportion to the square of
+// their number. 32 workers here: with every sleeper looking in, as before, all 32 took part in
+// the look-ins below.
+TEST(SchedDeath, OneSleepingWorkerLooksInOnTheOthers) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("WEAVE_PROCS", "32", 1);
+        while (weave::detail::sleeping_workers_for_testing() < 32) std::this_thread::yield();
+        const std::vector<std::uint64_t> before = weave::detail::look_ins_for_testing();
+        std::uint64_t total = 0;
+        std::vector<std::uint64_t> after;
+        while (total < 20) {  // a look-in every 1 to 8 ms
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          after = weave::detail::look_ins_for_testing();
+          total = 0;
+          for (std::size_t i = 0; i < after.size(); ++i) total += after[i] - before[i];
+        }
+        int lookers = 0;
+        for (std::size_t i = 0; i < after.size(); ++i) lookers += after[i] != before[i];
+        std::fprintf(stderr, "lookers %d\n", lookers);
+        std::exit(lookers <= 2 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "lookers [12]\n");
 }
 
 TEST(Sched, AnIdleProgramUsesAlmostNoCpu) {
