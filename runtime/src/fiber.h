@@ -45,6 +45,4 @@ void finish_fiber(Fiber* f);
 // scheduler.cc: prepares f's machine context so that its first resume enters run_fiber_body.
 void make_fiber_context(Fiber* f, void* stack_top, std::size_t size);
 int scheduler_procs();
-// Makes an exception that escapes main or a thread print `panic: …` before aborting.
-void install_panic_handler();
 }  // namespace weave::detail

@@ -68,6 +68,7 @@
 #include "futex.h"
 #include "guard.h"
 #include "hooks.h"
+#include "panic.h"
 #include "registry.h"
 #include "sched_debug.h"
 #include "spinlock.h"
