@@ -68,8 +68,8 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   // back) first. Go can count on preemption for this. A fiber yields once per kSpawnBurst fibers
   // it starts (its worker then runs the backlog): the backlog may be other fibers' making, and a
   // fork-join fiber that starts a few children into a busy ring must not be sent to the back of
-  // the global queue for each (skynet on one worker did so 9,000 times per tree, each yield
-  // opening more of the tree at once: 13,000 stacks instead of ~100). A plain thread waits
+  // the global queue for each, each yield opening more of the tree at once (bench/README.md has
+  // what that cost skynet). A plain thread waits
   // until the workers have drained the global queue below the mark.
   if (parent->kind == TaskKind::kFiber) {
     auto* spawner = static_cast<Fiber*>(parent);

@@ -40,8 +40,10 @@
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
 // the other.
 //
-// Lock order: idle_mu_ is a leaf. Run-queue rings are lock-free; the global queue's spin lock is
-// a leaf.
+// Lock order: a ring's steal_lock (held by a thief for its whole read-and-claim, and by the
+// owner taking its newest fiber) before the global queue's spin lock (a thief's ring that fills
+// spills into it); idle_mu_ and the global queue's lock are leaves. Ring slots, head and tail are
+// atomics: the owner pushes without a lock, and a head moves by CAS.
 #include "scheduler.h"
 
 #include <pthread.h>
@@ -86,9 +88,9 @@ constexpr std::int64_t kRunnextGraceNs = 3'000;
 // find_runnable: how long an idle worker looks for work before it sleeps, in rounds of a steal
 // attempt and 32 pauses (about 10 µs in all). Long enough to catch work that a busy worker
 // makes at channel speed; short enough not to keep stealing from a group of fibers that
-// communicate on one worker, whose members it would then pull onto another core (select4: 64
-// rounds, 125-165 ms per 400k messages; 16 rounds, 69-76 ms). Go's spinning thread gives up
-// after four rounds over all Ps.
+// communicate on one worker, whose members it would then pull onto another core (the figures
+// behind the number: bench/README.md). Go's spinning thread gives up after four rounds over all
+// Ps.
 constexpr int kSpinRounds = 16;
 constexpr unsigned kWakeBacklog = 4;            // ready(): a ring this long is worth another core
 constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often the watcher looks in
@@ -96,9 +98,8 @@ constexpr std::int64_t kPollMaxNs = 8'000'000;
 constexpr std::uint32_t kBecomeWatcher = 2;  // Worker::wake: stay asleep, as the watcher
 // judge_steal(): a steal pays when the fibers it took ran at least this long each on average.
 // Moving a fiber costs the thief cache misses on its stack and control block, and its owner the
-// misses on the stack and queue lines the thief wrote (0.1-0.5 us each here, by the VM's mood);
-// stealing fibers that run for less makes both workers slower than one (spawn+join: 60 ns per
-// fiber on one worker, 200-600 ns on two).
+// misses on the stack and queue lines the thief wrote; stealing fibers that run for less makes
+// both workers slower than one (bench/README.md).
 constexpr std::int64_t kStealWorthNs = 1'000;
 constexpr std::int64_t kStealBackoffMinNs = 100'000;    // then stealing from busy rings stops
 constexpr std::int64_t kStealBackoffMaxNs = 4'000'000;  // for this long, doubling
@@ -381,7 +382,7 @@ class Scheduler {
   // one, running: a sleeper that misses it costs parallelism for a while (until its next
   // look-in), never progress. There the fence is not worth its price: it waits for every store
   // before it to drain, and a spawn's stores (the new fiber, on a stack last used by the other
-  // core) miss; it was 80% of schedule_new. Ring work wakes only a sleeper that is not backing
+  // core) miss, and it dominated schedule_new. Ring work wakes only a sleeper that is not backing
   // off from stealing (judge_steal): one that is would find the work not worth taking.
   enum WorkAt { kRingWork, kGlobalWork };
   void wake_if_needed(WorkAt where) {
@@ -460,13 +461,12 @@ class Scheduler {
   // every kFairnessTick picks, as Go does: the global queue gets a turn, and so does the ring's
   // oldest fiber once it has waited kStarvationNs (Go's time slice) at the head. A fairness rule
   // by count alone (the oldest every 61st pick) would undo the depth-first order: each such pick
-  // starts another subtree of a fork-join program, and skynet then holds 30,000 stacks at once
-  // instead of about a hundred. A pair of fibers that wake each other through runnext would
-  // otherwise keep every other fiber of their worker waiting forever. A backlogged ring gets no
-  // such turn: each turn may open another subtree, whose waiting siblings fill the ring until
-  // it spills to the global queue, whose every-61st-pick turns then open a subtree each
-  // (skynet on one worker: 13,000 stacks). Its fibers are then the global queue's and the
-  // thieves' to look after.
+  // starts another subtree of a fork-join program, which then holds a stack for each subtree
+  // opened instead of about its depth times its fan-out. A pair of fibers that wake each other
+  // through runnext would otherwise keep every other fiber of their worker waiting forever. A
+  // backlogged ring gets no such turn: each turn may open another subtree, whose waiting siblings
+  // fill the ring until it spills to the global queue, whose every-61st-pick turns then open a
+  // subtree each. Its fibers are then the global queue's and the thieves' to look after.
   Fiber* find_local(Worker* w) {
     const bool turn = turn_due(w);
     count_pick(w);
@@ -594,7 +594,7 @@ class Scheduler {
   // kStealWorthNs each on average, or made more work than they were (a fork-join subtree, whose
   // root is what a thief takes first, the oldest). If not, w stops stealing from rings that
   // their workers are getting through, for a back-off that doubles with each steal that did not
-  // pay (Go has no such rule, and runs spawn+join at 180-740 ns per goroutine here). A worker
+  // pay (Go has no such rule). A worker
   // stuck in one fiber is still robbed, at the next look-in (sleep()), and the back-off ends with
   // a steal that pays.
   void judge_steal(Worker* w) {
@@ -755,8 +755,8 @@ class Scheduler {
   // then goes from one to the next). Otherwise it goes through the scheduler loop, which looks
   // further (find_runnable). One jump per hand-off instead of two, and both sides of a
   // fiber-to-fiber switch at the same call site, which keeps the CPU's return predictions right
-  // (see context_switch.h): ping-pong 130 -> 89 ns per round trip. (A blocking fiber that also
-  // took from the ring here made select4 slower, 45 -> 62 ns per message.)
+  // (see context_switch.h). A blocking fiber does not take from its ring here: that made
+  // fibers that select over several channels slower (bench/README.md).
   //
   // Whoever is resumed — a fiber returning from switch_out, a new fiber in fiber_entry, the loop
   // in execute — first calls after_switch with what the jump returned: it stores where `from` is
