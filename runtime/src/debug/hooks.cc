@@ -3,6 +3,8 @@
 // records them in vector clocks; until it is built they record nothing.
 #include "hooks.h"
 
+#include "debug/deadlock.h"
+#include "debug/endings.h"
 #include "debug/held.h"
 #include "debug/world.h"
 #include "task.h"
@@ -38,23 +40,34 @@ void park(Task* t, const Waiter* waiters, int n) {
   if (t->kind == TaskKind::kThread) {
     void* const* frame = static_cast<void* const*>(__builtin_frame_address(0));
     t->dbg.sp = frame;
-    t->dbg.fp = frame[0];  // park's frame pointer (the debug library keeps frame pointers)
+    t->dbg.fp = frame[0];     // park's frame pointer (the debug library keeps frame pointers)
+    debug::check_deadlock();  // the last thread to block may be the last thing that could run
   }
 }
 
-void unpark(Task*) {}
+void unpark(Task* t) {
+  if (t->kind == TaskKind::kThread) debug::note_thread_woken();
+}
 
-void runtime_thread() {}
+void runtime_thread() {
+  // The caller's frame: the thread's loop (the debug library keeps frame pointers).
+  debug::note_runtime_stack(static_cast<void* const*>(__builtin_frame_address(0))[0]);
+  debug::install_exit_report();
+  debug::note_runtime_thread();
+}
 
-void runtime_idle() { debug::runtime_idle_mark(); }
+void runtime_idle() {
+  debug::runtime_idle_mark();
+  debug::check_deadlock();
+}
 
 bool stop_requested() { return debug::stop_requested(); }
 
 void safe_point() { debug::safe_point(); }
 
-void program_exit() {}
+void program_exit() { debug::report_exit(); }
 
-void panic(const char*) {}
+void panic(const char*) { debug::report_panic(); }
 
 }  // namespace hook
 

@@ -14,6 +14,7 @@ namespace {
 // One per weave thread that runs user code; never freed (threads of the runtime never exit).
 struct Runner {
   std::atomic<bool> running{false};
+  const void* sp = nullptr;  // the frame of its loop: below it, nothing outlives a fiber switch
   Runner* next = nullptr;
 };
 
@@ -50,6 +51,17 @@ void safe_point() {
 }
 
 void runtime_idle_mark() { self().running.store(false, std::memory_order_seq_cst); }
+
+void note_runtime_stack(const void* base) { self().sp = base; }
+
+int stopped_sps(const void** out, int max) {
+  int n = 0;
+  const Runner* mine = &self();
+  for (Runner* r = g_runners.load(std::memory_order_acquire); r && n < max; r = r->next) {
+    if (r != mine && r->sp) out[n++] = r->sp;
+  }
+  return n;
+}
 
 bool stop_world(int timeout_ms) {
   g_stop_mu.lock();

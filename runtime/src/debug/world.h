@@ -23,4 +23,12 @@ void runtime_idle_mark();
 bool stop_world(int timeout_ms);
 void resume_world();
 
+// The frame of a runtime thread's outermost loop (the scheduler's, the timer thread's), noted
+// when it starts. Below it lie only frames that hold nothing across a fiber switch or a fire
+// (user code runs on fibers' stacks): stale slots there are not live, and the leak analysis
+// reads the thread's stack from there up only.
+void note_runtime_stack(const void* base);
+// Those frames, for every runtime thread but the caller's, at most max.
+int stopped_sps(const void** out, int max);
+
 }  // namespace weave::detail::debug

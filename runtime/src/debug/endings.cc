@@ -1,0 +1,80 @@
+// The endings of a program (see endings.h).
+#include "debug/endings.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "debug/report.h"
+
+namespace weave::detail::debug {
+namespace {
+
+// How long the exit dump waits for running fibers to reach a switch before it reads the world
+// as it is.
+constexpr int kStopTimeoutMs = 200;
+
+// A report ends the process at most once, whichever ending comes first.
+std::atomic<bool> g_reported{false};
+
+// WEAVE_LEAK_EXITCODE: -1 when unset; a bad value is said once and ignored.
+int leak_exit_code() {
+  const char* s = std::getenv("WEAVE_LEAK_EXITCODE");
+  if (!s || !*s) return -1;
+  int n;
+  if (absl::SimpleAtoi(s, &n) && n >= 0 && n <= 255) return n;
+  std::fprintf(stderr, "weave: WEAVE_LEAK_EXITCODE=%s is not an exit status (0-255); ignored\n", s);
+  return -1;
+}
+
+// Output the program wrote but has not flushed yet would be lost by _exit.
+void flush_program_output() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+}
+
+}  // namespace
+
+void report_exit() {
+  if (g_reported.exchange(true)) return;
+  Report r = collect_marked("exit", kStopTimeoutMs);
+  if (!r.fibers.empty()) print_report(stderr, r);
+  write_json_if_asked(r);
+  const int code = leak_exit_code();
+  if (!r.fibers.empty() && code >= 0) {
+    flush_program_output();
+    _exit(code);
+  }
+}
+
+void install_exit_report() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit(&report_exit); });
+}
+
+void report_deadlock() {
+  if (g_reported.exchange(true)) {
+    for (;;) pause();  // another ending is being reported; it ends the process
+  }
+  flush_program_output();
+  std::fputs("fatal error: all fibers are asleep - deadlock!\n\n", stderr);
+  Report r = collect("deadlock");
+  print_report(stderr, r);
+  write_json_if_asked(r);
+  _exit(2);
+}
+
+void report_panic() {
+  if (g_reported.exchange(true)) return;
+  Report r = collect_marked("panic", kStopTimeoutMs);
+  print_report(stderr, r);
+  write_json_if_asked(r);
+}
+
+}  // namespace weave::detail::debug
