@@ -80,8 +80,7 @@ void fiber_exit(Fiber* f);
 void task_gone(Task* t);
 void runtime_thread();
 void runtime_idle();
-bool stop_requested();
-void safe_point();
+void exit_begins();
 void program_exit();
 void panic(const char* what);
 }  // namespace hook
@@ -104,8 +103,7 @@ inline void fiber_exit(Fiber*) {}
 inline void task_gone(Task*) {}
 inline void runtime_thread() {}
 inline void runtime_idle() {}
-inline bool stop_requested() { return false; }
-inline void safe_point() {}
+inline void exit_begins() {}
 inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook

@@ -9,10 +9,10 @@
 
 #include "debug/reach.h"
 #include "debug/report.h"
-#include "debug/world.h"
 #include "dump.h"
 #include "registry.h"
 #include "task.h"
+#include "world.h"
 
 namespace weave::debug {
 namespace {
@@ -20,9 +20,9 @@ namespace {
 constexpr int kStopTimeoutMs = 200;
 
 std::vector<FiberInfo> take(bool only_unreachable) {
-  using detail::debug::stop_world;
-  const bool stopped = stop_world(kStopTimeoutMs);
+  const bool stopped = detail::stop_world(detail::StopMode::kPause, kStopTimeoutMs);
   const std::set<std::uint64_t> lost = detail::debug::unreachable_fibers(stopped, nullptr);
+  if (stopped) detail::resume_world();
   std::vector<FiberInfo> out;
   std::vector<detail::TaskView> views = detail::registry_snapshot();
   for (const detail::TaskView& v : views) {
@@ -39,10 +39,6 @@ std::vector<FiberInfo> take(bool only_unreachable) {
     f.parent_id = v.parent_id;
     if (!only_unreachable || f.unreachable) out.push_back(f);
   }
-  // The copies name the objects tasks wait on; left in freed heap memory they would read as
-  // handles to a later analysis, which reads the heap whole.
-  explicit_bzero(views.data(), views.size() * sizeof(detail::TaskView));
-  if (stopped) detail::debug::resume_world();
   return out;
 }
 

@@ -69,15 +69,6 @@ void note_runtime_thread() {
 
 void note_thread_woken() { g_thread_wakes.fetch_add(1, std::memory_order_seq_cst); }
 
-bool only_caller_runs() {
-  const bool caller_counted =
-      current_fiber() != nullptr ||
-      current()->wait_reason.load(std::memory_order_relaxed) != WaitReason::kNone;
-  const int others = process_threads() - g_runtime_threads.load(std::memory_order_seq_cst) -
-                     blocked_threads() - (caller_counted ? 0 : 1);
-  return others == 0;
-}
-
 void check_deadlock() {
   Activity before, after;
   if (!idle(&before)) return;

@@ -14,8 +14,4 @@ void note_runtime_thread();  // a thread of weave's own started (it never blocks
 void note_thread_woken();    // a plain thread blocked in weave was made runnable
 void check_deadlock();
 
-// Whether every thread of the process but the caller is one of weave's own or blocked in a weave
-// operation (then, with the world stopped, nothing but the caller runs).
-bool only_caller_runs();
-
 }  // namespace weave::detail::debug

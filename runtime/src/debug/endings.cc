@@ -1,6 +1,7 @@
 // The endings of a program (see endings.h).
 #include "debug/endings.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,8 @@
 
 #include "absl/strings/numbers.h"
 #include "debug/report.h"
+#include "scheduler.h"
+#include "task.h"
 
 namespace weave::detail::debug {
 namespace {
@@ -18,6 +21,9 @@ namespace {
 // How long the exit dump waits for running fibers to reach a switch before it reads the world
 // as it is.
 constexpr int kStopTimeoutMs = 200;
+
+// How long exit waits for runnable fibers to block or end before it stops the world.
+constexpr std::int64_t kSettleNs = 100'000'000;
 
 // A report ends the process at most once, whichever ending comes first.
 std::atomic<bool> g_reported{false};
@@ -32,11 +38,12 @@ int leak_exit_code() {
   return -1;
 }
 
-// Output the program wrote but has not flushed yet would be lost by _exit.
+// Output the program wrote but has not flushed yet would be lost by _exit, or come after the
+// dump. Only stdout and std::cout: fflush(nullptr) would wait for every stream's lock, and a
+// plain thread blocked reading stdin holds stdin's.
 void flush_program_output() {
   std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -44,7 +51,10 @@ void flush_program_output() {
 void report_exit() {
   if (g_reported.exchange(true)) return;
   Report r = collect_marked("exit", kStopTimeoutMs);
-  if (!r.fibers.empty()) print_report(stderr, r);
+  if (!r.fibers.empty()) {
+    flush_program_output();  // what the program printed comes before the dump
+    print_report(stderr, r);
+  }
   write_json_if_asked(r);
   const int code = leak_exit_code();
   if (!r.fibers.empty() && code >= 0) {
@@ -53,9 +63,14 @@ void report_exit() {
   }
 }
 
-void install_exit_report() {
-  static std::once_flag once;
-  std::call_once(once, [] { std::atexit(&report_exit); });
+void settle_before_exit() {
+  if (current_fiber() != nullptr) return;  // a fiber calling exit: the scheduler never idles
+  const std::int64_t until = monotonic_now_ns() + kSettleNs;
+  std::uint64_t activity = 0;
+  while (!scheduler_quiescent(&activity) && monotonic_now_ns() < until) {
+    timespec pause{0, 500'000};
+    nanosleep(&pause, nullptr);
+  }
 }
 
 void report_deadlock() {

@@ -8,8 +8,9 @@ namespace weave::detail::debug {
 // The exit dump: every fiber still blocked. WEAVE_LEAK_EXITCODE=<n> makes a run that leaked
 // exit with n. Runs once (main's return, exit(), or the runtime's exit mechanism).
 void report_exit();
-// Installs report_exit to run at exit, before the destructors of static objects made so far.
-void install_exit_report();
+// Before exit stops the world: fibers that can run get a moment to block or end (the dump then
+// shows where they wait, instead of a runnable fiber that was about to).
+void settle_before_exit();
 [[noreturn]] void report_deadlock();
 void report_panic();
 

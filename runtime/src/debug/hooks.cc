@@ -6,7 +6,6 @@
 #include "debug/deadlock.h"
 #include "debug/endings.h"
 #include "debug/held.h"
-#include "debug/world.h"
 #include "task.h"
 #include "weave/detail/debug_hooks.h"
 
@@ -49,21 +48,11 @@ void unpark(Task* t) {
   if (t->kind == TaskKind::kThread) debug::note_thread_woken();
 }
 
-void runtime_thread() {
-  // The caller's frame: the thread's loop (the debug library keeps frame pointers).
-  debug::note_runtime_stack(static_cast<void* const*>(__builtin_frame_address(0))[0]);
-  debug::install_exit_report();
-  debug::note_runtime_thread();
-}
+void runtime_thread() { debug::note_runtime_thread(); }
 
-void runtime_idle() {
-  debug::runtime_idle_mark();
-  debug::check_deadlock();
-}
+void runtime_idle() { debug::check_deadlock(); }
 
-bool stop_requested() { return debug::stop_requested(); }
-
-void safe_point() { debug::safe_point(); }
+void exit_begins() { debug::settle_before_exit(); }
 
 void program_exit() { debug::report_exit(); }
 

@@ -17,12 +17,12 @@
 #include "chan.h"
 #include "debug/deadlock.h"
 #include "debug/held.h"
-#include "debug/world.h"
 #include "fiber.h"
 #include "registry.h"
 #include "stack.h"
 #include "task.h"
 #include "waiter.h"
+#include "world.h"
 
 namespace weave::detail::debug {
 namespace {
@@ -365,23 +365,26 @@ void scan_except(Marker& m, Addr lo, Addr hi, const Range* skip, int nskip) {
     if (mine.lo) skip[nskip++] = {mine.lo, exiting ? mine.hi : sp};
   }
   // Below the stack pointer of a stopped thread nothing is live (the stale slots there would only
-  // keep dead channels alive): weave's own threads (world.h), and plain threads blocked in weave.
+  // keep dead channels alive); a thread stopped by the signal holds its registers too.
   const void** sps = arena.take<const void*>(kMaxThreads);
-  int nsps = stopped_sps(sps, kMaxThreads / 2);
-  struct ThreadSps {
+  struct Stopped {
     const void** sps;
     int n;
-  } blocked{sps + nsps, 0};
-  registry_visit_threads(
-      [](Task* t, void* p) {
-        auto* b = static_cast<ThreadSps*>(p);
-        if (b->n < kMaxThreads / 2 &&
-            t->wait_reason.load(std::memory_order_acquire) != WaitReason::kNone && t->dbg.sp) {
-          b->sps[b->n++] = t->dbg.sp;
+    Marker* m;
+  } stopped{sps, 0, &m};
+  for_each_stopped_thread(
+      [](const StoppedThread& t, void* p) {
+        auto* st = static_cast<Stopped*>(p);
+        if (st->n >= kMaxThreads) return;
+        if (t.by_signal) {
+          st->sps[st->n++] = reinterpret_cast<const void*>(t.sp - 128);  // the red zone
+          st->m->scan(addr(t.words), addr(t.words + t.nwords));
+        } else if (t.loop_frame) {
+          st->sps[st->n++] = t.loop_frame;
         }
       },
-      &blocked);
-  nsps += blocked.n;
+      &stopped);
+  int nsps = stopped.n;
   std::sort(sps, sps + nsps);
   for_each_mapping([&](Addr lo, Addr hi) {
     const void** s = std::lower_bound(sps, sps + nsps, reinterpret_cast<const void*>(lo));
@@ -452,10 +455,6 @@ std::set<std::uint64_t> unreachable_fibers(bool world_stopped, std::string* why_
   __builtin_unwind_init();
   if (!world_stopped) {
     if (why_not) *why_not = "a fiber kept running (the world could not be stopped)";
-    return {};
-  }
-  if (!only_caller_runs()) {
-    if (why_not) *why_not = "a thread of the program was running outside weave";
     return {};
   }
   return analyse(why_not, exiting);

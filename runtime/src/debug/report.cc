@@ -28,12 +28,12 @@
 #include "context_switch.h"
 #include "debug/held.h"
 #include "debug/reach.h"
-#include "debug/world.h"
 #include "dump.h"
 #include "fiber.h"
 #include "registry.h"
 #include "stack_trace.h"
 #include "waiter.h"
+#include "world.h"
 
 namespace weave::detail::debug {
 namespace {
@@ -364,13 +364,13 @@ Report collect(const std::string& reason) {
 }
 
 Report collect_marked(const std::string& reason, int timeout_ms) {
-  const bool stopped = stop_world(timeout_ms);
+  const bool stopped = stop_world(StopMode::kPause, timeout_ms);
   std::string note;
-  // Before collecting: the report's own tables name every channel waited on, and would count as
-  // handles if they were in memory when the analysis reads it.
   const std::set<std::uint64_t> lost = unreachable_fibers(stopped, &note, reason == "exit");
-  Report r = collect(reason);
   if (stopped) resume_world();
+  // After the world runs again: collecting allocates and takes the registry's lock, which a
+  // stopped thread may hold. Fibers found unreachable stay blocked, so the marks still hold.
+  Report r = collect(reason);
   for (BlockedTask& b : r.fibers) b.unreachable = lost.count(b.id) != 0;
   r.unreachable_note = note;
   return r;
