@@ -126,8 +126,8 @@ std::atomic<SlotTable*> g_slots{nullptr};
 
 SlotTable* slot_table() {
   if (SlotTable* t = g_slots.load(std::memory_order_acquire)) return t;
-  void* m = mmap(nullptr, sizeof(SlotTable), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  void* m =
+      mmap(nullptr, sizeof(SlotTable), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return nullptr;
   // Zeroed pages are an empty table (kFree is 0): constructing it would touch every page.
   auto* t = std::launder(static_cast<SlotTable*>(m));
@@ -751,6 +751,11 @@ void for_each_stopped_thread(void (*fn)(const StoppedThread& t, void* arg), void
     const Slot& s = table->slots[i];
     if (!s.rt && s.state.load(std::memory_order_acquire) == kStopped) fn(s.stopped, arg);
   }
+}
+
+const void* stop_table_mapping(std::size_t* size) {
+  *size = sizeof(SlotTable);
+  return g_slots.load(std::memory_order_acquire);
 }
 
 bool exit_stopped_by_signal() {

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace weave::detail {
@@ -78,6 +79,10 @@ struct StoppedThread {
 
 // Calls fn for every thread the current stop holds, but the caller. While the world is stopped.
 void for_each_stopped_thread(void (*fn)(const StoppedThread& t, void* arg), void* arg);
+
+// The mapping that holds the stopped threads' registers (the debug runtime reads them as roots,
+// and not the rest of the mapping, which holds earlier stops' too).
+const void* stop_table_mapping(std::size_t* size);
 
 // Whether exit's stop had to stop a runtime thread by the signal, in the middle of the program's
 // code (exit.cc).

@@ -1,12 +1,11 @@
 // The debug runtime's view of the fibers, for tests and tools (weave::weave_debug only: these
 // functions do not exist in the release library).
 //
-// A fiber is *unreachable* when it is blocked on objects that nothing able to run still holds a
-// handle to: no running, runnable or sleeping fiber, no thread outside a blocked operation,
-// nothing in a global or on the heap. It can never wake. The analysis marks as a garbage collector
-// does and never guesses: when it cannot see everything (a thread of the program is running
-// outside weave, a fiber does not reach a switch), it marks nothing. docs/debug.md says what it
-// cannot see.
+// A fiber is *unreachable* when it is blocked on objects that nothing able to run can still reach
+// a handle to: no thread, no running, runnable or sleeping fiber, no global, through any chain of
+// live heap objects. It can never wake. The analysis marks as a garbage collector does, with
+// every thread of the process stopped, and never guesses: when it cannot see everything (a thread
+// blocks the signal that stops it), it marks nothing. docs/debug.md says what it cannot see.
 #pragma once
 
 #include <cstdint>

@@ -12,17 +12,12 @@
 #include "dump.h"
 #include "registry.h"
 #include "task.h"
-#include "world.h"
 
 namespace weave::debug {
 namespace {
 
-constexpr int kStopTimeoutMs = 200;
-
 std::vector<FiberInfo> take(bool only_unreachable) {
-  const bool stopped = detail::stop_world(detail::StopMode::kPause, kStopTimeoutMs);
-  const std::set<std::uint64_t> lost = detail::debug::unreachable_fibers(stopped, nullptr);
-  if (stopped) detail::resume_world();
+  const detail::debug::Unreachable lost = detail::debug::find_unreachable(false);
   std::vector<FiberInfo> out;
   std::vector<detail::TaskView> views = detail::registry_snapshot();
   for (const detail::TaskView& v : views) {
@@ -32,7 +27,7 @@ std::vector<FiberInfo> take(bool only_unreachable) {
     f.blocked = v.wait_reason != detail::WaitReason::kNone;
     f.state = f.blocked ? detail::wait_reason_name(v.wait_reason)
                         : (v.task == detail::current() ? "running" : "runnable");
-    f.unreachable = lost.count(v.id) != 0;
+    f.unreachable = lost.contains(v.id);
     f.wait_ns = f.blocked ? detail::monotonic_now_ns() - v.wait_since_ns : 0;
     f.blocked_at = v.wait_location;
     f.created_at = v.created_at;
@@ -50,7 +45,7 @@ std::vector<FiberInfo> find_leaks() { return take(true); }
 
 void print_blocked(std::ostream& out, const std::vector<std::uint64_t>& ids) {
   using namespace detail::debug;
-  Report r = collect_marked("signal", kStopTimeoutMs);
+  Report r = collect_marked("signal");
   const std::set<std::uint64_t> wanted(ids.begin(), ids.end());
   std::erase_if(r.fibers, [&](const BlockedTask& b) { return wanted.count(b.id) == 0; });
   r.threads.clear();

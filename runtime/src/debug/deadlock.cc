@@ -36,17 +36,18 @@ int process_threads() {
 }
 
 // Plain threads blocked in weave: registered, and their wait reason still set (ready() clears it
-// before the thread can run).
+// before the thread can run). 0 when the list is locked: a thread that stops the world for the
+// debug runtime holds it, and that thread runs (it looks again if it then blocks).
 int blocked_threads() {
   int n = 0;
-  registry_visit_threads(
+  const bool read = registry_try_visit_threads(
       [](Task* t, void* p) {
         if (t->wait_reason.load(std::memory_order_seq_cst) != WaitReason::kNone) {
           ++*static_cast<int*>(p);
         }
       },
       &n);
-  return n;
+  return read ? n : 0;
 }
 
 struct Activity {

@@ -18,10 +18,6 @@
 namespace weave::detail::debug {
 namespace {
 
-// How long the exit dump waits for running fibers to reach a switch before it reads the world
-// as it is.
-constexpr int kStopTimeoutMs = 200;
-
 // How long exit waits for runnable fibers to block or end before it stops the world.
 constexpr std::int64_t kSettleNs = 100'000'000;
 
@@ -50,7 +46,7 @@ void flush_program_output() {
 
 void report_exit() {
   if (g_reported.exchange(true)) return;
-  Report r = collect_marked("exit", kStopTimeoutMs);
+  Report r = collect_marked("exit");
   if (!r.fibers.empty()) {
     flush_program_output();  // what the program printed comes before the dump
     print_report(stderr, r);
@@ -87,7 +83,7 @@ void report_deadlock() {
 
 void report_panic() {
   if (g_reported.exchange(true)) return;
-  Report r = collect_marked("panic", kStopTimeoutMs);
+  Report r = collect_marked("panic");
   print_report(stderr, r);
   write_json_if_asked(r);
 }

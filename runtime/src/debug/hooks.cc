@@ -20,6 +20,7 @@ void spawn(Task*, Fiber*) {}
 void object_read(const void*) {}
 void object_write(const void*) {}
 void object_gone(const void*, std::size_t) {}
+void memory_freed(const void*, std::size_t) {}
 void fiber_exit(Fiber*) {}
 void task_gone(Task*) {}
 

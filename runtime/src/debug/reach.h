@@ -1,41 +1,60 @@
-// Unreachable fibers: blocked fibers that can never wake, found as a garbage collector marks.
+// Unreachable fibers: blocked fibers that can never wake, found as a garbage collector's mark
+// phase finds garbage (Go 1.26's goroutine leak profile does it with Go's collector).
 //
-// Live: the calling task, runnable and sleeping fibers, threads, and every fiber blocked on an
-// object that is live. An object is live when a live word points into it: a word of a global, of
-// the heap, of a thread's stack (from its stack pointer up), or of a live fiber's stack and
-// closure (from its saved stack pointer up, its registers saved there). A blocked fiber's stack
-// is read only once something live points into it (then what it holds is reachable through that
-// pointer) or once it is live itself. Marking repeats until nothing changes; the blocked fibers
-// left unmarked can never wake.
+// Roots: every writable private mapping (globals, thread-locals, whatever the program mapped
+// itself) but the heap, the fiber stacks and the debug runtime's own tables; the stacks of the
+// process's threads from their stack pointers up, with their registers (the world is stopped by
+// signals, world.h, which records them), those of the runtime's threads from their loops up; and
+// the fibers that can run: the running (their stack from the stack pointer the signal found, and
+// their registers), the runnable and the sleeping, each from its saved stack pointer up to its
+// control block, its callable included. From the roots, marking follows every word that points
+// into a live heap chunk (debug/heap.h: only allocated chunks, each read whole, conservatively,
+// once marked) or into a fiber's stack (then that stack is read from its saved stack pointer up:
+// what it holds is reachable through the pointer). A blocked fiber is live when the object it
+// waits on is live, and then its own stack is read too; marking repeats until nothing changes.
+// The blocked fibers left unmarked can never wake.
 //
-// What is a handle to what:
-//   - a channel: its core is an allocation of its own that every handle points to; any word
-//     into it counts.
-//   - a Mutex, RWMutex, WaitGroup or Cond on a fiber's stack: any word into that stack (its
-//     callers reach it through a pointer to some enclosing object); for a mutex, also a live
-//     holder. Anywhere else (a global, the heap) it is always live: its enclosing object's
-//     extent is not known.
-//   - a nil channel, a select without cases: nothing; such a fiber is always unreachable.
-// The runtime's own pointers into a fiber's stack are not handles: wait queues point at its
-// waiters, the stack table and run queues at its control block.
+// An object waited on is live when: a channel, its core's chunk is marked (every handle points
+// to it); a Mutex, RWMutex, WaitGroup, Cond or Semaphore, the memory holding it is: a marked
+// chunk, a fiber's stack that is live or pointed into, or anything else (a global, a thread's
+// stack, memory weave does not know); a mutex also while a task that can run holds it. A nil
+// channel or a select without cases: never.
 //
-// Zero false positives is the rule, so it marks nothing unless it sees everything: the world
-// must be stopped (world.h), and no thread of the process may be running outside a blocked weave
-// operation besides the caller, whose registers it spills itself. docs/debug.md lists what it
-// cannot see.
+// Not handles: the runtime's own pointers. Wait queues point at the waiters on parked fibers'
+// stacks, the stack table and run queues at fibers' control blocks (neither counts), and the
+// analysis's tables are mapped apart and never read.
+//
+// Zero false positives is the rule: it marks nothing unless it sees everything, and says why not.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <set>
-#include <string>
 
 namespace weave::detail::debug {
 
-// The ids of the blocked fibers that can never wake. Without the world stopped, or with another
-// thread running, none, and *why_not (if given) says why. `exiting`: the caller is ending the
-// process (exit() or main's return), so its own frames will never run again and hold nothing
-// live (on the heap and in globals, what the program's last destructors use still counts).
-std::set<std::uint64_t> unreachable_fibers(bool world_stopped, std::string* why_not,
-                                           bool exiting = false);
+// The blocked fibers found unreachable, by id; kept outside the heap (it allocates nothing there,
+// as the analysis runs with every thread stopped wherever it was, maybe inside malloc).
+class Unreachable {
+ public:
+  Unreachable() = default;
+  Unreachable(Unreachable&& o) noexcept;
+  Unreachable& operator=(Unreachable&& o) noexcept;
+  ~Unreachable();
+
+  bool analysed() const { return why_not_ == nullptr; }
+  const char* why_not() const { return why_not_ ? why_not_ : ""; }  // a sentence, when not
+  bool contains(std::uint64_t id) const;
+  std::size_t size() const { return n_; }
+
+ private:
+  friend Unreachable find_unreachable(bool exiting);
+  const char* why_not_ = "not analysed";
+  std::uint64_t* ids_ = nullptr;  // sorted
+  std::size_t n_ = 0, bytes_ = 0;
+};
+
+// Stops the world (world.h), marks, resumes it. `exiting`: the caller is ending the process
+// (exit() or main's return), so its own frames will never run again and hold nothing live.
+Unreachable find_unreachable(bool exiting);
 
 }  // namespace weave::detail::debug

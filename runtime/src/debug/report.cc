@@ -33,7 +33,6 @@
 #include "registry.h"
 #include "stack_trace.h"
 #include "waiter.h"
-#include "world.h"
 
 namespace weave::detail::debug {
 namespace {
@@ -363,16 +362,13 @@ Report collect(const std::string& reason) {
   return r;
 }
 
-Report collect_marked(const std::string& reason, int timeout_ms) {
-  const bool stopped = stop_world(StopMode::kPause, timeout_ms);
-  std::string note;
-  const std::set<std::uint64_t> lost = unreachable_fibers(stopped, &note, reason == "exit");
-  if (stopped) resume_world();
-  // After the world runs again: collecting allocates and takes the registry's lock, which a
-  // stopped thread may hold. Fibers found unreachable stay blocked, so the marks still hold.
+Report collect_marked(const std::string& reason) {
+  const Unreachable lost = find_unreachable(reason == "exit");
+  // Collected after the world runs again: fibers found unreachable stay blocked, so the marks
+  // still hold.
   Report r = collect(reason);
-  for (BlockedTask& b : r.fibers) b.unreachable = lost.count(b.id) != 0;
-  r.unreachable_note = note;
+  for (BlockedTask& b : r.fibers) b.unreachable = lost.contains(b.id);
+  r.unreachable_note = lost.why_not();
   return r;
 }
 

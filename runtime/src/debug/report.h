@@ -53,9 +53,9 @@ struct Report {
 // Every task blocked now. Exact while the world is stopped; a snapshot otherwise.
 Report collect(const std::string& reason);
 
-// collect() with the world stopped for it, and the unreachable fibers marked (reach.h). If the
-// world cannot be stopped within timeout_ms, a snapshot without marks (unreachable_note says why).
-Report collect_marked(const std::string& reason, int timeout_ms);
+// collect(), and the unreachable fibers marked (reach.h); when they could not be found,
+// unreachable_note says why.
+Report collect_marked(const std::string& reason);
 
 // The text form, grouped (stderr in every case).
 void print_report(std::FILE* out, const Report& r);
