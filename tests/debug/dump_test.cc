@@ -102,7 +102,7 @@ TEST(ExitDump, WithoutASymbolizerFramesShowTheirObjectFileAndOffset) {
   ASSERT_TRUE(r.exited && r.status == 0) << r.err;
   const std::string stack = r.err.substr(r.err.find("stack of fiber"));
   EXPECT_TRUE(std::regex_search(
-      stack, std::regex(R"(\n    [^\n]+\n        [^\n]*weave_dump_child\+0x[0-9a-f]+\n)")))
+      stack, std::regex(R"(\n    [^\n]+\n        [^\n]*weave_exit_dump_child\+0x[0-9a-f]+\n)")))
       << r.err;
   EXPECT_FALSE(absl::StrContains(stack, "dump_child.cc:")) << r.err;
 }
@@ -121,6 +121,18 @@ TEST(ExitDump, JsonHoldsTheBlockedFiberAndItsObject) {
   EXPECT_TRUE(std::regex_search(json, std::regex(R"("object": \{"kind": "chan", "id": \d+)")))
       << json;
   EXPECT_TRUE(absl::StrContains(json, "\"races\": [],\n \"locks\": []}")) << json;
+}
+
+// A hundred thousand fibers leaked by one bug are one group: a paragraph, not a hundred thousand.
+TEST(ExitDump, HundredThousandLeakedFibersAreOneGroupLong) {
+  auto r = weave_seeds::RunChild({WEAVE_DUMP_CHILD, "leaks-many", "100000"}, 600000);
+  ASSERT_TRUE(r.exited && r.status == 0) << r.err.substr(0, 4000);
+  EXPECT_TRUE(absl::StrContains(r.out, "(100000 unreachable)")) << r.out;
+  EXPECT_TRUE(absl::StartsWith(r.err,
+                               "weave: 100000 fibers blocked at exit, in 1 group:\n\n"
+                               "100000 fibers [chan send, "))
+      << r.err.substr(0, 4000);
+  EXPECT_LT(r.err.size(), 4096u) << r.err.substr(0, 4000);
 }
 
 TEST(ExitDump, LeakExitCodeIsTheStatusOfARunThatLeaked) {
