@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The demo: lint the bundled fixtures (a finding of every check, then the count per check), then run
-# a buggy program and show what weave reports. Without weave-lint in BUILD, only the program runs.
+# a buggy program linked with the debug runtime (its leak dump at exit) and read the JSON form of
+# that dump with weave-dump (summary, then the wait-for graph). Without weave-lint in BUILD, the
+# lint step is skipped.
 set -uo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 lint="$build/bin/weave-lint"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 if [ -x "$lint" ]; then
   # The seeds have findings of every check but weave-wg-add-in-fiber (no guide adds to a
   # WaitGroup inside the goroutine), so its classic case comes from the lint fixtures.
@@ -13,8 +17,7 @@ if [ -x "$lint" ]; then
   echo "   and fixtures/lint/wg-add-in-fiber/classic.cc (the one check no seed triggers)"
   color=never
   [ -t 1 ] && color=always
-  out=$(mktemp)
-  trap 'rm -f "$out"' EXIT
+  out="$tmp/lint.txt"
   # One run: the text output is shown as it comes and kept to count its [weave-…] tags.
   "$lint" --use-color="$color" "${files[@]}" -- -std=c++20 -Iruntime/include | tee "$out"
   status=${PIPESTATUS[0]}
@@ -28,5 +31,14 @@ if [ -x "$lint" ]; then
   [ "$status" -eq 0 ] || echo "(weave-lint exited with status $status: see its errors above)"
   echo
 fi
-echo "== a leaky pipeline program (demo/leaky_pipeline.cc)"
-"$build/demo/weave-demo"
+echo "== a leaky pipeline program (demo/leaky_pipeline.cc), linked with weave::weave_debug"
+dump="$tmp/leaky.json"
+WEAVE_DUMP="$dump" "$build/demo/weave-demo"
+echo
+echo "== weave-dump summary (the JSON form of that dump, WEAVE_DUMP=<file>)"
+"$build/bin/weave-dump" summary "$dump"
+echo
+echo "== weave-dump graph (Graphviz dot: fiber -> what it waits on -> who could release it)"
+"$build/bin/weave-dump" graph "$dump"
+# weave-dump exits 1 when the dump holds leaks: here that is the point, not a failure.
+exit 0

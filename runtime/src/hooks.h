@@ -22,7 +22,9 @@
 // Objects the race detector checks like memory (Go's race.Read(&wg.sema)): object_read and
 // object_write, on a channel for send/receive and close, on a WaitGroup for an add from zero and
 // a wait. object_gone(p, n): every object in [p, p+n) is gone (a channel freed, a Mutex destroyed),
-// so that a later object at a reused address starts fresh.
+// so that a later object at a reused address starts fresh. memory_freed(p, n): the heap chunk
+// [p, p+n) was freed (debug/heap.cc, which interposes the malloc family), so memory the allocator
+// hands out again starts with no past.
 //
 // Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
 //   lock_blocks(m, kind, loc)  the current task is about to block waiting for m (it may be called
@@ -36,17 +38,17 @@
 // task_gone(t) just before a task's memory goes (a fiber after it is off its stack, a thread's at
 // its exit).
 //
-// The scheduler and the timer thread report what deadlock detection and stopping the world need:
-// runtime_thread() when a thread of weave's own starts (workers, the timer thread, the SIGQUIT
-// watcher); safe_point() before such a thread runs user code (a worker a fiber, the timer thread a
-// fire), which waits there while the debug runtime has the world stopped; runtime_idle() when it
-// runs none any more (a worker about to sleep, the timer thread between fires), where the last
-// one to go idle looks for a deadlock. stop_requested() says that a fiber switching out must go
-// through its worker's loop, and so its safe point, instead of straight to another fiber.
+// The scheduler and the timer thread report what deadlock detection needs: runtime_thread() when
+// a thread of weave's own starts (workers, the timer thread, the SIGQUIT watcher); runtime_idle()
+// when it runs nothing any more (a worker about to sleep, the timer thread between fires), where
+// the last one to go idle looks for a deadlock. (Stopping the world is world.h's.)
 //
-// program_exit() runs once when the program ends (main returns, exit() is called), after exit.cc
-// has stopped the world and before static destructors: the leak dump. panic(what) runs when an
-// exception ends the process, after `panic: …` and the panicking task's stack are printed.
+// exit_begins() runs when a plain thread starts exit (main returns, exit() is called), before
+// exit stops the world; program_exit() runs once after it has (exit.cc), before static
+// destructors: the leak dump. panic(what) runs when an exception ends the process, after
+// `panic: …` and the panicking task's stack are printed. sigquit() runs on the SIGQUIT watcher
+// when the signal comes: the debug runtime prints its report (reason "signal") and ends the
+// process with status 2, as the release dump does.
 #pragma once
 
 #include <cstddef>
@@ -71,6 +73,7 @@ void spawn(Task* parent, Fiber* child);
 void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
+void memory_freed(const void* p, std::size_t size);
 void lock_blocks(const void* m, LockKind kind, const Location& loc);
 void locked(const void* m, LockKind kind, const Location& loc);
 void unlocked(const void* m, LockKind kind);
@@ -80,8 +83,8 @@ void fiber_exit(Fiber* f);
 void task_gone(Task* t);
 void runtime_thread();
 void runtime_idle();
-bool stop_requested();
-void safe_point();
+void exit_begins();
+void sigquit();
 void program_exit();
 void panic(const char* what);
 }  // namespace hook
@@ -95,6 +98,7 @@ inline void spawn(Task*, Fiber*) {}
 inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
+inline void memory_freed(const void*, std::size_t) {}
 inline void lock_blocks(const void*, LockKind, const Location&) {}
 inline void locked(const void*, LockKind, const Location&) {}
 inline void unlocked(const void*, LockKind) {}
@@ -104,8 +108,8 @@ inline void fiber_exit(Fiber*) {}
 inline void task_gone(Task*) {}
 inline void runtime_thread() {}
 inline void runtime_idle() {}
-inline bool stop_requested() { return false; }
-inline void safe_point() {}
+inline void exit_begins() {}
+inline void sigquit() {}
 inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook

@@ -33,8 +33,9 @@
 // A fiber that blocks or ends switches to the next fiber itself when its worker has one at hand,
 // and through the worker's scheduler loop otherwise (see switch_out).
 //
-// When exit stops the world (exit.cc), a worker freezes in its loop, between two fibers: a fiber
-// that blocks or ends then goes back to the loop instead of switching to the next.
+// When the world stops (world.h: exit, or the debug runtime reading every fiber), a worker stops
+// in its loop, between two fibers, or asleep: a fiber that blocks or ends then goes back to the
+// loop instead of switching to the next.
 //
 // Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
@@ -75,6 +76,7 @@
 #include "sched_debug.h"
 #include "spinlock.h"
 #include "stack.h"
+#include "world.h"
 
 namespace weave::detail {
 namespace {
@@ -95,7 +97,6 @@ constexpr int kSpinRounds = 16;
 constexpr unsigned kWakeBacklog = 4;            // ready(): a ring this long is worth another core
 constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often the watcher looks in
 constexpr std::int64_t kPollMaxNs = 8'000'000;
-constexpr std::uint32_t kBecomeWatcher = 2;  // Worker::wake: stay asleep, as the watcher
 // judge_steal(): a steal pays when the fibers it took ran at least this long each on average.
 // Moving a fiber costs the thief cache misses on its stack and control block, and its owner the
 // misses on the stack and queue lines the thief wrote; stealing fibers that run for less makes
@@ -105,6 +106,12 @@ constexpr std::int64_t kStealBackoffMinNs = 100'000;    // then stealing from bu
 constexpr std::int64_t kStealBackoffMaxNs = 4'000'000;  // for this long, doubling
 
 std::atomic<int> g_steal_backoffs{0};  // for steal_backoffs_for_testing
+
+// Worker::wake, the word a sleeping worker waits on.
+constexpr std::uint32_t kAsleep = 0;
+constexpr std::uint32_t kWoken = 1;   // by a waker, who took it off the idle list
+constexpr std::uint32_t kNudged = 2;  // to look at stop_requested(); it stays idle
+constexpr std::uint32_t kBecomeWatcher = 3;  // to take over as the watcher; it stays asleep
 
 struct alignas(64) Worker {
   int index = 0;
@@ -124,7 +131,7 @@ struct alignas(64) Worker {
   std::atomic<Fiber*> ring[kRingSize];
   SpinLock steal_lock;  // held by thieves, and by the owner taking from the tail (ring_pop_newest)
 
-  std::atomic<std::uint32_t> wake{0};  // set by a waker, then notified
+  std::atomic<std::uint32_t> wake{0};  // kWoken by a waker, kNudged to stop; then notified
   std::uint64_t rng = 0;
   // Picks, for the fairness tick; other workers read it to tell a worker stuck in one fiber.
   std::atomic<std::uint32_t> schedtick{0};
@@ -141,7 +148,7 @@ struct alignas(64) Worker {
   int idle_pos = -1;          // its index in idle_, -1 when not there; guarded by idle_mu_
   std::atomic<std::uint64_t> look_ins{0};  // as the watcher, for look_ins_for_testing
 
-  RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
+  RuntimeThread* rt = nullptr;   // for stopping the world (world.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
 };
@@ -409,7 +416,7 @@ class Scheduler {
       nspinning_.fetch_sub(1, std::memory_order_seq_cst);
       return;
     }
-    w->wake.store(1, std::memory_order_release);  // the woken worker starts as a spinner
+    w->wake.store(kWoken, std::memory_order_release);  // the woken worker starts as a spinner
     futex_wake_one(&w->wake);
   }
 
@@ -434,7 +441,8 @@ class Scheduler {
     tls_worker_slot() = w;
     asan_record_thread_stack(&w->native_stack);
     install_overflow_handler_for_thread();
-    w->rt = register_runtime_thread(&nudge, w);
+    w->rt = register_runtime_thread(&nudge, w, __builtin_frame_address(0));
+    arm_exit_on_this_thread();
     hook::runtime_thread();
     bool spinning = false;
     for (;;) {
@@ -444,17 +452,19 @@ class Scheduler {
         // The last spinner found work: there may be more, so let another worker look.
         if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed(kGlobalWork);
       }
-      if (world_stopping()) freeze(w->rt);
-      hook::safe_point();
+      if (stop_requested()) stop_here(w->rt);
       execute(w, f);
     }
   }
 
-  // Exit is stopping the world: a sleeping worker wakes and freezes (find_runnable).
+  // The world is stopping: a worker reaches its next safe point; one asleep wakes without
+  // leaving sleep(), and stops there, still idle.
   static void nudge(void* worker) {
     auto* w = static_cast<Worker*>(worker);
-    w->wake.store(1, std::memory_order_release);
-    futex_wake_one(&w->wake);
+    std::uint32_t asleep = kAsleep;
+    if (w->wake.compare_exchange_strong(asleep, kNudged, std::memory_order_seq_cst)) {
+      futex_wake_one(&w->wake);
+    }
   }
 
   // Newest first: runnext, then the ring's tail. What that order could starve is looked after
@@ -562,7 +572,7 @@ class Scheduler {
 
   Fiber* find_runnable(Worker* w, bool& spinning) {
     for (;;) {
-      if (world_stopping()) freeze(w->rt);
+      if (stop_requested()) stop_here(w->rt);
       if (Fiber* f = find_local(w)) return f;
       judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
@@ -575,7 +585,7 @@ class Scheduler {
       }
       if (spinning) {
         const bool may_steal = !backing_off(w);
-        for (int round = 0; round < kSpinRounds && !world_stopping(); ++round) {
+        for (int round = 0; round < kSpinRounds && !stop_requested(); ++round) {
           if (may_steal) {  // runnexts in the last round only, as Go's findRunnable
             if (Fiber* f = steal_any(w, round == kSpinRounds - 1)) return f;
           }
@@ -655,13 +665,20 @@ class Scheduler {
     // waiting at least that long; then we steal (its runnext too). The interval doubles while
     // nothing is stuck, so an idle program wakes rarely. A worker backing off from stealing
     // sleeps no longer than its back-off, then looks again. Another sleeper sleeps until woken:
-    // for work (wake 1), or to take over as watcher (kBecomeWatcher).
+    // for work (kWoken), to stop (kNudged), or to take over as watcher (kBecomeWatcher).
     std::int64_t interval = kPollMinNs;
     bool watching = false;
     for (;;) {
       std::uint32_t wake = w->wake.load(std::memory_order_acquire);
-      if (wake == kBecomeWatcher && w->wake.compare_exchange_strong(wake, 0)) wake = 0;
-      if (wake != 0) break;
+      if (wake == kWoken) break;
+      if (wake != kAsleep) {  // nudged, or made the watcher: either way still asleep
+        w->wake.compare_exchange_strong(wake, kAsleep, std::memory_order_seq_cst);
+        continue;
+      }
+      if (stop_requested()) {
+        stop_here(w->rt);
+        continue;
+      }
       if (!watching) {
         Worker* none = nullptr;
         watching = watcher_.compare_exchange_strong(none, w, std::memory_order_acq_rel);
@@ -671,13 +688,13 @@ class Scheduler {
         }
       }
       if (!watching && !off) {
-        futex_wait(&w->wake, 0);
+        futex_wait(&w->wake, kAsleep);
         continue;
       }
       const std::int64_t left = off ? w->steal_off_until_ns - monotonic_now_ns() : interval;
-      futex_wait_for(&w->wake, 0,
+      futex_wait_for(&w->wake, kAsleep,
                      std::max<std::int64_t>(watching ? std::min(interval, left) : left, 1));
-      if (w->wake.load(std::memory_order_acquire) != 0) continue;
+      if (w->wake.load(std::memory_order_acquire) != kAsleep) continue;
       if (watching && rings_stuck(w) && leave_idle(w)) {
         w->steal_off_until_ns = 0;  // a stuck worker is robbed whatever the back-off
         stop_watching(w);
@@ -690,7 +707,7 @@ class Scheduler {
       interval = std::min(2 * interval, kPollMaxNs);
     }
     if (watching) stop_watching(w);
-    w->wake.store(0, std::memory_order_relaxed);
+    w->wake.store(kAsleep, std::memory_order_relaxed);
   }
 
   // The watcher leaves sleep: another sleeper, if there is one, takes the role over.
@@ -698,7 +715,7 @@ class Scheduler {
     watcher_.store(nullptr, std::memory_order_release);
     std::lock_guard<std::mutex> hold(idle_mu_);
     for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
-      std::uint32_t asleep = 0;
+      std::uint32_t asleep = kAsleep;
       if (*it != w && (*it)->wake.compare_exchange_strong(asleep, kBecomeWatcher)) {
         futex_wake_one(&(*it)->wake);
         return;
@@ -809,10 +826,9 @@ class Scheduler {
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
     Transfer t;
-    // Once exit stops the world, or while the debug runtime stops it, every switch goes through
-    // the loop, to freeze its worker or wait at its safe point.
+    // While the world stops, every switch goes through the loop, to stop at its safe point.
     Fiber* next = nullptr;
-    if (!world_stopping() && !hook::stop_requested()) {
+    if (!stop_requested()) {
       next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
     }
     if (next) {

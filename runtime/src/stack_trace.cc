@@ -71,7 +71,8 @@ bool starts_with(const std::string& s, const char* p) {
   return s.compare(0, std::strlen(p), p) == 0;
 }
 
-// The machinery between the user's call and the point where the stack was taken.
+}  // namespace
+
 bool is_top_machinery(const Frame& f) {
   // A fiber's callable, called through this template, is the user's code (often inlined in it).
   if (starts_with(f.function, "weave::detail::FiberFnFor")) return false;
@@ -85,8 +86,11 @@ bool is_top_machinery(const Frame& f) {
                                 f.where.module.find("libgcc") != std::string::npos);
 }
 
+namespace {
+
 // Where the user's part of a stack begins, from below.
 bool is_bottom_machinery(const Frame& f) {
+  if (f.function == "??" && f.where.module.find("/libc.so") != std::string::npos) return true;
   return starts_with(f.function, "weave::detail::run_fiber_body") ||
          starts_with(f.function, "__libc_start") || f.function == "_start" ||
          starts_with(f.function, "start_thread") || starts_with(f.function, "clone");
@@ -107,10 +111,10 @@ std::vector<Frame> user_frames(void* const* pcs, int n) {
   return frames;
 }
 
-void print_frames(std::FILE* out, const std::vector<Frame>& frames) {
+void print_frames(std::FILE* out, const std::vector<Frame>& frames, int indent) {
   for (const Frame& f : frames) {
-    std::fprintf(out, "  %s\n      %s+0x%zx\n", f.function.c_str(), f.where.module.c_str(),
-                 static_cast<std::size_t>(f.where.offset));
+    std::fprintf(out, "%*s%s\n%*s%s+0x%zx\n", indent, "", f.function.c_str(), indent + 4, "",
+                 f.where.module.c_str(), static_cast<std::size_t>(f.where.offset));
   }
 }
 

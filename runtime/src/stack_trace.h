@@ -39,12 +39,16 @@ struct Frame {
   CodeAddress where;
 };
 
+// Whether a frame on top of a stack is the runtime's machinery between the user's call and the
+// point where the stack was taken (weave's blocking or throwing code, the C++ runtime's).
+bool is_top_machinery(const Frame& f);
+
 // The frames of pcs that show the user's code: without the runtime's own frames on top (the
 // blocking or throwing machinery of weave and of the C++ runtime) and below (a fiber's entry,
 // libc's start of main).
 std::vector<Frame> user_frames(void* const* pcs, int n);
 
 // Prints frames one a line, indented, each with its object file and offset on the next.
-void print_frames(std::FILE* out, const std::vector<Frame>& frames);
+void print_frames(std::FILE* out, const std::vector<Frame>& frames, int indent = 2);
 
 }  // namespace weave::detail

@@ -24,7 +24,7 @@ class SemaphoreTest : public ::testing::TestWithParam<bool> {
 };
 
 // A blocked acquire waits in a select (on its grant and on ctx.done()).
-constexpr char kAcquireState[] = "select";
+constexpr char kAcquireState[] = "semaphore acquire";
 
 TEST(SemaphoreTest, Weighted) {
   weave::Semaphore s(10);
