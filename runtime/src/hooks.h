@@ -19,6 +19,8 @@ namespace weave::detail {
 
 struct Task;
 
+enum class LockKind : unsigned char { kMutex, kRWMutex, kRWMutexRead };
+
 #if WEAVE_DEBUG_RUNTIME
 namespace hook {
 void release(const void* obj);
