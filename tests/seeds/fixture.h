@@ -33,7 +33,10 @@ struct OutputBlock {
 };
 
 struct Fixture {
-  std::string run;  // `// run: …` on the first line, without the prefix; may be empty
+  std::string run;  // `// run: …` on the first line, without the prefix and the lock warnings;
+                    // may be empty
+  // The lock-check warnings of the run line, each kind as often as the run must print it.
+  std::vector<std::string> lock_warnings;
   std::optional<ExitExpectation> exit;
   std::vector<OutputBlock> output;  // empty: the output is not checked
 };
