@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -18,10 +19,12 @@ namespace {
 
 using namespace weave::detail::lockcheck;
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 using weave::Location;
 using weave::detail::LockKind;
@@ -31,39 +34,44 @@ struct alignas(8) Lock {
   char byte = 0;
 };
 
-// Calls in the order a Mutex or RWMutex makes them: `blocks` when a lock call is about to wait,
-// `acquired` once it has the lock, `released` before an unlock.
+// Calls in the order the debug runtime makes them for a Mutex or RWMutex: `blocks` when a lock
+// call is about to wait, `acquired` once it has the lock; the task keeps its own held locks.
 class Task {
  public:
   explicit Task(std::uint64_t id) : who_{id, false} {}
   // A lock call that takes the lock without waiting.
   void lock(const Lock& m, LockKind k = LockKind::kMutex, Location loc = Location::current()) {
-    acquired(held_, who_, &m, k, loc, nullptr, /*tried=*/false);
+    acquired(held_, who_, &m, k, loc);
+    held_.push_back(Held{&m, k, loc, nullptr});
   }
   // A lock call that waits, then takes the lock.
   void lock_after_wait(const Lock& m, LockKind k = LockKind::kMutex,
                        Location loc = Location::current()) {
     blocks(held_, who_, &m, k, loc);
-    acquired(held_, who_, &m, k, loc, nullptr, /*tried=*/false);
+    lock(m, k, loc);
   }
   // A lock call that waits and never returns.
   void block_on(const Lock& m, LockKind k = LockKind::kMutex, Location loc = Location::current()) {
     blocks(held_, who_, &m, k, loc);
   }
   void try_lock(const Lock& m, LockKind k = LockKind::kMutex, Location loc = Location::current()) {
-    acquired(held_, who_, &m, k, loc, nullptr, /*tried=*/true);
+    held_.push_back(Held{&m, k, loc, nullptr});
   }
-  bool unlock(const Lock& m, LockKind k = LockKind::kMutex) { return released(held_, &m, k); }
+  void unlock(const Lock& m, LockKind k = LockKind::kMutex) {
+    auto it = std::find_if(held_.rbegin(), held_.rend(),
+                           [&](const Held& h) { return h.addr == &m && h.kind == k; });
+    ASSERT_NE(it, held_.rend());
+    held_.erase(std::next(it).base());
+  }
   // Locks each Mutex in turn, then unlocks them in the reverse order.
   void nest(std::initializer_list<const Lock*> locks, Location loc = Location::current()) {
     for (const Lock* m : locks) lock(*m, LockKind::kMutex, loc);
     for (auto it = std::rbegin(locks); it != std::rend(locks); ++it) unlock(**it);
   }
-  HeldLocks& held() { return held_; }
 
  private:
   Taker who_;
-  HeldLocks held_;
+  std::vector<Held> held_;
 };
 
 class LockCheckTest : public ::testing::Test {
@@ -107,7 +115,8 @@ TEST_F(LockCheckTest, AbbaIsReportedWithBothSitesOfEachEdge) {
   EXPECT_THAT(w.sites[0].function, HasSubstr("AbbaIsReported"));
   // The acquiring site's stack starts at the lock call (the engine's own frames are dropped).
   ASSERT_FALSE(w.sites[0].stack.empty());
-  EXPECT_THAT(w.sites[0].stack[0].function, HasSubstr("AbbaIsReported"));
+  EXPECT_THAT(w.sites[0].stack[0].function, Not(HasSubstr("weave::detail::")));
+  EXPECT_THAT(w.sites[0].stack, Contains(Field(&Frame::function, HasSubstr("AbbaIsReported"))));
 }
 
 TEST_F(LockCheckTest, AWaitThenTheAcquisitionCountOnce) {
@@ -376,7 +385,9 @@ TEST_F(LockCheckTest, RecursiveReadLockWhileAWriterWaits) {
   Lock r;
   Task t(1);
   t.lock(r, LockKind::kRWMutexRead);
-  t.block_on(r, LockKind::kRWMutexRead);  // a writer waits: the read lock queues behind it
+  // A writer waits: the read lock queues behind it (in a real run forever; were the writer to
+  // give up, the read lock would be taken, and that is the same warning).
+  t.lock_after_wait(r, LockKind::kRWMutexRead);
   ASSERT_THAT(kinds(), ElementsAre("recursive-rlock"));
   EXPECT_THAT(warnings()[0].summary, HasSubstr("while a writer waits"));
 }
@@ -388,10 +399,6 @@ TEST_F(LockCheckTest, RecursiveReadLockWithNoWriterIsReportedToo) {
   t.lock(r, LockKind::kRWMutexRead);  // no writer: it does not wait
   ASSERT_THAT(kinds(), ElementsAre("recursive-rlock"));
   EXPECT_THAT(warnings()[0].summary, HasSubstr("no writer waits now"));
-  // Both read locks are held and released in turn.
-  EXPECT_TRUE(t.unlock(r, LockKind::kRWMutexRead));
-  EXPECT_TRUE(t.unlock(r, LockKind::kRWMutexRead));
-  EXPECT_TRUE(t.held().empty());
 }
 
 TEST_F(LockCheckTest, ReadLocksByDifferentTasksAreNoWarning) {
@@ -400,44 +407,6 @@ TEST_F(LockCheckTest, ReadLocksByDifferentTasksAreNoWarning) {
   t1.lock(r, LockKind::kRWMutexRead);
   t2.lock(r, LockKind::kRWMutexRead);
   EXPECT_THAT(warnings(), IsEmpty());
-}
-
-TEST_F(LockCheckTest, AnUnlockByAnotherTaskClearsTheHoldersList) {
-  Lock a, b;
-  Task t1(1), t2(2);
-  t1.lock(a);
-  EXPECT_FALSE(t2.unlock(a));  // t2 does not hold it: the hook offers it to the other tasks
-  EXPECT_FALSE(release_foreign(t2.held(), &a, LockKind::kMutex));
-  EXPECT_TRUE(release_foreign(t1.held(), &a, LockKind::kMutex));
-  EXPECT_FALSE(t1.held().holds(&a));
-  // t1 no longer holds a: locking it again is no double lock, and holding b adds no edge from a.
-  t1.lock(a);
-  t1.unlock(a);
-  t1.lock(b);
-  EXPECT_THAT(warnings(), IsEmpty());
-  EXPECT_EQ(edge_count_for_testing(), 0u);
-}
-
-TEST_F(LockCheckTest, ForeignUnlockOfAnOlderLockLeavesTheNewerOnesHeld) {
-  Lock a, b, c;
-  Task t1(1), t2(2);
-  t1.lock(a);
-  t1.lock(b);
-  ASSERT_TRUE(release_foreign(t1.held(), &a, LockKind::kMutex));
-  EXPECT_TRUE(t1.held().holds(&b));
-  t1.lock(c);                               // b -> c only
-  EXPECT_EQ(edge_count_for_testing(), 2u);  // a -> b (before), b -> c
-  EXPECT_TRUE(t1.unlock(c));
-  EXPECT_TRUE(t1.unlock(b));
-  EXPECT_TRUE(t1.held().empty());
-}
-
-TEST_F(LockCheckTest, LocksDeeperThanTheListAreUntrackedButBalanced) {
-  std::vector<Lock> locks(HeldLocks::kMax + 8);
-  Task t(1);
-  for (const Lock& l : locks) t.try_lock(l);
-  for (auto it = locks.rbegin(); it != locks.rend(); ++it) EXPECT_TRUE(t.unlock(*it));
-  EXPECT_TRUE(t.held().empty());
 }
 
 TEST_F(LockCheckTest, TheTextNamesEverySiteAndStack) {

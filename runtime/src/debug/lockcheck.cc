@@ -1,9 +1,9 @@
 // The lock checks (see lockcheck.h for what they report and the invariants).
 //
-// Hot path: blocks/acquired/released touch the calling task's HeldLocks and, when it holds other
-// locks, this thread's edge cache; the graph's lock is taken only for an edge the cache does not
-// know (new, or a known one taken with fewer gate locks than before), for a report, and for the
-// destruction of a lock that may be a node (a bit filter says which surely is not).
+// Hot path: blocks/acquired read the calling task's held locks and this thread's edge cache; the
+// graph's lock is taken only for an edge the cache does not know (new, or a known one taken with
+// fewer gate locks than before), for a report, and for the destruction of a lock that may be a
+// node (a bit filter says which surely is not).
 #include "debug/lockcheck.h"
 
 #include <execinfo.h>
@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -25,61 +26,11 @@
 
 namespace weave::detail::lockcheck {
 
-// HeldLocks' slots, for this file only.
-struct Access {
-  using Slot = HeldLocks::Slot;
-  static std::atomic_ref<std::uintptr_t> word(const HeldLocks& h, std::uint32_t i) {
-    return std::atomic_ref<std::uintptr_t>(const_cast<HeldLocks&>(h).slots_[i].s.word);
-  }
-  static Slot& slot(HeldLocks& h, std::uint32_t i) { return h.slots_[i].s; }
-  static std::atomic<std::uint32_t>& count(HeldLocks& h) { return h.n_; }
-  static const std::atomic<std::uint32_t>& count(const HeldLocks& h) { return h.n_; }
-  static std::uint32_t& untracked(HeldLocks& h) { return h.untracked_; }
-  static const void*& checked(HeldLocks& h) { return h.checked_; }
-};
-
 namespace {
 
 using NodeId = std::uint64_t;
 
-std::uintptr_t pack(const void* m, LockKind k) {
-  return reinterpret_cast<std::uintptr_t>(m) | static_cast<std::uintptr_t>(k);
-}
-const void* address(std::uintptr_t w) {
-  return reinterpret_cast<const void*>(w & ~std::uintptr_t{3});
-}
-LockKind kind_of(std::uintptr_t w) { return static_cast<LockKind>(w & 3); }
 bool exclusive(LockKind k) { return k != LockKind::kRWMutexRead; }
-
-// A live slot of the calling task's list, copied.
-struct Held {
-  const void* addr;
-  LockKind kind;
-  Location loc;
-  const void* pc;
-};
-
-// Drops cleared slots at the top of the owner's list.
-void trim(HeldLocks& h) {
-  std::uint32_t n = Access::count(h).load(std::memory_order_relaxed);
-  const std::uint32_t before = n;
-  while (n > 0 && Access::word(h, n - 1).load(std::memory_order_acquire) == 0) --n;
-  if (n != before) Access::count(h).store(n, std::memory_order_release);
-}
-
-// The owner's live slots, oldest first.
-std::uint32_t live_slots(HeldLocks& h, Held* out) {
-  trim(h);
-  const std::uint32_t n = Access::count(h).load(std::memory_order_relaxed);
-  std::uint32_t k = 0;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uintptr_t w = Access::word(h, i).load(std::memory_order_acquire);
-    if (w == 0) continue;
-    const Access::Slot& s = Access::slot(h, i);
-    out[k++] = Held{address(w), kind_of(w), s.loc, s.pc};
-  }
-  return k;
-}
 
 // --- the order graph ---------------------------------------------------------------------------
 
@@ -499,89 +450,35 @@ void add_edge(const Taker& who, const Held& from, const void* to, LockKind to_ki
 // What a lock call of m checks, `waiting` or having taken m without waiting: a lock the task
 // holds itself (a double lock when it waits; a read lock it holds for reading is a recursive read
 // lock, with a writer waiting when it waits) and the order of m after every lock the task holds.
-void check(HeldLocks& held, const Taker& who, const void* m, LockKind kind, const Location& loc,
-           bool waiting) {
-  Held live[HeldLocks::kMax];
-  const std::uint32_t n = live_slots(held, live);
-  const void* excl[HeldLocks::kMax];
-  std::size_t nexcl = 0;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (exclusive(live[i].kind)) excl[nexcl++] = live[i].addr;
+void check(std::span<const Held> held, const Taker& who, const void* m, LockKind kind,
+           const Location& loc, bool waiting) {
+  absl::InlinedVector<const void*, 16> excl;
+  for (const Held& h : held) {
+    if (exclusive(h.kind)) excl.push_back(h.addr);
   }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (live[i].addr != m) continue;
-    if (waiting || (kind == LockKind::kRWMutexRead && live[i].kind == LockKind::kRWMutexRead)) {
-      report_self(who, live[i], kind, loc, waiting);
+  for (const Held& h : held) {
+    if (h.addr != m) continue;
+    if (waiting || (kind == LockKind::kRWMutexRead && h.kind == LockKind::kRWMutexRead)) {
+      report_self(who, h, kind, loc, waiting);
     }
     break;
   }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (live[i].addr == m || cached(live[i].addr, m, {excl, nexcl})) continue;
-    add_edge(who, live[i], m, kind, loc, {excl, nexcl});
+  for (const Held& h : held) {
+    if (h.addr == m || cached(h.addr, m, excl)) continue;
+    add_edge(who, h, m, kind, loc, excl);
   }
 }
 
 }  // namespace
 
-bool HeldLocks::holds(const void* m) const {
-  const std::uint32_t n = n_.load(std::memory_order_acquire);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uintptr_t w = Access::word(*this, i).load(std::memory_order_acquire);
-    if (w != 0 && address(w) == m) return true;
-  }
-  return false;
-}
-
-void blocks_slow(HeldLocks& held, Taker who, const void* m, LockKind kind, const Location& loc) {
+void blocks(std::span<const Held> held, Taker who, const void* m, LockKind kind,
+            const Location& loc) {
   check(held, who, m, kind, loc, /*waiting=*/true);
-  Access::checked(held) = m;
 }
 
-void acquired(HeldLocks& held, Taker who, const void* m, LockKind kind, const Location& loc,
-              const void* pc, bool tried) {
-  if (!tried && !held.empty() && Access::checked(held) != m) {
-    check(held, who, m, kind, loc, /*waiting=*/false);
-  }
-  Access::checked(held) = nullptr;
-  const std::uint32_t n = Access::count(held).load(std::memory_order_relaxed);
-  if (n == HeldLocks::kMax) {
-    ++Access::untracked(held);
-    return;
-  }
-  Access::Slot& s = Access::slot(held, n);
-  s.pc = pc;
-  s.loc = loc;
-  Access::word(held, n).store(pack(m, kind), std::memory_order_release);
-  Access::count(held).store(n + 1, std::memory_order_release);
-}
-
-bool released(HeldLocks& held, const void* m, LockKind kind) {
-  const std::uintptr_t want = pack(m, kind);
-  for (std::uint32_t i = Access::count(held).load(std::memory_order_relaxed); i-- > 0;) {
-    if (Access::word(held, i).load(std::memory_order_relaxed) == want) {
-      Access::word(held, i).store(0, std::memory_order_release);
-      trim(held);
-      return true;
-    }
-  }
-  // A lock beyond kMax deep is released in the same order as the tracked ones it came after.
-  if (Access::untracked(held) > 0) {
-    --Access::untracked(held);
-    return true;
-  }
-  return false;
-}
-
-bool release_foreign(HeldLocks& holder, const void* m, LockKind kind) {
-  const std::uintptr_t want = pack(m, kind);
-  const std::uint32_t n = Access::count(holder).load(std::memory_order_acquire);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    std::uintptr_t w = want;
-    if (Access::word(holder, i).compare_exchange_strong(w, 0, std::memory_order_acq_rel)) {
-      return true;
-    }
-  }
-  return false;
+void acquired(std::span<const Held> held, Taker who, const void* m, LockKind kind,
+              const Location& loc) {
+  check(held, who, m, kind, loc, /*waiting=*/false);
 }
 
 void destroyed(const void* m) {
