@@ -30,7 +30,8 @@ bool can_spin(int iter) { return iter < 4 && weave::procs() > 1; }
 void Mutex::lock(Location loc) {
   lock_unreported(loc, nullptr);
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kMutex, loc, /*tried=*/false,
+                       __builtin_return_address(0));
 }
 
 void Mutex::lock_unreported(const Location& loc, const RWMutex* rw) {
@@ -43,7 +44,8 @@ void Mutex::lock_unreported(const Location& loc, const RWMutex* rw) {
 bool Mutex::try_lock(Location loc) {
   if (!try_lock_unreported()) return false;
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kMutex, loc, /*tried=*/true,
+                       __builtin_return_address(0));
   return true;
 }
 

@@ -29,7 +29,8 @@ void RWMutex::lock_shared(Location loc) {
     detail::sema_acquire(&reader_sem_, false, detail::WaitReason::kRWMutexRLock, this, loc);
   }
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc, /*tried=*/false,
+                       __builtin_return_address(0));
 }
 
 bool RWMutex::try_lock_shared(Location loc) {
@@ -39,7 +40,8 @@ bool RWMutex::try_lock_shared(Location loc) {
     if (reader_count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire)) break;
   }
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc, /*tried=*/true,
+                       __builtin_return_address(0));
   return true;
 }
 
@@ -64,7 +66,8 @@ void RWMutex::lock(Location loc) {
   }
   detail::hook::acquire(this);
   detail::hook::acquire(&reader_count_);
-  detail::hook::locked(this, detail::LockKind::kRWMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutex, loc, /*tried=*/false,
+                       __builtin_return_address(0));
 }
 
 bool RWMutex::try_lock(Location loc) {
@@ -76,7 +79,8 @@ bool RWMutex::try_lock(Location loc) {
   }
   detail::hook::acquire(this);
   detail::hook::acquire(&reader_count_);
-  detail::hook::locked(this, detail::LockKind::kRWMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutex, loc, /*tried=*/true,
+                       __builtin_return_address(0));
   return true;
 }
 

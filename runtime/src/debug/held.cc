@@ -23,15 +23,23 @@ bool clear_slot(Task* t, const void* m, LockKind kind) {
 
 }  // namespace
 
-void note_locked(Task* self, const void* m, LockKind kind, const Location& at) {
+void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller) {
   for (HeldLock& h : self->dbg.held) {
     if (h.lock.load(std::memory_order_relaxed) == nullptr) {
       h.kind = kind;
       h.at = at;
+      h.caller = caller;
       h.lock.store(m, std::memory_order_release);
       return;
     }
   }
+}
+
+bool holds_any(const Task* self) {
+  for (const HeldLock& h : self->dbg.held) {
+    if (h.lock.load(std::memory_order_relaxed)) return true;
+  }
+  return false;
 }
 
 void note_unlocked(Task* self, const void* m, LockKind kind) {

@@ -10,7 +10,9 @@
 
 namespace weave::detail::debug {
 
-void note_locked(Task* self, const void* m, LockKind kind, const Location& at);
+void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller);
+// Whether self holds any lock (for self only).
+bool holds_any(const Task* self);
 // Forgets m in self's slots, or, if another task locked it (Go lets any task unlock a mutex), in
 // that task's.
 void note_unlocked(Task* self, const void* m, LockKind kind);

@@ -1,14 +1,33 @@
 // The debug library's side of the seam (hooks.h): each hook hands its event to the mechanisms
 // that use it. The happens-before hooks and object accesses belong to the race detector, which
-// records them in vector clocks; until it is built they record nothing.
+// records them in vector clocks; until it is built they record nothing. The lock hooks feed the
+// holders of held.h and the lock checks of lockcheck.h.
 #include "hooks.h"
 
 #include "debug/held.h"
+#include "debug/lockcheck.h"
 #include "debug/world.h"
 #include "task.h"
 #include "weave/detail/debug_hooks.h"
 
 namespace weave::detail {
+namespace {
+
+// The locks `self` holds, for the lock checks.
+std::size_t held_now(const Task* self, lockcheck::Held* out) {
+  std::size_t n = 0;
+  for (const debug::HeldLock& h : self->dbg.held) {
+    if (const void* m = h.lock.load(std::memory_order_acquire)) {
+      out[n++] = lockcheck::Held{m, h.kind, h.at, h.caller};
+    }
+  }
+  return n;
+}
+
+lockcheck::Taker taker(const Task* t) { return {t->id, t->kind == TaskKind::kThread}; }
+
+}  // namespace
+
 namespace hook {
 
 void release(const void*) {}
@@ -18,14 +37,25 @@ void acquire_for(Task*, const void*) {}
 void spawn(Task*, Fiber*) {}
 void object_read(const void*) {}
 void object_write(const void*) {}
-void object_gone(const void*, std::size_t) {}
+void object_gone(const void* obj, std::size_t) { lockcheck::destroyed(obj); }
 void fiber_exit(Fiber*) {}
 void task_gone(Task*) {}
 
-void lock_blocks(const void*, LockKind, const Location&) {}
+void lock_blocks(const void* m, LockKind kind, const Location& loc) {
+  Task* self = current();
+  lockcheck::Held held[debug::kMaxHeldLocks];
+  if (const std::size_t n = held_now(self, held)) {
+    lockcheck::blocks({held, n}, taker(self), m, kind, loc);
+  }
+}
 
-void locked(const void* m, LockKind kind, const Location& loc) {
-  debug::note_locked(current(), m, kind, loc);
+void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller) {
+  Task* self = current();
+  if (!tried && debug::holds_any(self)) {
+    lockcheck::Held held[debug::kMaxHeldLocks];
+    lockcheck::acquired({held, held_now(self, held)}, taker(self), m, kind, loc);
+  }
+  debug::note_locked(self, m, kind, loc, caller);
 }
 
 void unlocked(const void* m, LockKind kind) { debug::note_unlocked(current(), m, kind); }

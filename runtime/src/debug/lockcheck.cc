@@ -6,8 +6,6 @@
 // node (a bit filter says which surely is not).
 #include "debug/lockcheck.h"
 
-#include <execinfo.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -18,11 +16,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/debugging/symbolize.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "stack_trace.h"
 
 namespace weave::detail::lockcheck {
 
@@ -40,7 +37,7 @@ struct Edge {
   LockKind from_kind = LockKind::kMutex, to_kind = LockKind::kMutex;
   Location from_loc, to_loc;
   const void* from_pc = nullptr;
-  std::vector<void*> to_stack;  // of the first occurrence
+  std::vector<void*> to_stack;  // of the first occurrence, raw
   Taker taker;                  // of the first occurrence
 };
 
@@ -134,7 +131,7 @@ std::vector<NodeId> merged(const std::vector<NodeId>& a, const std::vector<NodeI
 // of U. Returns the cycle's edges, e first; empty if there is none (or the search ran too long,
 // where silence is the safe side).
 std::vector<const Edge*> find_cycle(Graph& g, const Edge& e) {
-  struct Frame {
+  struct Step {
     NodeId node;
     std::vector<NodeId> used;  // union of the gate sets on the path so far
     std::size_t next = 0;      // next out-edge to try
@@ -142,11 +139,11 @@ std::vector<const Edge*> find_cycle(Graph& g, const Edge& e) {
   int budget = 100000;
   absl::flat_hash_map<NodeId, std::vector<std::vector<NodeId>>> failed;
   absl::flat_hash_set<NodeId> on_path{e.to};
-  std::vector<Frame> stack{Frame{e.to, e.held}};
+  std::vector<Step> stack{Step{e.to, e.held}};
   std::vector<const Edge*> path{&e};
   while (!stack.empty()) {
     if (--budget < 0) return {};
-    Frame& f = stack.back();
+    Step& f = stack.back();
     const std::vector<NodeId>& out = g.nodes.at(f.node).out;
     if (f.next == out.size()) {
       failed[f.node].push_back(std::move(f.used));
@@ -172,7 +169,7 @@ std::vector<const Edge*> find_cycle(Graph& g, const Edge& e) {
     }
     on_path.insert(to);
     path.push_back(&next);
-    stack.push_back(Frame{to, std::move(used)});
+    stack.push_back(Step{to, std::move(used)});
   }
   return {};
 }
@@ -219,34 +216,10 @@ void remember(Graph& g, const Edge& e, const void* from, const void* to, std::ui
 
 // --- reports -----------------------------------------------------------------------------------
 
-// The calling task's stack. glibc's backtrace() unwinds with the unwind tables every object has;
-// absl::GetStackTrace on x86-64 follows frame pointers, which code built with -O2 does not keep
-// (it returns no frame at all there). A fiber's first frame returns to 0, which ends the walk.
-std::vector<void*> capture_stack() {
+std::vector<void*> capture() {
   std::vector<void*> pcs(64);
-  pcs.resize(static_cast<std::size_t>(backtrace(pcs.data(), static_cast<int>(pcs.size()))));
+  pcs.resize(static_cast<std::size_t>(capture_stack(pcs.data(), static_cast<int>(pcs.size()))));
   return pcs;
-}
-
-// The function a return address returns into (pc - 1 is the call itself).
-std::string symbolize(const void* pc) {
-  char buf[1024];
-  if (pc && absl::Symbolize(static_cast<const char*>(pc) - 1, buf, sizeof buf)) return buf;
-  return "";
-}
-
-// The stack from the lock call outwards: the frames of the debug runtime itself are dropped.
-std::vector<Frame> frames(const std::vector<void*>& pcs) {
-  constexpr std::size_t kShown = 24;
-  std::vector<Frame> out;
-  for (void* pc : pcs) {
-    std::string fn = symbolize(pc);
-    if (out.empty() && absl::StartsWith(fn, "weave::detail::")) continue;
-    const bool last = fn == "main";  // what is below it starts the process
-    out.push_back(Frame{pc, std::move(fn)});
-    if (last || out.size() == kShown) break;
-  }
-  return out;
 }
 
 const char* kind_name(LockKind k) {
@@ -289,14 +262,14 @@ Site make_site(const char* role, std::string lock, LockKind kind, const void* ad
 Site acquiring_site(std::string lock, LockKind kind, const void* addr, const Location& loc,
                     const Taker& taker, const std::vector<void*>& stack) {
   Site s = make_site("acquiring", std::move(lock), kind, addr, loc, taker);
-  s.stack = frames(stack);
+  s.stack = user_frames(stack.data(), static_cast<int>(stack.size()));
   return s;
 }
 
 Site holding_site(std::string lock, LockKind kind, const void* addr, const Location& loc,
                   const Taker& taker, const void* pc) {
   Site s = make_site("holding", std::move(lock), kind, addr, loc, taker);
-  s.caller = symbolize(pc);
+  if (pc) s.caller = symbolize(pc);
   return s;
 }
 
@@ -332,8 +305,7 @@ std::optional<Warning> cycle_warning(Graph& g, const std::vector<const Edge*>& c
   std::vector<std::string> names;
   for (std::size_t i = 0; i < cycle.size(); ++i) names.push_back(label(i));
   names.push_back(label(0));
-  w.summary =
-      absl::StrCat("lock-order inversion (potential deadlock): ", absl::StrJoin(names, " => "));
+  w.summary = absl::StrCat(w.kind, " (potential deadlock): ", absl::StrJoin(names, " => "));
   for (std::size_t i = 0; i < cycle.size(); ++i) {
     const Edge& e = *cycle[i];
     const std::string to = label((i + 1) % cycle.size());
@@ -359,29 +331,30 @@ void report_self(const Taker& who, const Held& first, LockKind kind, const Locat
     if (!claim(g, absl::StrCat(w.kind, "|", where(first.loc), ">", where(loc)))) return;
   }
   const std::string me = taker_name(who);
+  std::string what;
   if (recursive_read) {
-    w.summary = blocks ? absl::StrCat("recursive read lock: ", me,
-                                      " read-locks an RWMutex it already holds for reading while "
-                                      "a writer waits: the writer waits for this ",
-                                      who.is_thread ? "thread" : "fiber",
-                                      " and it for the writer; neither can proceed")
-                       : absl::StrCat("recursive read lock: ", me,
-                                      " read-locks an RWMutex it already holds for reading; no "
-                                      "writer waits now, but one that comes between the two read "
-                                      "locks would deadlock both");
+    what = blocks ? absl::StrCat(me,
+                                 " read-locks an RWMutex it already holds for reading while a "
+                                 "writer waits: the writer waits for this ",
+                                 who.is_thread ? "thread" : "fiber",
+                                 " and it for the writer; neither can proceed")
+                  : absl::StrCat(me,
+                                 " read-locks an RWMutex it already holds for reading; no writer "
+                                 "waits now, but one that comes between the two read locks would "
+                                 "deadlock both");
   } else if (first.kind == LockKind::kRWMutexRead) {
-    w.summary = absl::StrCat("double lock: ", me,
-                             " write-locks an RWMutex it holds for reading and waits for its own "
-                             "read lock; it can never proceed");
+    what = absl::StrCat(me,
+                        " write-locks an RWMutex it holds for reading and waits for its own read "
+                        "lock; it can never proceed");
   } else if (kind == LockKind::kRWMutexRead) {
-    w.summary = absl::StrCat("double lock: ", me,
-                             " read-locks an RWMutex it holds for writing; it can never proceed");
+    what = absl::StrCat(me, " read-locks an RWMutex it holds for writing; it can never proceed");
   } else {
-    w.summary = absl::StrCat("double lock: ", me, " ",
-                             kind == LockKind::kMutex ? "locks a Mutex" : "write-locks an RWMutex",
-                             " it already holds; it can never proceed");
+    what =
+        absl::StrCat(me, " ", kind == LockKind::kMutex ? "locks a Mutex" : "write-locks an RWMutex",
+                     " it already holds; it can never proceed");
   }
-  w.sites.push_back(acquiring_site("M1", kind, first.addr, loc, who, capture_stack()));
+  w.summary = absl::StrCat(w.kind, ": ", what);
+  w.sites.push_back(acquiring_site("M1", kind, first.addr, loc, who, capture()));
   w.sites.push_back(holding_site("M1", first.kind, first.addr, first.loc, who, first.pc));
   std::string text;
   {
@@ -404,7 +377,7 @@ void add_edge(const Taker& who, const Held& from, const void* to, LockKind to_ki
     auto it = g.edges.find({a, b});
     if (it == g.edges.end() && !stack) {
       hold.unlock();
-      stack = capture_stack();
+      stack = capture();
       continue;
     }
     std::vector<NodeId> held;
@@ -507,9 +480,9 @@ std::string format(const Warning& w) {
                           a.lock == h.lock ? " again" : "", taker_name(a.taker));
     if (a.lock != h.lock) absl::StrAppend(&out, " while it held ", h.lock);
     absl::StrAppendFormat(&out, ", at %s:%d (%s):\n", a.file, a.line, a.function);
-    for (std::size_t f = 0; f < a.stack.size(); ++f) {
-      absl::StrAppendFormat(&out, "    #%d %p %s\n", f, a.stack[f].pc,
-                            a.stack[f].function.empty() ? "??" : a.stack[f].function);
+    for (const Frame& f : a.stack) {
+      absl::StrAppendFormat(&out, "    %s\n        %s+0x%x\n", f.function, f.where.module,
+                            f.where.offset);
     }
     absl::StrAppendFormat(&out, "  %s (%s %p) held since the same %s took it at %s:%d (%s)", h.lock,
                           h.kind, h.addr, h.taker.is_thread ? "thread" : "fiber", h.file, h.line,

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "hooks.h"
+#include "stack_trace.h"
 #include "weave/base.h"
 
 namespace weave::detail::lockcheck {
@@ -60,10 +61,6 @@ void acquired(std::span<const Held> held, Taker who, const void* m, LockKind kin
 void destroyed(const void* m);
 
 // One place a warning points at.
-struct Frame {
-  const void* pc = nullptr;
-  std::string function;  // symbolized; empty if unknown
-};
 struct Site {
   std::string role;  // "acquiring" (the lock call that was about to wait), "holding"
   std::string lock;  // "M1", "M2", … within the warning

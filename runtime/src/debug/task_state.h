@@ -26,6 +26,7 @@ struct HeldLock {
   std::atomic<const void*> lock{nullptr};
   LockKind kind = LockKind::kMutex;
   Location at;
+  const void* caller = nullptr;  // the lock call's return address
 };
 
 struct TaskState {

@@ -1,0 +1,246 @@
+// The lock checks through weave_debug's real Mutex, RWMutex and Cond, from fibers and threads. Each
+// test runs its lock patterns one after another (fibers joined in turn, or sequenced with
+// channels), so what the checks see never depends on scheduling; patterns that would hang are in
+// fixtures/debug/, run as programs of their own.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <new>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "debug/lockcheck.h"
+#include "test_util.h"
+#include "warning_kinds.h"
+
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using weave::detail::Frame;
+using weave::detail::lockcheck::reset_for_testing;
+using weave::detail::lockcheck::warnings;
+using weave::testing_util::run_on;
+
+class LockHooksTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reset_for_testing(/*quiet=*/true); }
+};
+
+template <class F>
+void in_fiber(F f) {
+  run_on(/*fiber=*/true, f);
+}
+
+// Takes x, then y. Out of line, so that it has a frame (and a name) of its own in the stacks.
+[[gnu::noinline]] void lock_in_order(weave::Mutex& x, weave::Mutex& y) {
+  x.lock();
+  y.lock();
+  y.unlock();
+  x.unlock();
+}
+
+TEST_F(LockHooksTest, AbbaAcrossTwoFibersIsReportedWithTheCallersOfBothLocks) {
+  weave::Mutex a, b;
+  in_fiber([&] { lock_in_order(a, b); });
+  EXPECT_THAT(warnings(), IsEmpty());
+  in_fiber([&] { lock_in_order(b, a); });
+  ASSERT_THAT(warning_kinds(), ElementsAre("lock-order-inversion"));
+  const auto w = warnings()[0];
+  ASSERT_EQ(w.sites.size(), 4u);
+  EXPECT_EQ(w.sites[0].addr, &a);
+  EXPECT_FALSE(w.sites[0].taker.is_thread);
+  EXPECT_THAT(w.sites[0].file, HasSubstr("lock_hooks_test.cc"));
+  ASSERT_FALSE(w.sites[0].stack.empty());
+  EXPECT_THAT(w.sites[0].stack[0].function, HasSubstr("weave::Mutex::lock"));
+  EXPECT_THAT(w.sites[0].stack, Contains(Field(&Frame::function, HasSubstr("lock_in_order"))));
+  EXPECT_THAT(w.sites[1].caller, HasSubstr("lock_in_order"));
+}
+
+TEST_F(LockHooksTest, ThreadsTakePartAsTasks) {
+  weave::Mutex a, b;
+  std::thread([&] {
+    std::scoped_lock both(a);
+    std::lock_guard<weave::Mutex> then(b);
+  }).join();
+  {
+    std::lock_guard<weave::Mutex> first(b);
+    std::lock_guard<weave::Mutex> second(a);
+  }
+  ASSERT_THAT(warning_kinds(), ElementsAre("lock-order-inversion"));
+  EXPECT_TRUE(warnings()[0].sites[0].taker.is_thread);
+}
+
+TEST_F(LockHooksTest, TheSameOrderInManyFibersAtOnceIsClean) {
+  weave::Mutex outer, inner;
+  weave::WaitGroup wg;
+  for (int i = 0; i < 100; ++i) {
+    wg.add(1);
+    weave::go([&] {
+      for (int n = 0; n < 100; ++n) {
+        std::lock_guard<weave::Mutex> o(outer);
+        std::lock_guard<weave::Mutex> in(inner);
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_THAT(warnings(), IsEmpty());
+}
+
+TEST_F(LockHooksTest, AGateLockMakesOppositeOrdersSafe) {
+  weave::Mutex gate, a, b;
+  weave::WaitGroup wg;
+  wg.add(2);
+  weave::go([&] {
+    for (int n = 0; n < 100; ++n) {
+      std::scoped_lock g(gate);
+      std::scoped_lock x(a);
+      std::scoped_lock y(b);
+    }
+    wg.done();
+  });
+  weave::go([&] {
+    for (int n = 0; n < 100; ++n) {
+      std::scoped_lock g(gate);
+      std::scoped_lock y(b);
+      std::scoped_lock x(a);
+    }
+    wg.done();
+  });
+  wg.wait();
+  EXPECT_THAT(warnings(), IsEmpty());
+}
+
+TEST_F(LockHooksTest, TryLockAddsNoEdgeIntoItsLock) {
+  weave::Mutex a, b;
+  in_fiber([&] {
+    std::lock_guard<weave::Mutex> x(a);
+    ASSERT_TRUE(b.try_lock());
+    b.unlock();
+  });
+  in_fiber([&] {
+    std::lock_guard<weave::Mutex> y(b);
+    std::lock_guard<weave::Mutex> x(a);
+  });
+  EXPECT_THAT(warnings(), IsEmpty());
+}
+
+TEST_F(LockHooksTest, AnUnlockByAnotherFiberReleasesTheHoldersLock) {
+  // Go allows it: the fiber that locked mu no longer holds it, so locking it again is no double
+  // lock, and the lock taken next is ordered after nothing.
+  weave::Mutex mu, other;
+  auto locked = weave::make_chan<weave::Unit>();
+  auto unlocked = weave::make_chan<weave::Unit>();
+  weave::WaitGroup wg;
+  wg.add(2);
+  weave::go([&] {
+    mu.lock();
+    locked.send(weave::Unit{});
+    unlocked.recv();
+    other.lock();  // after mu's unlock by the other fiber: no edge mu -> other
+    other.unlock();
+    mu.lock();
+    mu.unlock();
+    wg.done();
+  });
+  weave::go([&] {
+    locked.recv();
+    mu.unlock();
+    unlocked.send(weave::Unit{});
+    wg.done();
+  });
+  wg.wait();
+  in_fiber([&] {
+    std::lock_guard<weave::Mutex> o(other);
+    std::lock_guard<weave::Mutex> m(mu);
+  });
+  EXPECT_THAT(warnings(), IsEmpty());
+}
+
+TEST_F(LockHooksTest, ADestroyedMutexLeavesTheOrderAndItsAddressStartsFresh) {
+  alignas(weave::Mutex) unsigned char storage[sizeof(weave::Mutex)];
+  weave::Mutex b;
+  auto* a = new (storage) weave::Mutex();
+  in_fiber([&] {
+    std::lock_guard<weave::Mutex> x(*a);
+    std::lock_guard<weave::Mutex> y(b);
+  });
+  a->~Mutex();
+  auto* fresh = new (storage) weave::Mutex();  // same address, another mutex
+  in_fiber([&] {
+    std::lock_guard<weave::Mutex> y(b);
+    std::lock_guard<weave::Mutex> x(*fresh);
+  });
+  EXPECT_THAT(warnings(), IsEmpty());
+  // The same mutex in the other order again is an inversion.
+  in_fiber([&] {
+    std::lock_guard<weave::Mutex> x(*fresh);
+    std::lock_guard<weave::Mutex> y(b);
+  });
+  EXPECT_THAT(warning_kinds(), ElementsAre("lock-order-inversion"));
+  fresh->~Mutex();
+}
+
+TEST_F(LockHooksTest, CondWaitRelocksItsMutexAfterTheLocksStillHeld) {
+  // A fiber that waits on a Cond while holding another lock x takes the Cond's mutex back while
+  // holding x: mu -> x before the wait, x -> mu after it, a cycle (a signaller that needs x under
+  // mu would deadlock with it). The unlock inside wait() means the re-lock is no double lock.
+  weave::Mutex mu, x;
+  weave::Cond cond(mu);
+  bool ready = false;
+  weave::WaitGroup wg;
+  wg.add(1);
+  weave::go([&] {
+    mu.lock();
+    x.lock();
+    while (!ready) cond.wait();
+    x.unlock();
+    mu.unlock();
+    wg.done();
+  });
+  weave::testing_util::wait_until_parked(1, "cond wait");
+  mu.lock();
+  ready = true;
+  cond.signal();
+  mu.unlock();
+  wg.wait();
+  ASSERT_THAT(warning_kinds(), ElementsAre("lock-order-inversion"));
+  const auto w = warnings()[0];
+  ASSERT_EQ(w.sites.size(), 4u);
+  EXPECT_EQ(w.sites[0].addr, &mu);  // re-locked in wait() while holding x
+  EXPECT_THAT(w.sites[0].function, HasSubstr("CondWaitRelocks"));
+}
+
+TEST_F(LockHooksTest, RecursiveReadLockWithoutAWriterIsReportedAndRunsOn) {
+  weave::RWMutex mu;
+  in_fiber([&] {
+    mu.rlock();
+    mu.rlock();
+    mu.runlock();
+    mu.runlock();
+  });
+  ASSERT_THAT(warning_kinds(), ElementsAre("recursive-rlock"));
+  EXPECT_THAT(warnings()[0].summary, HasSubstr("no writer waits now"));
+  // Shared locks of different fibers at once are fine.
+  reset_for_testing(/*quiet=*/true);
+  auto reading = weave::make_chan<weave::Unit>();
+  auto done = weave::make_chan<weave::Unit>();
+  weave::go([&] {
+    std::shared_lock<weave::RWMutex> r(mu);
+    reading.send(weave::Unit{});
+    done.recv();
+  });
+  reading.recv();
+  in_fiber([&] { std::shared_lock<weave::RWMutex> r(mu); });
+  done.send(weave::Unit{});
+  EXPECT_THAT(warnings(), IsEmpty());
+}
+
+}  // namespace
