@@ -4,6 +4,9 @@
 // holders of held.h and the lock checks of lockcheck.h.
 #include "hooks.h"
 
+#include <new>
+#include <span>
+
 #include "debug/held.h"
 #include "debug/lockcheck.h"
 #include "debug/world.h"
@@ -13,16 +16,26 @@
 namespace weave::detail {
 namespace {
 
-// The locks `self` holds, for the lock checks.
-std::size_t held_now(const Task* self, lockcheck::Held* out) {
-  std::size_t n = 0;
-  for (const debug::HeldLock& h : self->dbg.held) {
-    if (const void* m = h.lock.load(std::memory_order_acquire)) {
-      out[n++] = lockcheck::Held{m, h.kind, h.at, h.caller};
+// The locks `self` holds, for the lock checks, built in place in raw storage (zeroing a whole
+// array of them would cost more than the check).
+class HeldNow {
+ public:
+  explicit HeldNow(const Task* self) {
+    for (int i = 0; i < self->dbg.used; ++i) {
+      const debug::HeldLock& h = self->dbg.held[i];
+      if (const void* m = h.lock.load(std::memory_order_acquire)) {
+        new (&buf_[n_++ * sizeof(lockcheck::Held)]) lockcheck::Held{m, h.kind, h.at, h.caller};
+      }
     }
   }
-  return n;
-}
+  std::span<const lockcheck::Held> span() const {
+    return {std::launder(reinterpret_cast<const lockcheck::Held*>(buf_)), n_};
+  }
+
+ private:
+  alignas(lockcheck::Held) unsigned char buf_[debug::kMaxHeldLocks * sizeof(lockcheck::Held)];
+  std::size_t n_ = 0;
+};
 
 lockcheck::Taker taker(const Task* t) { return {t->id, t->kind == TaskKind::kThread}; }
 
@@ -43,17 +56,13 @@ void task_gone(Task*) {}
 
 void lock_blocks(const void* m, LockKind kind, const Location& loc) {
   Task* self = current();
-  lockcheck::Held held[debug::kMaxHeldLocks];
-  if (const std::size_t n = held_now(self, held)) {
-    lockcheck::blocks({held, n}, taker(self), m, kind, loc);
-  }
+  if (debug::holds_any(self)) lockcheck::blocks(HeldNow(self).span(), taker(self), m, kind, loc);
 }
 
 void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller) {
   Task* self = current();
   if (!tried && debug::holds_any(self)) {
-    lockcheck::Held held[debug::kMaxHeldLocks];
-    lockcheck::acquired({held, held_now(self, held)}, taker(self), m, kind, loc);
+    lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc);
   }
   debug::note_locked(self, m, kind, loc, caller);
 }
