@@ -43,13 +43,6 @@ void note_locked(Task* self, const void* m, LockKind kind, const Location& at, c
   }
 }
 
-bool holds_any(const Task* self) {
-  for (int i = 0; i < self->dbg.used; ++i) {
-    if (self->dbg.held[i].lock.load(std::memory_order_relaxed)) return true;
-  }
-  return false;
-}
-
 void note_unlocked(Task* self, const void* m, LockKind kind) {
   TaskState& s = self->dbg;
   const bool mine = clear_slot(self, s.used, m, kind, /*own=*/true);
