@@ -48,8 +48,8 @@
 // one to go idle looks for a deadlock. stop_requested() says that a fiber switching out must go
 // through its worker's loop, and so its safe point, instead of straight to another fiber.
 //
-// program_exit() runs once when the program ends (main returns, exit() is called), after the
-// world has stopped and before static destructors: the leak dump. panic(what) runs when an
+// program_exit() runs once when the program ends (main returns, exit() is called), after exit.cc
+// has stopped the world and before static destructors: the leak dump. panic(what) runs when an
 // exception ends the process, after `panic: …` and the panicking task's stack are printed.
 #pragma once
 
