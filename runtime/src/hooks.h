@@ -25,14 +25,15 @@
 // so that a later object at a reused address starts fresh.
 //
 // Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
-//   lock_blocks(m, kind, loc)  the current task is about to block waiting for m (it may be called
+//   lock_blocks(m, kind, loc, caller)
+//                              the current task is about to block waiting for m (it may be called
 //                              again if it wakes and has to wait again)
 //   locked(m, kind, loc, tried, caller)
-//                              the current task now holds m: `tried`, by a try_lock (which never
-//                              waits); `caller`, the lock call's return address, which names the
-//                              user's function where loc does not (a std::lock_guard's lock call
-//                              is in the standard header)
+//                              the current task now holds m; `tried`: by a try_lock (which never
+//                              waits)
 //   unlocked(m, kind)          the current task is about to release m
+// The first two carry the lock call's return address, `caller`, which names the user's code where
+// loc does not (a std::lock_guard's lock call is in the standard header).
 //
 // Tasks and blocking: park(t, waiters, n) when t, the current task, is about to block with its n
 // wait-queue entries published (none for a sleep or a nil channel); unpark(t) when the current task
@@ -75,7 +76,7 @@ void spawn(Task* parent, Fiber* child);
 void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
-void lock_blocks(const void* m, LockKind kind, const Location& loc);
+void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
 void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller);
 void unlocked(const void* m, LockKind kind);
 void park(Task* t, const Waiter* waiters, int n);
@@ -99,7 +100,7 @@ inline void spawn(Task*, Fiber*) {}
 inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
-inline void lock_blocks(const void*, LockKind, const Location&) {}
+inline void lock_blocks(const void*, LockKind, const Location&, const void*) {}
 inline void locked(const void*, LockKind, const Location&, bool, const void*) {}
 inline void unlocked(const void*, LockKind) {}
 inline void park(Task*, const Waiter*, int) {}

@@ -218,6 +218,33 @@ TEST_F(LockHooksTest, CondWaitRelocksItsMutexAfterTheLocksStillHeld) {
   EXPECT_THAT(w.sites[0].function, HasSubstr("CondWaitRelocks"));
 }
 
+// Read-lock mu twice through std::shared_lock, whose lock calls all have the same Location (in
+// the standard header). Their bodies differ, so that the compiler does not fold them into one.
+[[gnu::noinline]] int read_twice_here(weave::RWMutex& mu, const int& v) {
+  std::shared_lock<weave::RWMutex> outer(mu);
+  std::shared_lock<weave::RWMutex> inner(mu);
+  return v + 1;
+}
+[[gnu::noinline]] int read_twice_there(weave::RWMutex& mu, const int& v) {
+  std::shared_lock<weave::RWMutex> outer(mu);
+  std::shared_lock<weave::RWMutex> inner(mu);
+  return v * 3;
+}
+
+TEST_F(LockHooksTest, TheSameBugInTwoFunctionsThroughStdLocksIsReportedTwice) {
+  weave::RWMutex mu;
+  int v = 1;
+  in_fiber([&] {
+    volatile int thrice = 3;  // a loop the compiler keeps: one call path, taken three times
+    for (int i = 0; i < thrice; ++i) v = read_twice_here(mu, v);
+    v = read_twice_there(mu, v);
+  });
+  EXPECT_EQ(v, 12);
+  ASSERT_THAT(warning_kinds(), ElementsAre("recursive-rlock", "recursive-rlock"));
+  EXPECT_THAT(warnings()[0].sites[1].caller, HasSubstr("read_twice_here"));
+  EXPECT_THAT(warnings()[1].sites[1].caller, HasSubstr("read_twice_there"));
+}
+
 TEST_F(LockHooksTest, RecursiveReadLockWithoutAWriterIsReportedAndRunsOn) {
   weave::RWMutex mu;
   in_fiber([&] {

@@ -54,15 +54,17 @@ void object_gone(const void* obj, std::size_t) { lockcheck::destroyed(obj); }
 void fiber_exit(Fiber*) {}
 void task_gone(Task*) {}
 
-void lock_blocks(const void* m, LockKind kind, const Location& loc) {
+void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller) {
   Task* self = current();
-  if (debug::holds_any(self)) lockcheck::blocks(HeldNow(self).span(), taker(self), m, kind, loc);
+  if (debug::holds_any(self)) {
+    lockcheck::blocks(HeldNow(self).span(), taker(self), m, kind, loc, caller);
+  }
 }
 
 void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller) {
   Task* self = current();
   if (!tried && debug::holds_any(self)) {
-    lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc);
+    lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
   }
   debug::note_locked(self, m, kind, loc, caller);
 }

@@ -36,7 +36,8 @@ struct Edge {
   std::vector<NodeId> held;  // sorted: locks held exclusively at every occurrence (with `from`)
   LockKind from_kind = LockKind::kMutex, to_kind = LockKind::kMutex;
   Location from_loc, to_loc;
-  const void* from_pc = nullptr;
+  const void* from_pc = nullptr;  // return addresses of the two lock calls
+  const void* to_pc = nullptr;
   std::vector<void*> to_stack;  // of the first occurrence, raw
   Taker taker;                  // of the first occurrence
 };
@@ -275,6 +276,24 @@ Site holding_site(std::string lock, LockKind kind, const void* addr, const Locat
 
 std::string where(const Location& loc) { return absl::StrCat(loc.file_name(), ":", loc.line()); }
 
+// What identifies a lock call in a warning's signature. Its Location alone does not: every lock
+// taken through std::lock_guard has the same one, in the standard header. A held lock's call adds
+// its return address; a call whose stack was captured adds the stack from that address outwards
+// (the code that called, and how it was reached), the lock's own frames left out.
+std::string held_key(const Location& loc, const void* pc) {
+  return absl::StrCat(where(loc), "@", absl::Hex(reinterpret_cast<std::uintptr_t>(pc)));
+}
+
+std::string call_key(const Location& loc, const void* caller, const std::vector<void*>& stack) {
+  auto from = std::find(stack.begin(), stack.end(), caller);
+  if (from == stack.end()) from = stack.begin();
+  std::string key = held_key(loc, caller);
+  for (auto it = from; it != stack.end(); ++it) {
+    absl::StrAppend(&key, ",", absl::Hex(reinterpret_cast<std::uintptr_t>(*it)));
+  }
+  return key;
+}
+
 // Claims a warning's signature; false if a warning with it was given already.
 bool claim(Graph& g, std::string signature) {
   return g.reported.insert(std::move(signature)).second;
@@ -295,7 +314,10 @@ void print(const std::string& text) {
 // taking locks of other instances in the same orders is reported once.
 std::optional<Warning> cycle_warning(Graph& g, const std::vector<const Edge*>& cycle) {
   std::vector<std::string> parts;
-  for (const Edge* e : cycle) parts.push_back(where(e->from_loc) + ">" + where(e->to_loc));
+  for (const Edge* e : cycle) {
+    parts.push_back(held_key(e->from_loc, e->from_pc) + ">" +
+                    call_key(e->to_loc, e->to_pc, e->to_stack));
+  }
   std::rotate(parts.begin(), std::min_element(parts.begin(), parts.end()), parts.end());
   if (!claim(g, "lock-order-inversion|" + absl::StrJoin(parts, "|"))) return std::nullopt;
 
@@ -318,17 +340,23 @@ std::optional<Warning> cycle_warning(Graph& g, const std::vector<const Edge*>& c
 }
 
 // A task's lock call meets a hold of the same lock by the task itself: `first` is its hold,
-// (kind, loc) the new call, which waits when `blocks`.
+// (kind, loc, caller) the new call, which waits when `blocks`. The stack is captured each time:
+// with a std::lock_guard or std::shared_lock whose constructor is not inlined, it is all that
+// tells two such calls apart (and this is the path of a bug, taken before a wait that never ends
+// or a recursive read lock).
 void report_self(const Taker& who, const Held& first, LockKind kind, const Location& loc,
-                 bool blocks) {
+                 const void* caller, bool blocks) {
   const bool recursive_read =
       first.kind == LockKind::kRWMutexRead && kind == LockKind::kRWMutexRead;
   Warning w;
   w.kind = recursive_read ? "recursive-rlock" : "double-lock";
   Graph& g = graph();
+  const std::vector<void*> stack = capture();
   {
     std::lock_guard<std::mutex> hold(g.mu);
-    if (!claim(g, absl::StrCat(w.kind, "|", where(first.loc), ">", where(loc)))) return;
+    const std::string signature =
+        absl::StrCat(w.kind, "|", held_key(first.loc, first.pc), ">", call_key(loc, caller, stack));
+    if (!claim(g, signature)) return;
   }
   const std::string me = taker_name(who);
   std::string what;
@@ -354,7 +382,7 @@ void report_self(const Taker& who, const Held& first, LockKind kind, const Locat
                      " it already holds; it can never proceed");
   }
   w.summary = absl::StrCat(w.kind, ": ", what);
-  w.sites.push_back(acquiring_site("M1", kind, first.addr, loc, who, capture()));
+  w.sites.push_back(acquiring_site("M1", kind, first.addr, loc, who, stack));
   w.sites.push_back(holding_site("M1", first.kind, first.addr, first.loc, who, first.pc));
   std::string text;
   {
@@ -366,7 +394,7 @@ void report_self(const Taker& who, const Held& first, LockKind kind, const Locat
 
 // The graph learns that `to` is taken while `from` is held and `excl` held exclusively.
 void add_edge(const Taker& who, const Held& from, const void* to, LockKind to_kind,
-              const Location& to_loc, std::span<const void* const> excl) {
+              const Location& to_loc, const void* to_pc, std::span<const void* const> excl) {
   Graph& g = graph();
   std::optional<std::vector<void*>> stack;  // captured, outside the lock, for a new edge only
   std::string text;
@@ -394,6 +422,7 @@ void add_edge(const Taker& who, const Held& from, const void* to, LockKind to_ki
                              .from_loc = from.loc,
                              .to_loc = to_loc,
                              .from_pc = from.pc,
+                             .to_pc = to_pc,
                              .to_stack = std::move(*stack),
                              .taker = who};
       g.nodes[a].out.push_back(b);
@@ -424,7 +453,7 @@ void add_edge(const Taker& who, const Held& from, const void* to, LockKind to_ki
 // holds itself (a double lock when it waits; a read lock it holds for reading is a recursive read
 // lock, with a writer waiting when it waits) and the order of m after every lock the task holds.
 void check(std::span<const Held> held, const Taker& who, const void* m, LockKind kind,
-           const Location& loc, bool waiting) {
+           const Location& loc, const void* caller, bool waiting) {
   absl::InlinedVector<const void*, 16> excl;
   for (const Held& h : held) {
     if (exclusive(h.kind)) excl.push_back(h.addr);
@@ -432,26 +461,26 @@ void check(std::span<const Held> held, const Taker& who, const void* m, LockKind
   for (const Held& h : held) {
     if (h.addr != m) continue;
     if (waiting || (kind == LockKind::kRWMutexRead && h.kind == LockKind::kRWMutexRead)) {
-      report_self(who, h, kind, loc, waiting);
+      report_self(who, h, kind, loc, caller, waiting);
     }
     break;
   }
   for (const Held& h : held) {
     if (h.addr == m || cached(h.addr, m, excl)) continue;
-    add_edge(who, h, m, kind, loc, excl);
+    add_edge(who, h, m, kind, loc, caller, excl);
   }
 }
 
 }  // namespace
 
 void blocks(std::span<const Held> held, Taker who, const void* m, LockKind kind,
-            const Location& loc) {
-  check(held, who, m, kind, loc, /*waiting=*/true);
+            const Location& loc, const void* caller) {
+  check(held, who, m, kind, loc, caller, /*waiting=*/true);
 }
 
 void acquired(std::span<const Held> held, Taker who, const void* m, LockKind kind,
-              const Location& loc) {
-  check(held, who, m, kind, loc, /*waiting=*/false);
+              const Location& loc, const void* caller) {
+  check(held, who, m, kind, loc, caller, /*waiting=*/false);
 }
 
 void destroyed(const void* m) {

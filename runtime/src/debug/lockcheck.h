@@ -1,8 +1,9 @@
 // The debug runtime's lock checks (SPEC.md, docs/debug.md "Lock checks"): a task locking a lock it
 // already holds (double lock), a cycle in the order in which locks are taken anywhere in the run
 // (lock-order inversion), and a read lock taken again by a task that holds it for reading
-// (recursive read lock). Each is printed to stderr as `WARNING: …` once per set of source sites and
-// kept for the JSON dump; the program goes on.
+// (recursive read lock). Each is printed to stderr as `WARNING: …` once per set of lock calls (a
+// call: its Location, return address and, where captured, the stack beyond) and kept for the JSON
+// dump; the program goes on.
 //
 // The calling task's held locks come with every call (the debug runtime keeps them per task), so
 // the checks of a lock call start from the task and share nothing with other tasks. The order
@@ -41,6 +42,7 @@ struct Taker {
 };
 
 // A lock the calling task holds: where it took it (its lock call's Location and return address).
+// A lock call is described the same way: `loc` and `caller`, its return address.
 struct Held {
   const void* addr = nullptr;
   LockKind kind = LockKind::kMutex;
@@ -53,9 +55,9 @@ struct Held {
 // having waited or not (not a try_lock, which is checked for nothing). With nothing held there is
 // nothing to check, and callers need not call.
 void blocks(std::span<const Held> held, Taker who, const void* m, LockKind kind,
-            const Location& loc);
+            const Location& loc, const void* caller);
 void acquired(std::span<const Held> held, Taker who, const void* m, LockKind kind,
-              const Location& loc);
+              const Location& loc, const void* caller);
 // The lock at m is destroyed: its node and edges go, so a lock made at the same address later
 // starts with no order.
 void destroyed(const void* m);
