@@ -22,7 +22,9 @@
 // Objects the race detector checks like memory (Go's race.Read(&wg.sema)): object_read and
 // object_write, on a channel for send/receive and close, on a WaitGroup for an add from zero and
 // a wait. object_gone(p, n): every object in [p, p+n) is gone (a channel freed, a Mutex destroyed),
-// so that a later object at a reused address starts fresh.
+// so that a later object at a reused address starts fresh. memory_freed(p, n): the heap chunk
+// [p, p+n) was freed (debug/heap.cc, which interposes the malloc family), so memory the allocator
+// hands out again starts with no past.
 //
 // Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
 //   lock_blocks(m, kind, loc, caller)
@@ -76,6 +78,7 @@ void spawn(Task* parent, Fiber* child);
 void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
+void memory_freed(const void* p, std::size_t size);
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
 void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller);
 void unlocked(const void* m, LockKind kind);
@@ -85,8 +88,7 @@ void fiber_exit(Fiber* f);
 void task_gone(Task* t);
 void runtime_thread();
 void runtime_idle();
-bool stop_requested();
-void safe_point();
+void exit_begins();
 void program_exit();
 void panic(const char* what);
 }  // namespace hook
@@ -100,6 +102,7 @@ inline void spawn(Task*, Fiber*) {}
 inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
+inline void memory_freed(const void*, std::size_t) {}
 inline void lock_blocks(const void*, LockKind, const Location&, const void*) {}
 inline void locked(const void*, LockKind, const Location&, bool, const void*) {}
 inline void unlocked(const void*, LockKind) {}
@@ -109,8 +112,7 @@ inline void fiber_exit(Fiber*) {}
 inline void task_gone(Task*) {}
 inline void runtime_thread() {}
 inline void runtime_idle() {}
-inline bool stop_requested() { return false; }
-inline void safe_point() {}
+inline void exit_begins() {}
 inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook

@@ -98,18 +98,6 @@ absl::StatusOr<ExitExpectation> ParseExit(int line, absl::string_view v) {
   return e;
 }
 
-absl::Status CheckRun(int line, absl::string_view v) {
-  if (v == "clean" || v == "race" || v == "deadlock") return absl::OkStatus();
-  std::vector<absl::string_view> parts = absl::StrSplit(v, absl::MaxSplits(' ', 2));
-  int n;
-  if (parts.size() == 3 && parts[0] == "leak" && absl::SimpleAtoi(parts[1], &n) && n > 0 &&
-      !parts[2].empty()) {
-    return absl::OkStatus();
-  }
-  return LineError(
-      line, absl::StrCat("'// run: ", v, "': expected clean, race, deadlock or leak <n> <state>"));
-}
-
 // The lock-check warnings a run line may list among its outcomes (fixtures/README.md).
 constexpr absl::string_view kLockWarnings[] = {"lock-order-inversion", "double-lock",
                                                "recursive-rlock"};
@@ -133,6 +121,49 @@ std::string TakeLockWarnings(absl::string_view v, std::vector<std::string>& warn
 
 }  // namespace
 
+absl::StatusOr<RunExpectation> ParseRun(const std::string& text) {
+  RunExpectation e;
+  const std::string rest = TakeLockWarnings(absl::StripAsciiWhitespace(text), e.lock_warnings);
+  absl::string_view v = rest;
+  if (v == "clean") return e;
+  if (v == "race" || v == "deadlock" || v == "panic") {
+    e.kind = v == "race"       ? RunExpectation::kRace
+             : v == "deadlock" ? RunExpectation::kDeadlock
+                               : RunExpectation::kPanic;
+    return e;
+  }
+  const std::string bad = absl::StrCat(
+      "'// run: ", text,
+      "': expected clean, race, deadlock, panic or leak <n> <state>[, <n> <state>…], with or "
+      "without lock warnings (lock-order-inversion, double-lock, recursive-rlock)");
+  if (!absl::ConsumePrefix(&v, "leak ")) {
+    return absl::InvalidArgumentError(bad);
+  }
+  e.kind = RunExpectation::kLeak;
+  for (absl::string_view group : absl::StrSplit(v, ',')) {
+    group = absl::StripAsciiWhitespace(group);
+    std::vector<absl::string_view> parts = absl::StrSplit(group, absl::MaxSplits(' ', 1));
+    int n;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &n) || n <= 0 ||
+        absl::StripAsciiWhitespace(parts[1]).empty()) {
+      return absl::InvalidArgumentError(bad);
+    }
+    e.leaks[std::string(absl::StripAsciiWhitespace(parts[1]))] += n;
+  }
+  return e;
+}
+
+std::map<std::string, int> LeaksInDump(const std::string& err) {
+  // A group's first line: `<n> fiber[s] [<state>, <wait>…]:`.
+  static const std::regex kGroup(R"(^([0-9]+) fibers? \[([^,\]]+)[,\]])");
+  std::map<std::string, int> leaks;
+  for (const std::string& line : SplitLines(err)) {
+    std::smatch m;
+    if (std::regex_search(line, m, kGroup)) leaks[m[2].str()] += std::stoi(m[1].str());
+  }
+  return leaks;
+}
+
 bool OutputLine::Matches(const std::string& actual) const {
   if (regex) return std::regex_match(actual, *regex);
   return actual == text;
@@ -152,10 +183,11 @@ absl::StatusOr<Fixture> ParseFixture(const std::string& text) {
 
     if (absl::StartsWith(trimmed, "// run:")) {
       if (i != 0) return LineError(n, "'// run:' must be the first line of the file");
-      const std::string v =
-          TakeLockWarnings(absl::StripAsciiWhitespace(trimmed.substr(7)), f.lock_warnings);
-      if (absl::Status s = CheckRun(n, v); !s.ok()) return s;
-      f.run = v;
+      absl::string_view v = absl::StripAsciiWhitespace(trimmed.substr(7));
+      absl::StatusOr<RunExpectation> expect = ParseRun(std::string(v));
+      if (!expect.ok()) return LineError(n, expect.status().message());
+      f.run = std::string(v);
+      f.expect = *std::move(expect);
       continue;
     }
     if (absl::StartsWith(trimmed, "// exit:")) {

@@ -7,9 +7,10 @@
 #include <new>
 #include <span>
 
+#include "debug/deadlock.h"
+#include "debug/endings.h"
 #include "debug/held.h"
 #include "debug/lockcheck.h"
-#include "debug/world.h"
 #include "task.h"
 #include "weave/detail/debug_hooks.h"
 
@@ -51,6 +52,7 @@ void spawn(Task*, Fiber*) {}
 void object_read(const void*) {}
 void object_write(const void*) {}
 void object_gone(const void* obj, std::size_t) { lockcheck::destroyed(obj); }
+void memory_freed(const void*, std::size_t) {}
 void fiber_exit(Fiber*) {}
 void task_gone(Task*) {}
 
@@ -79,23 +81,24 @@ void park(Task* t, const Waiter* waiters, int n) {
   if (t->kind == TaskKind::kThread) {
     void* const* frame = static_cast<void* const*>(__builtin_frame_address(0));
     t->dbg.sp = frame;
-    t->dbg.fp = frame[0];  // park's frame pointer (the debug library keeps frame pointers)
+    t->dbg.fp = frame[0];     // park's frame pointer (the debug library keeps frame pointers)
+    debug::check_deadlock();  // the last thread to block may be the last thing that could run
   }
 }
 
-void unpark(Task*) {}
+void unpark(Task* t) {
+  if (t->kind == TaskKind::kThread) debug::note_thread_woken();
+}
 
-void runtime_thread() {}
+void runtime_thread() { debug::note_runtime_thread(); }
 
-void runtime_idle() { debug::runtime_idle_mark(); }
+void runtime_idle() { debug::check_deadlock(); }
 
-bool stop_requested() { return debug::stop_requested(); }
+void exit_begins() { debug::settle_before_exit(); }
 
-void safe_point() { debug::safe_point(); }
+void program_exit() { debug::report_exit(); }
 
-void program_exit() {}
-
-void panic(const char*) {}
+void panic(const char*) { debug::report_panic(); }
 
 }  // namespace hook
 
