@@ -164,6 +164,20 @@ std::map<std::string, int> LeaksInDump(const std::string& err) {
   return leaks;
 }
 
+std::vector<std::string> LockWarningsIn(const std::string& err) {
+  std::vector<std::string> kinds;
+  for (absl::string_view line : SplitLines(err)) {
+    if (!absl::ConsumePrefix(&line, "WARNING: ")) continue;
+    for (absl::string_view kind : kLockWarnings) {
+      if (absl::StartsWith(line, kind) &&
+          (line.size() == kind.size() || line[kind.size()] == ':' || line[kind.size()] == ' ')) {
+        kinds.emplace_back(kind);
+      }
+    }
+  }
+  return kinds;
+}
+
 bool OutputLine::Matches(const std::string& actual) const {
   if (regex) return std::regex_match(actual, *regex);
   return actual == text;

@@ -48,6 +48,10 @@ absl::StatusOr<RunExpectation> ParseRun(const std::string& text);
 // of its groups' counts.
 std::map<std::string, int> LeaksInDump(const std::string& err);
 
+// The kinds of the lock checks' warnings in a debug run's stderr (`WARNING: double-lock: …`), in
+// the order printed.
+std::vector<std::string> LockWarningsIn(const std::string& err);
+
 struct Fixture {
   std::string run;  // `// run: …` on the first line, without the prefix; may be empty
   std::optional<RunExpectation> expect;  // parsed from run

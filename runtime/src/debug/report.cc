@@ -213,6 +213,25 @@ void print_group(std::FILE* out, const Group& g, const char* noun) {
   std::fputs("\n", out);
 }
 
+// The lock warnings, each printed in full when it was given, recalled in a line or two each: a
+// deadlock or a leak they explain is then read next to them.
+void print_lock_warnings(std::FILE* out, const std::vector<lockcheck::Warning>& locks) {
+  if (locks.empty()) return;
+  std::fprintf(out, "%zu lock warning%s in this run (printed in full above when given):\n",
+               locks.size(), locks.size() == 1 ? "" : "s");
+  for (const lockcheck::Warning& w : locks) {
+    std::fprintf(out, "  %s\n", w.summary.c_str());
+    for (const lockcheck::Site& s : w.sites) {
+      if (s.role != "acquiring") continue;
+      std::fprintf(out, "    %s by %s %llu at %s:%d (%s)\n", s.lock.c_str(),
+                   s.taker.is_thread ? "thread" : "fiber",
+                   static_cast<unsigned long long>(s.taker.id), s.file.c_str(), s.line,
+                   s.function.c_str());
+    }
+  }
+  std::fputs("\n", out);
+}
+
 // --- JSON ---------------------------------------------------------------------------------------
 
 void json_string(std::string* out, std::string_view s) {
@@ -287,6 +306,15 @@ class Symbols {
   std::map<std::vector<void*>, std::vector<Frame>> cache_;  // fibers of a group share a stack
 };
 
+// A symbolized frame: its function, object file and offset (no file or line).
+void json_frame(std::string* out, const Frame& f) {
+  json_location(out, "", 0, f.function.c_str());
+  out->pop_back();
+  out->append(", \"module\": ");
+  json_string(out, f.where.module);
+  absl::StrAppend(out, ", \"offset\": ", f.where.offset, "}");
+}
+
 void json_task(std::string* out, const BlockedTask& t, Symbols& symbols) {
   absl::StrAppend(out, "{\"id\": ", t.id, ", \"state\": ");
   json_string(out, state_name(t));
@@ -305,11 +333,7 @@ void json_task(std::string* out, const BlockedTask& t, Symbols& symbols) {
   json_location(out, t.blocked_at);
   for (const Frame& f : symbols.user(t.stack)) {
     out->append(", ");
-    json_location(out, "", 0, f.function.c_str());
-    out->pop_back();
-    out->append(", \"module\": ");
-    json_string(out, f.where.module);
-    absl::StrAppend(out, ", \"offset\": ", f.where.offset, "}");
+    json_frame(out, f);
   }
   out->append("]");
   if (!t.object.kind.empty()) {
@@ -325,6 +349,45 @@ void json_task(std::string* out, const BlockedTask& t, Symbols& symbols) {
     out->append("]");
   }
   out->push_back('}');
+}
+
+// A lock warning's site: the lock call's location and who made it, then the lock (its name in
+// the warning, kind and address) and the stack: the lock call first, then the frames captured
+// (a held lock's site has only the function its call returned to).
+void json_lock_site(std::string* out, const lockcheck::Site& s) {
+  json_location(out, s.file.c_str(), static_cast<unsigned>(s.line), s.function.c_str());
+  out->pop_back();
+  absl::StrAppend(out, ", \"", s.taker.is_thread ? "thread" : "fiber", "\": ", s.taker.id,
+                  ", \"role\": ");
+  json_string(out, s.role);
+  out->append(", \"lock\": ");
+  json_string(out, s.lock);
+  out->append(", \"lock_kind\": ");
+  json_string(out, s.kind);
+  absl::StrAppend(out, ", \"addr\": \"", absl::StrFormat("%p", s.addr), "\", \"stack\": [");
+  json_location(out, s.file.c_str(), static_cast<unsigned>(s.line), s.function.c_str());
+  for (const Frame& f : s.stack) {
+    out->append(", ");
+    json_frame(out, f);
+  }
+  if (!s.caller.empty()) {
+    out->append(", ");
+    json_location(out, "", 0, s.caller.c_str());
+  }
+  out->append("]}");
+}
+
+void json_lock_warning(std::string* out, const lockcheck::Warning& w) {
+  out->append("{\"kind\": ");
+  json_string(out, w.kind);
+  out->append(", \"summary\": ");
+  json_string(out, w.summary);
+  out->append(", \"sites\": [");
+  for (std::size_t i = 0; i < w.sites.size(); ++i) {
+    if (i) out->append(", ");
+    json_lock_site(out, w.sites[i]);
+  }
+  out->append("]}");
 }
 
 bool write_all(int fd, const std::string& s) {
@@ -359,6 +422,7 @@ Report collect(const std::string& reason) {
   std::sort(r.fibers.begin(), r.fibers.end(), by_id);
   std::sort(r.threads.begin(), r.threads.end(), by_id);
   resolve_objects(&r);
+  r.locks = lockcheck::warnings();
   return r;
 }
 
@@ -387,6 +451,7 @@ void print_report(std::FILE* out, const Report& r) {
   if (!r.unreachable_note.empty() && !r.fibers.empty()) {
     std::fprintf(out, "(unreachable fibers not marked: %s)\n", r.unreachable_note.c_str());
   }
+  print_lock_warnings(out, r.locks);
   std::fflush(out);
 }
 
@@ -408,8 +473,13 @@ bool write_json_if_asked(const Report& r) {
     out.append(i ? ",\n  " : "\n  ");
     json_task(&out, r.threads[i], symbols);
   }
-  // The race detector and the lock checks fill these once they exist.
-  out.append("],\n \"races\": [],\n \"locks\": []}\n");
+  // The race detector fills this once it exists.
+  out.append("],\n \"races\": [],\n \"locks\": [");
+  for (std::size_t i = 0; i < r.locks.size(); ++i) {
+    out.append(i ? ",\n  " : "\n  ");
+    json_lock_warning(&out, r.locks[i]);
+  }
+  out.append("]}\n");
   const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const bool ok = fd >= 0 && write_all(fd, out);
   const int err = errno;

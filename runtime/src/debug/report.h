@@ -1,7 +1,7 @@
 // The leak report: every task blocked in a weave operation, grouped by (state, where it blocks,
-// where it was made), the largest group first, printed to stderr and, with WEAVE_DUMP=<file>,
-// written as JSON (docs/debug.md, "The JSON dump"). The exit dump, the deadlock report and the
-// panic report are this report with a different reason.
+// where it was made), the largest group first, and the lock checks' warnings of the run, printed
+// to stderr and, with WEAVE_DUMP=<file>, written as JSON (docs/debug.md, "The JSON dump"). The
+// exit dump, the deadlock report and the panic report are this report with a different reason.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "debug/lockcheck.h"
 #include "task.h"
 #include "weave/base.h"
 
@@ -45,7 +46,8 @@ struct BlockedTask {
 struct Report {
   std::string reason;  // "exit", "deadlock", "panic", "signal"
   std::vector<BlockedTask> fibers;
-  std::vector<BlockedTask> threads;  // plain threads blocked in weave
+  std::vector<BlockedTask> threads;       // plain threads blocked in weave
+  std::vector<lockcheck::Warning> locks;  // every lock warning given so far, in order
   // Why the unreachable marks are missing, if they are (the analysis could not stop the world).
   std::string unreachable_note;
 };
