@@ -1,12 +1,12 @@
-// The lock checks through weave_debug's real Mutex, RWMutex and Cond, from fibers and threads. Each
-// test runs its lock patterns one after another (fibers joined in turn, or sequenced with
-// channels), so what the checks see never depends on scheduling; patterns that would hang are in
-// fixtures/debug/, run as programs of their own.
+// The lock checks through weave_debug's real Mutex, RWMutex and Cond, from fibers and threads: what
+// a warning says (its sites, callers, stacks, takers) and which calls it is keyed by. Which
+// programs get which warnings, and which get none, is in fixtures/debug/ (their `// run:` lines,
+// checked by tests/seeds/run_line_test.cc). Each test runs its lock patterns one after another, so
+// what the checks see never depends on scheduling.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <mutex>
-#include <new>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -77,117 +77,6 @@ TEST_F(LockHooksTest, ThreadsTakePartAsTasks) {
   EXPECT_TRUE(warnings()[0].sites[0].taker.is_thread);
 }
 
-TEST_F(LockHooksTest, TheSameOrderInManyFibersAtOnceIsClean) {
-  weave::Mutex outer, inner;
-  weave::WaitGroup wg;
-  for (int i = 0; i < 100; ++i) {
-    wg.add(1);
-    weave::go([&] {
-      for (int n = 0; n < 100; ++n) {
-        std::lock_guard<weave::Mutex> o(outer);
-        std::lock_guard<weave::Mutex> in(inner);
-      }
-      wg.done();
-    });
-  }
-  wg.wait();
-  EXPECT_THAT(warnings(), IsEmpty());
-}
-
-TEST_F(LockHooksTest, AGateLockMakesOppositeOrdersSafe) {
-  weave::Mutex gate, a, b;
-  weave::WaitGroup wg;
-  wg.add(2);
-  weave::go([&] {
-    for (int n = 0; n < 100; ++n) {
-      std::scoped_lock g(gate);
-      std::scoped_lock x(a);
-      std::scoped_lock y(b);
-    }
-    wg.done();
-  });
-  weave::go([&] {
-    for (int n = 0; n < 100; ++n) {
-      std::scoped_lock g(gate);
-      std::scoped_lock y(b);
-      std::scoped_lock x(a);
-    }
-    wg.done();
-  });
-  wg.wait();
-  EXPECT_THAT(warnings(), IsEmpty());
-}
-
-TEST_F(LockHooksTest, TryLockAddsNoEdgeIntoItsLock) {
-  weave::Mutex a, b;
-  in_fiber([&] {
-    std::lock_guard<weave::Mutex> x(a);
-    ASSERT_TRUE(b.try_lock());
-    b.unlock();
-  });
-  in_fiber([&] {
-    std::lock_guard<weave::Mutex> y(b);
-    std::lock_guard<weave::Mutex> x(a);
-  });
-  EXPECT_THAT(warnings(), IsEmpty());
-}
-
-TEST_F(LockHooksTest, AnUnlockByAnotherFiberReleasesTheHoldersLock) {
-  // Go allows it: the fiber that locked mu no longer holds it, so locking it again is no double
-  // lock, and the lock taken next is ordered after nothing.
-  weave::Mutex mu, other;
-  auto locked = weave::make_chan<weave::Unit>();
-  auto unlocked = weave::make_chan<weave::Unit>();
-  weave::WaitGroup wg;
-  wg.add(2);
-  weave::go([&] {
-    mu.lock();
-    locked.send(weave::Unit{});
-    unlocked.recv();
-    other.lock();  // after mu's unlock by the other fiber: no edge mu -> other
-    other.unlock();
-    mu.lock();
-    mu.unlock();
-    wg.done();
-  });
-  weave::go([&] {
-    locked.recv();
-    mu.unlock();
-    unlocked.send(weave::Unit{});
-    wg.done();
-  });
-  wg.wait();
-  in_fiber([&] {
-    std::lock_guard<weave::Mutex> o(other);
-    std::lock_guard<weave::Mutex> m(mu);
-  });
-  EXPECT_THAT(warnings(), IsEmpty());
-}
-
-TEST_F(LockHooksTest, ADestroyedMutexLeavesTheOrderAndItsAddressStartsFresh) {
-  alignas(weave::Mutex) unsigned char storage[sizeof(weave::Mutex)];
-  weave::Mutex b;
-  auto* a = new (storage) weave::Mutex();
-  in_fiber([&] {
-    std::lock_guard<weave::Mutex> x(*a);
-    std::lock_guard<weave::Mutex> y(b);
-  });
-  a->~Mutex();
-  auto* fresh = new (storage) weave::Mutex();  // same address, another mutex
-  in_fiber([&] {
-    std::lock_guard<weave::Mutex> y(b);
-    std::lock_guard<weave::Mutex> x(*fresh);
-  });
-  EXPECT_THAT(warnings(), IsEmpty());
-  // The same mutex in the other order again is an inversion.
-  in_fiber([&] {
-    std::lock_guard<weave::Mutex> x(*fresh);
-    std::lock_guard<weave::Mutex> y(b);
-  });
-  EXPECT_THAT(warning_kinds(), ElementsAre("lock-order-inversion"));
-  fresh->~Mutex();
-}
-
 TEST_F(LockHooksTest, CondWaitRelocksItsMutexAfterTheLocksStillHeld) {
   // A fiber that waits on a Cond while holding another lock x takes the Cond's mutex back while
   // holding x: mu -> x before the wait, x -> mu after it, a cycle (a signaller that needs x under
@@ -243,31 +132,6 @@ TEST_F(LockHooksTest, TheSameBugInTwoFunctionsThroughStdLocksIsReportedTwice) {
   ASSERT_THAT(warning_kinds(), ElementsAre("recursive-rlock", "recursive-rlock"));
   EXPECT_THAT(warnings()[0].sites[1].caller, HasSubstr("read_twice_here"));
   EXPECT_THAT(warnings()[1].sites[1].caller, HasSubstr("read_twice_there"));
-}
-
-TEST_F(LockHooksTest, RecursiveReadLockWithoutAWriterIsReportedAndRunsOn) {
-  weave::RWMutex mu;
-  in_fiber([&] {
-    mu.rlock();
-    mu.rlock();
-    mu.runlock();
-    mu.runlock();
-  });
-  ASSERT_THAT(warning_kinds(), ElementsAre("recursive-rlock"));
-  EXPECT_THAT(warnings()[0].summary, HasSubstr("no writer waits now"));
-  // Shared locks of different fibers at once are fine.
-  reset_for_testing(/*quiet=*/true);
-  auto reading = weave::make_chan<weave::Unit>();
-  auto done = weave::make_chan<weave::Unit>();
-  weave::go([&] {
-    std::shared_lock<weave::RWMutex> r(mu);
-    reading.send(weave::Unit{});
-    done.recv();
-  });
-  reading.recv();
-  in_fiber([&] { std::shared_lock<weave::RWMutex> r(mu); });
-  done.send(weave::Unit{});
-  EXPECT_THAT(warnings(), IsEmpty());
 }
 
 }  // namespace
