@@ -50,6 +50,13 @@ bool chan_offer(ChanCore* c, void* src);
 
 [[noreturn]] void throw_panic(const char* what);
 
+// A select that implements another operation blocks as that operation (weave/select.h): its
+// state and object in dumps.
+struct SelectAs {
+  WaitReason why;
+  WaitObject object;
+};
+
 // The channel as a parked task's dump shows it; the caller holds c->lock.
 WaitObject chan_wait_object(const ChanCore* c);
 

@@ -110,6 +110,7 @@ void start_dump_signal_watcher() {
     char c;
     while (read(g_quit_pipe[0], &c, 1) != 1) {
     }
+    hook::sigquit();  // the debug runtime's report, which ends the process
     std::ostringstream out;
     out << "SIGQUIT: quit\n\n";
     weave::dump_fibers(out);

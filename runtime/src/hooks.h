@@ -43,17 +43,17 @@
 // task_gone(t) just before a task's memory goes (a fiber after it is off its stack, a thread's at
 // its exit).
 //
-// The scheduler and the timer thread report what deadlock detection and stopping the world need:
-// runtime_thread() when a thread of weave's own starts (workers, the timer thread, the SIGQUIT
-// watcher); safe_point() before such a thread runs user code (a worker a fiber, the timer thread a
-// fire), which waits there while the debug runtime has the world stopped; runtime_idle() when it
-// runs none any more (a worker about to sleep, the timer thread between fires), where the last
-// one to go idle looks for a deadlock. stop_requested() says that a fiber switching out must go
-// through its worker's loop, and so its safe point, instead of straight to another fiber.
+// The scheduler and the timer thread report what deadlock detection needs: runtime_thread() when
+// a thread of weave's own starts (workers, the timer thread, the SIGQUIT watcher); runtime_idle()
+// when it runs nothing any more (a worker about to sleep, the timer thread between fires), where
+// the last one to go idle looks for a deadlock. (Stopping the world is world.h's.)
 //
-// program_exit() runs once when the program ends (main returns, exit() is called), after exit.cc
-// has stopped the world and before static destructors: the leak dump. panic(what) runs when an
-// exception ends the process, after `panic: …` and the panicking task's stack are printed.
+// exit_begins() runs when a plain thread starts exit (main returns, exit() is called), before
+// exit stops the world; program_exit() runs once after it has (exit.cc), before static
+// destructors: the leak dump. panic(what) runs when an exception ends the process, after
+// `panic: …` and the panicking task's stack are printed. sigquit() runs on the SIGQUIT watcher
+// when the signal comes: the debug runtime prints its report (reason "signal") and ends the
+// process with status 2, as the release dump does.
 #pragma once
 
 #include <cstddef>
@@ -89,6 +89,7 @@ void task_gone(Task* t);
 void runtime_thread();
 void runtime_idle();
 void exit_begins();
+void sigquit();
 void program_exit();
 void panic(const char* what);
 }  // namespace hook
@@ -113,6 +114,7 @@ inline void task_gone(Task*) {}
 inline void runtime_thread() {}
 inline void runtime_idle() {}
 inline void exit_begins() {}
+inline void sigquit() {}
 inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook

@@ -67,7 +67,7 @@ struct UnlockAll {
 
 }  // namespace
 
-int select_impl(SelectCase* cases, int n, const Location& loc) {
+int select_impl(SelectCase* cases, int n, const Location& loc, const SelectAs* as) {
   SmallVec<int> poll(n);
   SmallVec<ChanCore*> order(n);
   int npoll = 0;
@@ -141,7 +141,7 @@ int select_impl(SelectCase* cases, int n, const Location& loc) {
   }
   UnlockAll ua{&order[0], nlock};
   // The dump names the first channel; a select's other channels are in its source line.
-  park(self, WaitReason::kSelect, chan_wait_object(order[0]), loc,
+  park(self, as ? as->why : WaitReason::kSelect, as ? as->object : chan_wait_object(order[0]), loc,
        Unlocker{[](void* p) {
                   auto* u = static_cast<UnlockAll*>(p);
                   unlock_all(u->order, u->n);

@@ -3,6 +3,7 @@
 // was at the front, lets the next ones try.
 #include <mutex>
 
+#include "chan.h"
 #include "weave/select.h"
 #include "weave/semaphore.h"
 
@@ -27,7 +28,9 @@ absl::Status Semaphore::acquire(const Context& ctx, std::int64_t n, Location loc
   Chan<Unit> ready = make_chan<Unit>();
   auto it = waiters_.insert(waiters_.end(), WaiterEntry{n, ready});
   lock.unlock();
-  if (select(recv(ready, loc), recv(ctx.done())) == 0) return absl::OkStatus();
+  const detail::SelectAs as{detail::WaitReason::kSemaphoreAcquire,
+                            detail::WaitObject::named("semaphore", this)};
+  if (detail::select_as(&as, recv(ready, loc), recv(ctx.done())) == 0) return absl::OkStatus();
   lock.lock();
   // The context ended; the units may have been granted meanwhile.
   if (select(recv(ready), otherwise()) == 0) {

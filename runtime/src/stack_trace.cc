@@ -71,7 +71,8 @@ bool starts_with(const std::string& s, const char* p) {
   return s.compare(0, std::strlen(p), p) == 0;
 }
 
-// The machinery between the user's call and the point where the stack was taken.
+}  // namespace
+
 bool is_top_machinery(const Frame& f) {
   // A fiber's callable, called through this template, is the user's code (often inlined in it).
   if (starts_with(f.function, "weave::detail::FiberFnFor")) return false;
@@ -84,6 +85,8 @@ bool is_top_machinery(const Frame& f) {
   return f.function == "??" && (f.where.module.find("libstdc++") != std::string::npos ||
                                 f.where.module.find("libgcc") != std::string::npos);
 }
+
+namespace {
 
 // Where the user's part of a stack begins, from below.
 bool is_bottom_machinery(const Frame& f) {

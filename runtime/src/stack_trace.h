@@ -39,6 +39,10 @@ struct Frame {
   CodeAddress where;
 };
 
+// Whether a frame on top of a stack is the runtime's machinery between the user's call and the
+// point where the stack was taken (weave's blocking or throwing code, the C++ runtime's).
+bool is_top_machinery(const Frame& f);
+
 // The frames of pcs that show the user's code: without the runtime's own frames on top (the
 // blocking or throwing machinery of weave and of the C++ runtime) and below (a fiber's entry,
 // libc's start of main).

@@ -2,8 +2,12 @@
 // runtime and reads what it prints and writes.
 #include <weave/weave.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "absl/time/time.h"
@@ -40,11 +44,63 @@ int main_holds_a_mutex() {
   return 0;  // main still holds mu: the exit dump names it (the fiber's parent) as the holder
 }
 
+// A fiber blocked in a send, the line of the send printed first (`send at line N`): the dump's
+// stack must name it.
+void leak_a_sender() {
+  auto ch = weave::make_chan<int>();
+  weave::go([ch] {
+    std::printf("send at line %d\n", __LINE__ + 1);
+    ch.send(1);
+  });
+  wait_blocked(1);
+}
+
+int leaks_a_sender() {
+  leak_a_sender();
+  return 0;
+}
+
+// A Semaphore's acquire waits in a select inside the runtime; the dump names what the user called.
+int semaphore_waiter() {
+  static weave::Semaphore sem(1);
+  if (!sem.try_acquire()) return 3;
+  weave::go([] { (void)sem.acquire(weave::background()); });
+  wait_blocked(1);
+  return 0;
+}
+
+// Nothing left behind.
+int clean() {
+  auto done = weave::make_chan<int>();
+  weave::go([done] { done.send(1); });
+  done.recv();
+  return 0;
+}
+
+// SIGQUIT while a fiber is blocked and main is outside weave (so no deadlock can be declared).
+int quit_by_signal() {
+  leak_a_sender();
+  std::fflush(stdout);
+  raise(SIGQUIT);
+  for (;;) pause();
+}
+
+// An exception escaping main while a fiber is blocked.
+int throws_from_main() {
+  leak_a_sender();
+  throw std::runtime_error("escaped main");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string what = argc > 1 ? argv[1] : "";
   if (what == "main-holds-mutex") return main_holds_a_mutex();
+  if (what == "clean") return clean();
+  if (what == "leaks-a-sender") return leaks_a_sender();
+  if (what == "semaphore-waiter") return semaphore_waiter();
+  if (what == "sigquit") return quit_by_signal();
+  if (what == "throws-from-main") return throws_from_main();
   std::fprintf(stderr, "dump_child: unknown program '%s'\n", what.c_str());
   return 64;
 }

@@ -33,7 +33,11 @@ struct SelectCase {
   bool received;  // recv: set by select_impl; false when the case ran because of close
 };
 
-int select_impl(SelectCase* cases, int n, const Location& loc);
+// What a select that blocks stands for in dumps when it implements another operation (a
+// Semaphore's acquire waits in one); null for a plain select. Defined by the runtime.
+struct SelectAs;
+
+int select_impl(SelectCase* cases, int n, const Location& loc, const SelectAs* as = nullptr);
 
 template <class C>
 concept Receivable = requires(const C& c) {
@@ -165,16 +169,22 @@ template <detail::Sendable C, class U>
 // Go's `default:` case: select does not block.
 [[nodiscard]] inline detail::DefaultCase otherwise() { return {}; }
 
-// Runs one ready case (see the top of this file) and returns its index.
+namespace detail {
 template <class... Cs>
-int select(Cs&&... cs) {
+int select_as(const SelectAs* as, Cs&&... cs) {
   static_assert(sizeof...(Cs) > 0, "select needs at least one case; use a nil channel to block");
-  detail::SelectCase descs[] = {cs.desc()...};
-  const int chosen =
-      detail::select_impl(descs, static_cast<int>(sizeof...(Cs)), detail::first_loc(cs...));
+  SelectCase descs[] = {cs.desc()...};
+  const int chosen = select_impl(descs, static_cast<int>(sizeof...(Cs)), first_loc(cs...), as);
   int k = 0;
   ((k++ == chosen ? cs.complete(descs[chosen].received) : void()), ...);
   return chosen;
+}
+}  // namespace detail
+
+// Runs one ready case (see the top of this file) and returns its index.
+template <class... Cs>
+int select(Cs&&... cs) {
+  return detail::select_as(nullptr, std::forward<Cs>(cs)...);
 }
 
 }  // namespace weave

@@ -42,6 +42,20 @@ void flush_program_output() {
   std::fflush(stdout);
 }
 
+// An ending that stops the program as Go's do: its first line, the dump, exit status 2.
+[[noreturn]] void report_and_end(const char* first_line, const char* reason,
+                                 Report (*collect_report)(const std::string&)) {
+  if (g_reported.exchange(true)) {
+    for (;;) pause();  // another ending is being reported; it ends the process
+  }
+  flush_program_output();
+  std::fprintf(stderr, "%s\n\n", first_line);
+  Report r = collect_report(reason);
+  print_report(stderr, r);
+  write_json_if_asked(r);
+  _exit(2);
+}
+
 }  // namespace
 
 void report_exit() {
@@ -70,16 +84,10 @@ void settle_before_exit() {
 }
 
 void report_deadlock() {
-  if (g_reported.exchange(true)) {
-    for (;;) pause();  // another ending is being reported; it ends the process
-  }
-  flush_program_output();
-  std::fputs("fatal error: all fibers are asleep - deadlock!\n\n", stderr);
-  Report r = collect("deadlock");
-  print_report(stderr, r);
-  write_json_if_asked(r);
-  _exit(2);
+  report_and_end("fatal error: all fibers are asleep - deadlock!", "deadlock", &collect);
 }
+
+void report_signal() { report_and_end("SIGQUIT: quit", "signal", &collect_marked); }
 
 void report_panic() {
   if (g_reported.exchange(true)) return;

@@ -12,6 +12,8 @@ void report_exit();
 // shows where they wait, instead of a runnable fiber that was about to).
 void settle_before_exit();
 [[noreturn]] void report_deadlock();
+// SIGQUIT: `SIGQUIT: quit`, the report (reason "signal"), exit status 2, as Go's dump.
+[[noreturn]] void report_signal();
 void report_panic();
 
 }  // namespace weave::detail::debug

@@ -96,6 +96,8 @@ void runtime_idle() { debug::check_deadlock(); }
 
 void exit_begins() { debug::settle_before_exit(); }
 
+void sigquit() { debug::report_signal(); }
+
 void program_exit() { debug::report_exit(); }
 
 void panic(const char*) { debug::report_panic(); }

@@ -27,7 +27,9 @@
 #include "chan.h"
 #include "context_switch.h"
 #include "debug/held.h"
+#include "debug/lockcheck.h"
 #include "debug/reach.h"
+#include "debug/symbolize.h"
 #include "dump.h"
 #include "fiber.h"
 #include "registry.h"
@@ -60,7 +62,10 @@ ObjectView view_of(const void* addr, const char* kind) {
 
 void add_blocked(Task* t, Report* r, std::int64_t now) {
   const WaitReason why = t->wait_reason.load(std::memory_order_acquire);
-  if (why == WaitReason::kNone) return;
+  if (why == WaitReason::kNone) {
+    if (t->kind == TaskKind::kFiber) ++r->running;
+    return;
+  }
   BlockedTask b;
   b.task = t;
   b.fiber = t->kind == TaskKind::kFiber;
@@ -170,7 +175,92 @@ std::vector<Group> group(const std::vector<BlockedTask>& tasks) {
   return groups;
 }
 
-void print_group(std::FILE* out, const Group& g, const char* noun) {
+}  // namespace
+
+// One frame as a dump shows it: a function of the user's code with its source line when the
+// debug information has it (an inlined call is a frame of its own), and where it lies in its
+// object file.
+struct ShownFrame {
+  std::string function;
+  std::string file;  // empty when unknown
+  unsigned line = 0;
+  std::string module;
+  std::uintptr_t offset = 0;
+};
+
+// Symbolizing is the slow part of a large report: each stack is reduced to the user's frames
+// once (the fibers of a group share theirs), and each return address looked up once, in batches
+// (symbolize.h).
+class ShownStacks {
+ public:
+  // Symbolizes, in one batch, every address of these tasks' stacks not looked up yet.
+  void prepare(const std::vector<const BlockedTask*>& tasks) {
+    std::vector<const void*> pcs;
+    for (const BlockedTask* t : tasks) {
+      for (const Frame& f : user(t->stack)) {
+        if (lines_.emplace(f.pc, std::vector<SourceFrame>{}).second) pcs.push_back(f.pc);
+      }
+    }
+    if (pcs.empty()) return;
+    std::vector<std::vector<SourceFrame>> found = source_lines(pcs);
+    for (std::size_t i = 0; i < pcs.size(); ++i) lines_[pcs[i]] = std::move(found[i]);
+  }
+
+  const std::vector<ShownFrame>& of(const BlockedTask& t) {
+    auto it = shown_.find(t.stack);
+    if (it != shown_.end()) return it->second;
+    prepare({&t});
+    std::vector<ShownFrame> frames;
+    for (const Frame& f : user(t.stack)) {
+      const std::vector<SourceFrame>& lines = lines_[f.pc];
+      if (lines.empty()) {
+        frames.push_back({f.function, "", 0, f.where.module, f.where.offset});
+        continue;
+      }
+      for (const SourceFrame& l : lines) {
+        ShownFrame s{l.function.empty() ? f.function : l.function, l.file, l.line, f.where.module,
+                     f.where.offset};
+        // The machinery user_frames drops may have been inlined into the first user frame.
+        if (frames.empty() && is_top_machinery({f.pc, s.function, f.where})) continue;
+        frames.push_back(std::move(s));
+      }
+    }
+    return shown_.emplace(t.stack, std::move(frames)).first->second;
+  }
+
+ private:
+  const std::vector<Frame>& user(const std::vector<void*>& stack) {
+    auto it = user_.find(stack);
+    if (it == user_.end()) {
+      it = user_.emplace(stack, user_frames(stack.data(), static_cast<int>(stack.size()))).first;
+    }
+    return it->second;
+  }
+
+  std::map<std::vector<void*>, std::vector<Frame>> user_;
+  std::map<const void*, std::vector<SourceFrame>> lines_;
+  std::map<std::vector<void*>, std::vector<ShownFrame>> shown_;
+};
+
+namespace {
+
+ShownStacks& shown(const Report& r) {
+  if (!r.shown) r.shown = std::make_shared<ShownStacks>();
+  return *r.shown;
+}
+
+void print_frames(std::FILE* out, const std::vector<ShownFrame>& frames) {
+  for (const ShownFrame& f : frames) {
+    if (f.file.empty()) {
+      std::fprintf(out, "    %s\n        %s+0x%zx\n", f.function.c_str(), f.module.c_str(),
+                   static_cast<std::size_t>(f.offset));
+    } else {
+      std::fprintf(out, "    %s\n        %s:%u\n", f.function.c_str(), f.file.c_str(), f.line);
+    }
+  }
+}
+
+void print_group(std::FILE* out, const Group& g, const char* noun, ShownStacks& stacks) {
   const BlockedTask& first = *g.members.front();
   const std::size_t n = g.members.size();
   std::string head = absl::StrCat(n, " ", noun, n == 1 ? "" : "s", " [", state_name(first), ", ",
@@ -204,11 +294,10 @@ void print_group(std::FILE* out, const Group& g, const char* noun) {
                  first.parent_is_thread ? "thread" : "fiber",
                  static_cast<unsigned long long>(first.parent_id));
   }
-  const std::vector<Frame> frames =
-      user_frames(first.stack.data(), static_cast<int>(first.stack.size()));
+  const std::vector<ShownFrame>& frames = stacks.of(first);
   if (!frames.empty()) {
     std::fprintf(out, "  stack of %s %llu:\n", noun, static_cast<unsigned long long>(first.id));
-    print_frames(out, frames, 4);
+    print_frames(out, frames);
   }
   std::fputs("\n", out);
 }
@@ -291,21 +380,6 @@ void json_object(std::string* out, const ObjectView& o) {
   out->push_back('}');
 }
 
-// Symbolizing is the slow part of a large report: each return address once.
-class Symbols {
- public:
-  const std::vector<Frame>& user(const std::vector<void*>& stack) {
-    auto it = cache_.find(stack);
-    if (it == cache_.end()) {
-      it = cache_.emplace(stack, user_frames(stack.data(), static_cast<int>(stack.size()))).first;
-    }
-    return it->second;
-  }
-
- private:
-  std::map<std::vector<void*>, std::vector<Frame>> cache_;  // fibers of a group share a stack
-};
-
 // A symbolized frame: its function, object file and offset (no file or line).
 void json_frame(std::string* out, const Frame& f) {
   json_location(out, "", 0, f.function.c_str());
@@ -315,7 +389,7 @@ void json_frame(std::string* out, const Frame& f) {
   absl::StrAppend(out, ", \"offset\": ", f.where.offset, "}");
 }
 
-void json_task(std::string* out, const BlockedTask& t, Symbols& symbols) {
+void json_task(std::string* out, const BlockedTask& t, ShownStacks& stacks) {
   absl::StrAppend(out, "{\"id\": ", t.id, ", \"state\": ");
   json_string(out, state_name(t));
   absl::StrAppend(out, ", \"wait_ns\": ", t.wait_ns < 0 ? 0 : t.wait_ns,
@@ -331,9 +405,13 @@ void json_task(std::string* out, const BlockedTask& t, Symbols& symbols) {
   // the user's frames, whose functions are.
   out->append(", \"stack\": [");
   json_location(out, t.blocked_at);
-  for (const Frame& f : symbols.user(t.stack)) {
+  for (const ShownFrame& f : stacks.of(t)) {
     out->append(", ");
-    json_frame(out, f);
+    json_location(out, f.file.c_str(), f.line, f.function.c_str());
+    out->pop_back();
+    out->append(", \"module\": ");
+    json_string(out, f.module);
+    absl::StrAppend(out, ", \"offset\": ", f.offset, "}");
   }
   out->append("]");
   if (!t.object.kind.empty()) {
@@ -422,7 +500,6 @@ Report collect(const std::string& reason) {
   std::sort(r.fibers.begin(), r.fibers.end(), by_id);
   std::sort(r.threads.begin(), r.threads.end(), by_id);
   resolve_objects(&r);
-  r.locks = lockcheck::warnings();
   return r;
 }
 
@@ -445,20 +522,48 @@ void print_report(std::FILE* out, const Report& r) {
     std::fprintf(out, "; %zu thread%s blocked in weave", r.threads.size(),
                  r.threads.size() == 1 ? "" : "s");
   }
+  if (r.running > 0) {
+    std::fprintf(out, "; %d more fiber%s running or runnable", r.running,
+                 r.running == 1 ? "" : "s");
+  }
   std::fputs(":\n\n", out);
-  for (const Group& g : groups) print_group(out, g, "fiber");
-  for (const Group& g : group(r.threads)) print_group(out, g, "thread");
+  const std::vector<Group> thread_groups = group(r.threads);
+  ShownStacks& stacks = shown(r);
+  std::vector<const BlockedTask*> firsts;  // the stacks shown: each group's first task's
+  for (const auto* gs : {&groups, &thread_groups}) {
+    for (const Group& g : *gs) firsts.push_back(g.members.front());
+  }
+  stacks.prepare(firsts);
+  for (const Group& g : groups) print_group(out, g, "fiber", stacks);
+  for (const Group& g : thread_groups) print_group(out, g, "thread", stacks);
   if (!r.unreachable_note.empty() && !r.fibers.empty()) {
     std::fprintf(out, "(unreachable fibers not marked: %s)\n", r.unreachable_note.c_str());
   }
-  print_lock_warnings(out, r.locks);
+  print_lock_warnings(out, lockcheck::warnings());
   std::fflush(out);
+}
+
+// Until the race detector and the lock checks define these (they then move to their files).
+void append_races_json(std::string* out) { out->append("[]"); }
+void append_locks_json(std::string* out) {
+  const std::vector<lockcheck::Warning> locks = lockcheck::warnings();
+  out->push_back('[');
+  for (std::size_t i = 0; i < locks.size(); ++i) {
+    out->append(i ? ",\n  " : "\n  ");
+    json_lock_warning(out, locks[i]);
+  }
+  out->push_back(']');
 }
 
 bool write_json_if_asked(const Report& r) {
   const char* path = std::getenv("WEAVE_DUMP");
   if (!path || !*path) return true;
-  Symbols symbols;
+  ShownStacks& stacks = shown(r);
+  std::vector<const BlockedTask*> all;
+  for (const auto* list : {&r.fibers, &r.threads}) {
+    for (const BlockedTask& t : *list) all.push_back(&t);
+  }
+  stacks.prepare(all);
   std::string out = "{\"version\": 1, \"reason\": ";
   json_string(&out, r.reason);
   absl::StrAppend(&out, ", \"pid\": ", getpid(),
@@ -466,20 +571,18 @@ bool write_json_if_asked(const Report& r) {
                   ",\n \"fibers\": [");
   for (std::size_t i = 0; i < r.fibers.size(); ++i) {
     out.append(i ? ",\n  " : "\n  ");
-    json_task(&out, r.fibers[i], symbols);
+    json_task(&out, r.fibers[i], stacks);
   }
   out.append("],\n \"threads\": [");
   for (std::size_t i = 0; i < r.threads.size(); ++i) {
     out.append(i ? ",\n  " : "\n  ");
-    json_task(&out, r.threads[i], symbols);
+    json_task(&out, r.threads[i], stacks);
   }
-  // The race detector fills this once it exists.
-  out.append("],\n \"races\": [],\n \"locks\": [");
-  for (std::size_t i = 0; i < r.locks.size(); ++i) {
-    out.append(i ? ",\n  " : "\n  ");
-    json_lock_warning(&out, r.locks[i]);
-  }
-  out.append("]}\n");
+  out.append("],\n \"races\": ");
+  append_races_json(&out);
+  out.append(",\n \"locks\": ");
+  append_locks_json(&out);
+  out.append("}\n");
   const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const bool ok = fd >= 0 && write_all(fd, out);
   const int err = errno;

@@ -6,10 +6,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "debug/lockcheck.h"
 #include "task.h"
 #include "weave/base.h"
 
@@ -43,13 +43,18 @@ struct BlockedTask {
   bool unreachable = false;
 };
 
+// The frames shown for the tasks' stacks, symbolized once per report (report.cc).
+class ShownStacks;
+
 struct Report {
   std::string reason;  // "exit", "deadlock", "panic", "signal"
   std::vector<BlockedTask> fibers;
-  std::vector<BlockedTask> threads;       // plain threads blocked in weave
-  std::vector<lockcheck::Warning> locks;  // every lock warning given so far, in order
+  std::vector<BlockedTask> threads;  // plain threads blocked in weave
+  int running = 0;                   // fibers running or runnable
   // Why the unreachable marks are missing, if they are (the analysis could not stop the world).
   std::string unreachable_note;
+  // Filled as the report is printed, shared by its text and JSON forms.
+  mutable std::shared_ptr<ShownStacks> shown;
 };
 
 // Every task blocked now. Exact while the world is stopped; a snapshot otherwise.
@@ -64,6 +69,11 @@ void print_report(std::FILE* out, const Report& r);
 // The JSON form, to WEAVE_DUMP's file if it is set; false (with a line on stderr) if it cannot
 // be written.
 bool write_json_if_asked(const Report& r);
+
+// The findings reported while the program ran, appended as the JSON arrays of the dump's "races"
+// and "locks" members (SPEC.md): one definition each, by the race detector and the lock checks.
+void append_races_json(std::string* out);
+void append_locks_json(std::string* out);
 
 // The state a dump shows for r, as SPEC.md names it.
 std::string state_name(const BlockedTask& t);
