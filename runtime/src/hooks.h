@@ -27,10 +27,15 @@
 // hands out again starts with no past.
 //
 // Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
-//   lock_blocks(m, kind, loc)  the current task is about to block waiting for m (it may be called
+//   lock_blocks(m, kind, loc, caller)
+//                              the current task is about to block waiting for m (it may be called
 //                              again if it wakes and has to wait again)
-//   locked(m, kind, loc)       the current task now holds m
+//   locked(m, kind, loc, tried, caller)
+//                              the current task now holds m; `tried`: by a try_lock (which never
+//                              waits)
 //   unlocked(m, kind)          the current task is about to release m
+// The first two carry the lock call's return address, `caller`, which names the user's code where
+// loc does not (a std::lock_guard's lock call is in the standard header).
 //
 // Tasks and blocking: park(t, waiters, n) when t, the current task, is about to block with its n
 // wait-queue entries published (none for a sleep or a nil channel); unpark(t) when the current task
@@ -74,8 +79,8 @@ void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
 void memory_freed(const void* p, std::size_t size);
-void lock_blocks(const void* m, LockKind kind, const Location& loc);
-void locked(const void* m, LockKind kind, const Location& loc);
+void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
+void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller);
 void unlocked(const void* m, LockKind kind);
 void park(Task* t, const Waiter* waiters, int n);
 void unpark(Task* t);
@@ -99,8 +104,8 @@ inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
 inline void memory_freed(const void*, std::size_t) {}
-inline void lock_blocks(const void*, LockKind, const Location&) {}
-inline void locked(const void*, LockKind, const Location&) {}
+inline void lock_blocks(const void*, LockKind, const Location&, const void*) {}
+inline void locked(const void*, LockKind, const Location&, bool, const void*) {}
 inline void unlocked(const void*, LockKind) {}
 inline void park(Task*, const Waiter*, int) {}
 inline void unpark(Task*) {}

@@ -29,22 +29,24 @@ bool can_spin(int iter) { return iter < 4 && weave::procs() > 1; }
 }  // namespace
 
 void Mutex::lock(Location loc) {
-  lock_unreported(loc, nullptr);
+  const void* caller = __builtin_return_address(0);
+  lock_unreported(loc, nullptr, caller);
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kMutex, loc, /*tried=*/false, caller);
 }
 
-void Mutex::lock_unreported(const Location& loc, const RWMutex* rw) {
+void Mutex::lock_unreported(const Location& loc, const RWMutex* rw, const void* caller) {
   std::int32_t expected = 0;
   if (!state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire)) {
-    lock_slow(loc, rw);
+    lock_slow(loc, rw, caller);
   }
 }
 
 bool Mutex::try_lock(Location loc) {
   if (!try_lock_unreported()) return false;
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kMutex, loc, /*tried=*/true,
+                       __builtin_return_address(0));
   return true;
 }
 
@@ -54,7 +56,7 @@ bool Mutex::try_lock_unreported() {
   return state_.compare_exchange_strong(old, old | kLocked, std::memory_order_acquire);
 }
 
-void Mutex::lock_slow(const Location& loc, const RWMutex* rw) {
+void Mutex::lock_slow(const Location& loc, const RWMutex* rw, const void* caller) {
   std::int64_t wait_start = 0;
   bool starving = false;
   bool awoke = false;
@@ -83,10 +85,10 @@ void Mutex::lock_slow(const Location& loc, const RWMutex* rw) {
       const bool lifo = wait_start != 0;           // a waiter that waited before goes to the front
       if (wait_start == 0) wait_start = detail::monotonic_now_ns();
       if (rw) {
-        detail::hook::lock_blocks(rw, detail::LockKind::kRWMutex, loc);
+        detail::hook::lock_blocks(rw, detail::LockKind::kRWMutex, loc, caller);
         detail::sema_acquire(&sema_, lifo, detail::WaitReason::kRWMutexLock, rw, loc, wait_start);
       } else {
-        detail::hook::lock_blocks(this, detail::LockKind::kMutex, loc);
+        detail::hook::lock_blocks(this, detail::LockKind::kMutex, loc, caller);
         detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc, wait_start);
       }
       starving = starving || detail::monotonic_now_ns() - wait_start > kStarvationThresholdNs;

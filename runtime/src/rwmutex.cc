@@ -20,12 +20,13 @@ constexpr std::int32_t kMaxReaders = 1 << 30;
 }  // namespace
 
 void RWMutex::lock_shared(Location loc) {
+  const void* caller = __builtin_return_address(0);
   if (reader_count_.fetch_add(1, std::memory_order_acquire) + 1 < 0) {
-    detail::hook::lock_blocks(this, detail::LockKind::kRWMutexRead, loc);
+    detail::hook::lock_blocks(this, detail::LockKind::kRWMutexRead, loc, caller);
     detail::sema_acquire(&reader_sem_, false, detail::WaitReason::kRWMutexRLock, this, loc);
   }
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc, /*tried=*/false, caller);
 }
 
 bool RWMutex::try_lock_shared(Location loc) {
@@ -35,7 +36,8 @@ bool RWMutex::try_lock_shared(Location loc) {
     if (reader_count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire)) break;
   }
   detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc, /*tried=*/true,
+                       __builtin_return_address(0));
   return true;
 }
 
@@ -52,15 +54,16 @@ void RWMutex::unlock_shared() {
 }
 
 void RWMutex::lock(Location loc) {
-  w_.lock_unreported(loc, this);
+  const void* caller = __builtin_return_address(0);
+  w_.lock_unreported(loc, this, caller);
   const std::int32_t r = reader_count_.fetch_sub(kMaxReaders, std::memory_order_acquire);
   if (r != 0 && reader_wait_.fetch_add(r, std::memory_order_acq_rel) + r != 0) {
-    detail::hook::lock_blocks(this, detail::LockKind::kRWMutex, loc);
+    detail::hook::lock_blocks(this, detail::LockKind::kRWMutex, loc, caller);
     detail::sema_acquire(&writer_sem_, false, detail::WaitReason::kRWMutexLock, this, loc);
   }
   detail::hook::acquire(this);
   detail::hook::acquire(&reader_count_);
-  detail::hook::locked(this, detail::LockKind::kRWMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutex, loc, /*tried=*/false, caller);
 }
 
 bool RWMutex::try_lock(Location loc) {
@@ -72,7 +75,8 @@ bool RWMutex::try_lock(Location loc) {
   }
   detail::hook::acquire(this);
   detail::hook::acquire(&reader_count_);
-  detail::hook::locked(this, detail::LockKind::kRWMutex, loc);
+  detail::hook::locked(this, detail::LockKind::kRWMutex, loc, /*tried=*/true,
+                       __builtin_return_address(0));
   return true;
 }
 

@@ -1,6 +1,8 @@
 #include "fixture.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -95,11 +98,33 @@ absl::StatusOr<ExitExpectation> ParseExit(int line, absl::string_view v) {
   return e;
 }
 
+// The lock-check warnings a run line may list among its outcomes (fixtures/README.md).
+constexpr absl::string_view kLockWarnings[] = {"lock-order-inversion", "double-lock",
+                                               "recursive-rlock"};
+
+// Moves the lock-check warnings out of a run line's comma-separated outcomes into `warnings`, and
+// returns the rest: "clean" when the warnings were all there was.
+std::string TakeLockWarnings(absl::string_view v, std::vector<std::string>& warnings) {
+  std::vector<absl::string_view> rest;
+  for (absl::string_view item : absl::StrSplit(v, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (std::find(std::begin(kLockWarnings), std::end(kLockWarnings), item) !=
+        std::end(kLockWarnings)) {
+      warnings.emplace_back(item);
+    } else {
+      rest.push_back(item);
+    }
+  }
+  if (rest.empty()) return "clean";
+  return absl::StrJoin(rest, ", ");
+}
+
 }  // namespace
 
 absl::StatusOr<RunExpectation> ParseRun(const std::string& text) {
   RunExpectation e;
-  absl::string_view v = absl::StripAsciiWhitespace(text);
+  const std::string rest = TakeLockWarnings(absl::StripAsciiWhitespace(text), e.lock_warnings);
+  absl::string_view v = rest;
   if (v == "clean") return e;
   if (v == "race" || v == "deadlock" || v == "panic") {
     e.kind = v == "race"       ? RunExpectation::kRace
@@ -107,9 +132,10 @@ absl::StatusOr<RunExpectation> ParseRun(const std::string& text) {
                                : RunExpectation::kPanic;
     return e;
   }
-  const std::string bad =
-      absl::StrCat("'// run: ", v,
-                   "': expected clean, race, deadlock, panic or leak <n> <state>[, <n> <state>…]");
+  const std::string bad = absl::StrCat(
+      "'// run: ", text,
+      "': expected clean, race, deadlock, panic or leak <n> <state>[, <n> <state>…], with or "
+      "without lock warnings (lock-order-inversion, double-lock, recursive-rlock)");
   if (!absl::ConsumePrefix(&v, "leak ")) {
     return absl::InvalidArgumentError(bad);
   }
@@ -136,6 +162,20 @@ std::map<std::string, int> LeaksInDump(const std::string& err) {
     if (std::regex_search(line, m, kGroup)) leaks[m[2].str()] += std::stoi(m[1].str());
   }
   return leaks;
+}
+
+std::vector<std::string> LockWarningsIn(const std::string& err) {
+  std::vector<std::string> kinds;
+  for (absl::string_view line : SplitLines(err)) {
+    if (!absl::ConsumePrefix(&line, "WARNING: ")) continue;
+    for (absl::string_view kind : kLockWarnings) {
+      if (absl::StartsWith(line, kind) &&
+          (line.size() == kind.size() || line[kind.size()] == ':' || line[kind.size()] == ' ')) {
+        kinds.emplace_back(kind);
+      }
+    }
+  }
+  return kinds;
 }
 
 bool OutputLine::Matches(const std::string& actual) const {

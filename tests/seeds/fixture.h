@@ -37,6 +37,8 @@ struct OutputBlock {
 struct RunExpectation {
   enum Kind { kClean, kRace, kDeadlock, kPanic, kLeak } kind = kClean;
   std::map<std::string, int> leaks;  // kLeak: fibers blocked at exit, by state
+  // The lock-check warnings the run prints, each kind as often as it must print it; with any kind.
+  std::vector<std::string> lock_warnings;
 };
 
 // Parses the text after `// run:`; the error says what is expected.
@@ -45,6 +47,10 @@ absl::StatusOr<RunExpectation> ParseRun(const std::string& text);
 // The fibers an exit dump of the debug runtime (its stderr) lists as blocked, by state: the sum
 // of its groups' counts.
 std::map<std::string, int> LeaksInDump(const std::string& err);
+
+// The kinds of the lock checks' warnings in a debug run's stderr (`WARNING: double-lock: …`), in
+// the order printed.
+std::vector<std::string> LockWarningsIn(const std::string& err);
 
 struct Fixture {
   std::string run;  // `// run: …` on the first line, without the prefix; may be empty

@@ -1,5 +1,7 @@
 // The fixture reader and the output matcher themselves.
+#include <map>
 #include <string>
+#include <vector>
 
 #include "fixture.h"
 #include "gtest/gtest.h"
@@ -34,6 +36,34 @@ TEST(FixtureParse, ReadsRunExitAndBlocks) {
   EXPECT_EQ(f->output[0].lines[1].text, "");
   EXPECT_TRUE(f->output[1].any_order);
   EXPECT_EQ(f->output[1].lines.size(), 2u);
+}
+
+TEST(FixtureParse, ReadsLockWarningsAmongTheOutcomes) {
+  absl::StatusOr<Fixture> f = ParseFixture("// run: lock-order-inversion\nint main() {}\n");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->run, "lock-order-inversion");
+  EXPECT_EQ(f->expect->kind, RunExpectation::kClean);
+  EXPECT_EQ(f->expect->lock_warnings, std::vector<std::string>{"lock-order-inversion"});
+
+  f = ParseFixture("// run: double-lock, deadlock\n");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->expect->kind, RunExpectation::kDeadlock);
+  EXPECT_EQ(f->expect->lock_warnings, std::vector<std::string>{"double-lock"});
+
+  f = ParseFixture("// run: leak 1 rwmutex rlock,recursive-rlock , recursive-rlock, 2 sleep\n");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->expect->kind, RunExpectation::kLeak);
+  EXPECT_EQ(f->expect->leaks, (std::map<std::string, int>{{"rwmutex rlock", 1}, {"sleep", 2}}));
+  EXPECT_EQ(f->expect->lock_warnings,
+            (std::vector<std::string>{"recursive-rlock", "recursive-rlock"}));
+
+  f = ParseFixture("// run: clean\n");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_TRUE(f->expect->lock_warnings.empty());
+
+  EXPECT_NE(Error("// run: double-lock,\n"), "");
+  EXPECT_NE(Error("// run: lock-inversion\n"), "");
+  EXPECT_NE(Error("// run: deadlock double-lock\n"), "");
 }
 
 TEST(FixtureParse, NoOutputBlockMeansUnchecked) {

@@ -9,15 +9,27 @@
 //   deadlock  `fatal error: all fibers are asleep - deadlock!` on stderr, exit status 2
 //   panic     `panic: ` on stderr, death by SIGABRT
 //   race      skipped: the race detector is not built yet (it will report and exit 66)
+//
+// and, whatever the outcome, that the run printed exactly the lock checks' warnings the line lists
+// (`// run: double-lock, deadlock`), each kind as often as listed, none when none is, and that the
+// JSON dump it wrote (WEAVE_DUMP) holds the same, as weave-dump reads it.
 #include <signal.h>
+#include <stdlib.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "fixture.h"
 #include "gtest/gtest.h"
+#include "json_reader.h"
+#include "read_dump.h"
 #include "run_child.h"
 #include "seed_files.h"
 
@@ -33,12 +45,37 @@ std::string Describe(const std::map<std::string, int>& leaks) {
   });
 }
 
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 std::vector<SeedFile> WithRunLines(const std::string& dir, const std::string& program) {
   std::vector<SeedFile> out;
   for (const SeedFile& s : ListSeeds(dir, program)) {
     if (absl::StartsWith(ReadSeed(s), "// run:")) out.push_back(s);
   }
   return out;
+}
+
+// The kinds of the lock warnings in the JSON dump at `path`, read as weave-dump reads it; an error
+// when it is missing or not a dump.
+absl::StatusOr<std::vector<std::string>> LockWarningsInDumpFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("no dump written to ", path));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    const weave::dump::Dump d = weave::dump::read_dump(text);
+    std::vector<std::string> kinds;
+    for (const weave::dump::LockWarning& w : d.locks) {
+      if (w.sites.empty()) return absl::InvalidArgumentError("a lock warning without sites");
+      kinds.emplace_back(w.kind);
+    }
+    return kinds;
+  } catch (const weave::dump::InputError& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not a dump: at byte ", e.offset(), ": ", e.what()));
+  }
 }
 
 class SeedRunLineTest : public testing::TestWithParam<SeedFile> {};
@@ -52,11 +89,24 @@ TEST_P(SeedRunLineTest, DebugRuntimeFindsIt) {
   if (want.kind == RunExpectation::kRace) {
     GTEST_SKIP() << "`// run: race`: the race detector is not built yet";
   }
+  const std::string dump = absl::StrCat(testing::TempDir(), "run_line_", seed.name, ".json");
+  std::remove(dump.c_str());
+  setenv("WEAVE_DUMP", dump.c_str(), 1);  // the child's environment is this one's
   ChildResult r = RunChild({seed.program, seed.name}, kRunLimitMs);
+  unsetenv("WEAVE_DUMP");
   ASSERT_TRUE(r.started) << r.error;
   const std::string context = absl::StrCat(seed.path, " (// run: ", fixture->run,
                                            "): ", HowItEnded(r), "\n--- stderr ---\n", Tail(r.err));
   const std::map<std::string, int> leaks = LeaksInDump(r.err);
+  EXPECT_EQ(Sorted(LockWarningsIn(r.err)), Sorted(want.lock_warnings))
+      << "the lock checks' warnings\n"
+      << context;
+  absl::StatusOr<std::vector<std::string>> in_dump = LockWarningsInDumpFile(dump);
+  if (in_dump.ok()) {
+    EXPECT_EQ(Sorted(*in_dump), Sorted(want.lock_warnings)) << "the JSON dump's locks\n" << context;
+  } else {
+    ADD_FAILURE() << in_dump.status().message() << "\n" << context;
+  }
   switch (want.kind) {
     case RunExpectation::kClean: {
       int status = 0;

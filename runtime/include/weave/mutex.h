@@ -36,12 +36,12 @@ class WEAVE_CAPABILITY("mutex") Mutex {
 
  private:
   // The algorithm alone: RWMutex's writer side is built on it and reports itself to the debug
-  // runtime, as `rw`.
+  // runtime, as `rw`. `caller`: the return address of the public lock call, for the debug runtime.
   friend class RWMutex;
-  void lock_unreported(const Location& loc, const RWMutex* rw);
+  void lock_unreported(const Location& loc, const RWMutex* rw, const void* caller);
   bool try_lock_unreported();
   void unlock_unreported();
-  void lock_slow(const Location& loc, const RWMutex* rw);
+  void lock_slow(const Location& loc, const RWMutex* rw, const void* caller);
   void unlock_slow(std::int32_t state);
 
   std::atomic<std::int32_t> state_{0};  // locked | woken | starving | waiters << 3

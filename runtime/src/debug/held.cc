@@ -10,32 +10,44 @@ bool same_side(LockKind a, LockKind b) {
   return (a == LockKind::kRWMutexRead) == (b == LockKind::kRWMutexRead);
 }
 
-bool clear_slot(Task* t, const void* m, LockKind kind) {
-  for (HeldLock& h : t->dbg.held) {
-    const void* expected = m;
-    if (h.lock.load(std::memory_order_relaxed) == m && same_side(h.kind, kind) &&
-        h.lock.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+// Clears t's slot for m among its first n: with a CAS from another task, with a store from t
+// itself (it is the only one that fills its slots, so no other value can come in between).
+bool clear_slot(Task* t, int n, const void* m, LockKind kind, bool own) {
+  for (int i = 0; i < n; ++i) {
+    HeldLock& h = t->dbg.held[i];
+    if (h.lock.load(std::memory_order_relaxed) != m || !same_side(h.kind, kind)) continue;
+    if (own) {
+      h.lock.store(nullptr, std::memory_order_release);
       return true;
     }
+    const void* expected = m;
+    if (h.lock.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) return true;
   }
   return false;
 }
 
 }  // namespace
 
-void note_locked(Task* self, const void* m, LockKind kind, const Location& at) {
-  for (HeldLock& h : self->dbg.held) {
+void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller) {
+  TaskState& s = self->dbg;
+  for (int i = 0; i < kMaxHeldLocks; ++i) {
+    HeldLock& h = s.held[i];
     if (h.lock.load(std::memory_order_relaxed) == nullptr) {
       h.kind = kind;
       h.at = at;
+      h.caller = caller;
       h.lock.store(m, std::memory_order_release);
+      if (i >= s.used) s.used = i + 1;
       return;
     }
   }
 }
 
 void note_unlocked(Task* self, const void* m, LockKind kind) {
-  if (clear_slot(self, m, kind)) return;
+  TaskState& s = self->dbg;
+  const bool mine = clear_slot(self, s.used, m, kind, /*own=*/true);
+  while (s.used > 0 && !s.held[s.used - 1].lock.load(std::memory_order_relaxed)) --s.used;
+  if (mine) return;
   struct Arg {
     const void* m;
     LockKind kind;
@@ -44,7 +56,7 @@ void note_unlocked(Task* self, const void* m, LockKind kind) {
   registry_visit(
       [](Task* t, void* p) {
         auto* a = static_cast<Arg*>(p);
-        if (!a->done) a->done = clear_slot(t, a->m, a->kind);
+        if (!a->done) a->done = clear_slot(t, kMaxHeldLocks, a->m, a->kind, /*own=*/false);
       },
       &arg);
 }

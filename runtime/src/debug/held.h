@@ -10,7 +10,14 @@
 
 namespace weave::detail::debug {
 
-void note_locked(Task* self, const void* m, LockKind kind, const Location& at);
+void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller);
+// Whether self holds any lock (for self only: every lock call asks, so it is inline).
+inline bool holds_any(const Task* self) {
+  for (int i = 0; i < self->dbg.used; ++i) {
+    if (self->dbg.held[i].lock.load(std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
 // Forgets m in self's slots, or, if another task locked it (Go lets any task unlock a mutex), in
 // that task's.
 void note_unlocked(Task* self, const void* m, LockKind kind);

@@ -27,6 +27,7 @@
 #include "chan.h"
 #include "context_switch.h"
 #include "debug/held.h"
+#include "debug/lockcheck.h"
 #include "debug/reach.h"
 #include "debug/symbolize.h"
 #include "dump.h"
@@ -301,6 +302,25 @@ void print_group(std::FILE* out, const Group& g, const char* noun, ShownStacks& 
   std::fputs("\n", out);
 }
 
+// The lock warnings, each printed in full when it was given, recalled in a line or two each: a
+// deadlock or a leak they explain is then read next to them.
+void print_lock_warnings(std::FILE* out, const std::vector<lockcheck::Warning>& locks) {
+  if (locks.empty()) return;
+  std::fprintf(out, "%zu lock warning%s in this run (printed in full above when given):\n",
+               locks.size(), locks.size() == 1 ? "" : "s");
+  for (const lockcheck::Warning& w : locks) {
+    std::fprintf(out, "  %s\n", w.summary.c_str());
+    for (const lockcheck::Site& s : w.sites) {
+      if (s.role != "acquiring") continue;
+      std::fprintf(out, "    %s by %s %llu at %s:%d (%s)\n", s.lock.c_str(),
+                   s.taker.is_thread ? "thread" : "fiber",
+                   static_cast<unsigned long long>(s.taker.id), s.file.c_str(), s.line,
+                   s.function.c_str());
+    }
+  }
+  std::fputs("\n", out);
+}
+
 // --- JSON ---------------------------------------------------------------------------------------
 
 void json_string(std::string* out, std::string_view s) {
@@ -360,6 +380,15 @@ void json_object(std::string* out, const ObjectView& o) {
   out->push_back('}');
 }
 
+// A symbolized frame: its function, object file and offset (no file or line).
+void json_frame(std::string* out, const Frame& f) {
+  json_location(out, "", 0, f.function.c_str());
+  out->pop_back();
+  out->append(", \"module\": ");
+  json_string(out, f.where.module);
+  absl::StrAppend(out, ", \"offset\": ", f.where.offset, "}");
+}
+
 void json_task(std::string* out, const BlockedTask& t, ShownStacks& stacks) {
   absl::StrAppend(out, "{\"id\": ", t.id, ", \"state\": ");
   json_string(out, state_name(t));
@@ -398,6 +427,45 @@ void json_task(std::string* out, const BlockedTask& t, ShownStacks& stacks) {
     out->append("]");
   }
   out->push_back('}');
+}
+
+// A lock warning's site: the lock call's location and who made it, then the lock (its name in
+// the warning, kind and address) and the stack: the lock call first, then the frames captured
+// (a held lock's site has only the function its call returned to).
+void json_lock_site(std::string* out, const lockcheck::Site& s) {
+  json_location(out, s.file.c_str(), static_cast<unsigned>(s.line), s.function.c_str());
+  out->pop_back();
+  absl::StrAppend(out, ", \"", s.taker.is_thread ? "thread" : "fiber", "\": ", s.taker.id,
+                  ", \"role\": ");
+  json_string(out, s.role);
+  out->append(", \"lock\": ");
+  json_string(out, s.lock);
+  out->append(", \"lock_kind\": ");
+  json_string(out, s.kind);
+  absl::StrAppend(out, ", \"addr\": \"", absl::StrFormat("%p", s.addr), "\", \"stack\": [");
+  json_location(out, s.file.c_str(), static_cast<unsigned>(s.line), s.function.c_str());
+  for (const Frame& f : s.stack) {
+    out->append(", ");
+    json_frame(out, f);
+  }
+  if (!s.caller.empty()) {
+    out->append(", ");
+    json_location(out, "", 0, s.caller.c_str());
+  }
+  out->append("]}");
+}
+
+void json_lock_warning(std::string* out, const lockcheck::Warning& w) {
+  out->append("{\"kind\": ");
+  json_string(out, w.kind);
+  out->append(", \"summary\": ");
+  json_string(out, w.summary);
+  out->append(", \"sites\": [");
+  for (std::size_t i = 0; i < w.sites.size(); ++i) {
+    if (i) out->append(", ");
+    json_lock_site(out, w.sites[i]);
+  }
+  out->append("]}");
 }
 
 bool write_all(int fd, const std::string& s) {
@@ -471,12 +539,21 @@ void print_report(std::FILE* out, const Report& r) {
   if (!r.unreachable_note.empty() && !r.fibers.empty()) {
     std::fprintf(out, "(unreachable fibers not marked: %s)\n", r.unreachable_note.c_str());
   }
+  print_lock_warnings(out, lockcheck::warnings());
   std::fflush(out);
 }
 
 // Until the race detector and the lock checks define these (they then move to their files).
 void append_races_json(std::string* out) { out->append("[]"); }
-void append_locks_json(std::string* out) { out->append("[]"); }
+void append_locks_json(std::string* out) {
+  const std::vector<lockcheck::Warning> locks = lockcheck::warnings();
+  out->push_back('[');
+  for (std::size_t i = 0; i < locks.size(); ++i) {
+    out->append(i ? ",\n  " : "\n  ");
+    json_lock_warning(out, locks[i]);
+  }
+  out->push_back(']');
+}
 
 bool write_json_if_asked(const Report& r) {
   const char* path = std::getenv("WEAVE_DUMP");

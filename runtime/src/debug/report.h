@@ -1,7 +1,7 @@
 // The leak report: every task blocked in a weave operation, grouped by (state, where it blocks,
-// where it was made), the largest group first, printed to stderr and, with WEAVE_DUMP=<file>,
-// written as JSON (docs/debug.md, "The JSON dump"). The exit dump, the deadlock report and the
-// panic report are this report with a different reason.
+// where it was made), the largest group first, and the lock checks' warnings of the run, printed
+// to stderr and, with WEAVE_DUMP=<file>, written as JSON (docs/debug.md, "The JSON dump"). The
+// exit dump, the deadlock report and the panic report are this report with a different reason.
 #pragma once
 
 #include <cstdint>

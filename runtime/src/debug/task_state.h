@@ -26,9 +26,13 @@ struct HeldLock {
   std::atomic<const void*> lock{nullptr};
   LockKind kind = LockKind::kMutex;
   Location at;
+  const void* caller = nullptr;  // the lock call's return address
 };
 
 struct TaskState {
+  // held[used..] are free. The owner keeps it, so that its own lock operations look at the slots
+  // it uses, not all of them (another task's unlock clears a slot and leaves `used` alone).
+  int used = 0;
   HeldLock held[kMaxHeldLocks];
   // While parked (hook::park): the wait-queue entries the task published, and for a plain thread
   // its stack pointer, with its callee-saved registers spilled above it, and the frame pointer of
