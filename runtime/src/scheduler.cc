@@ -109,8 +109,8 @@ std::atomic<int> g_steal_backoffs{0};  // for steal_backoffs_for_testing
 
 // Worker::wake, the word a sleeping worker waits on.
 constexpr std::uint32_t kAsleep = 0;
-constexpr std::uint32_t kWoken = 1;   // by a waker, who took it off the idle list
-constexpr std::uint32_t kNudged = 2;  // to look at stop_requested(); it stays idle
+constexpr std::uint32_t kWoken = 1;          // by a waker, who took it off the idle list
+constexpr std::uint32_t kNudged = 2;         // to look at stop_requested(); it stays idle
 constexpr std::uint32_t kBecomeWatcher = 3;  // to take over as the watcher; it stays asleep
 
 struct alignas(64) Worker {
