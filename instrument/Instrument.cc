@@ -48,7 +48,7 @@ struct Runtime {
     fence = declare("__weave_fence", voidTy, {i32});
     func_entry = declare("__weave_func_entry", voidTy, {ptr});
     func_exit = declare("__weave_func_exit", voidTy, {});
-    module_init = declare("__weave_module_init", voidTy, {});
+    module_init = declare("__weave_module_init", voidTy, {i32});
     callsite = cast<GlobalVariable>(m.getOrInsertGlobal("__weave_callsite", ptr));
     callsite->setThreadLocalMode(GlobalValue::InitialExecTLSModel);
   }
@@ -311,10 +311,21 @@ PreservedAnalyses InstrumentPass::run(Module& m, ModuleAnalysisManager&) {
   }
   for (Function* f : functions) FunctionInstrumenter(*f, rt, locs, redirected).run();
 
-  // A module compiled with the plugin turns the engine on before anything of it runs.
+  // A module compiled with the plugin turns the engine on before anything of it runs, and says
+  // whether it has acquire fences (relaxed loads then keep what a fence would acquire).
+  uint32_t features = 0;
+  for (Function* f : functions) {
+    for (Instruction& i : instructions(*f)) {
+      if (auto* fi = dyn_cast<FenceInst>(&i); fi &&
+                                              fi->getSyncScopeID() != SyncScope::SingleThread &&
+                                              abi::acquires(order(fi->getOrdering()))) {
+        features |= abi::kFeatureAcquireFence;
+      }
+    }
+  }
   Function* ctor = createSanitizerCtor(m, "__weave_module_ctor");
   IRBuilder<> b(ctor->getEntryBlock().getTerminator());
-  b.CreateCall(rt.module_init, {});
+  b.CreateCall(rt.module_init, {b.getInt32(features)});
   appendToGlobalCtors(m, ctor, 0);
   return PreservedAnalyses::none();
 }

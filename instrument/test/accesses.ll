@@ -99,4 +99,4 @@ define i32 @pure(i32 %x) {
 
 ; The module turns the engine on from a constructor.
 ; CHECK: define internal void @__weave_module_ctor()
-; CHECK-NEXT: call void @__weave_module_init()
+; CHECK-NEXT: call void @__weave_module_init(i32 0)

@@ -34,6 +34,8 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK: call void @__weave_fence(i32 5)
 ; CHECK-NOT: __weave_fence
 ; CHECK: ret void
+; A module with an acquire fence says so when it turns the engine on.
+; CHECK: call void @__weave_module_init(i32 1)
 define void @orders() {
   %r0 = load atomic i32, ptr @a monotonic, align 4
   %r1 = load atomic i32, ptr @a acquire, align 4

@@ -19,8 +19,8 @@
 //                                           pthread_spin_* / pthread_once in instrumented code go
 //                                           here instead (same signatures): the engine sees the
 //                                           program's locks and never the runtime's own
-//   __weave_module_init()                   from a constructor of every instrumented module: turns
-//                                           the engine on
+//   __weave_module_init(features)           from a constructor of every instrumented module: turns
+//                                           the engine on; features: kFeature* below
 #pragma once
 
 #include <cstdint>
@@ -69,6 +69,9 @@ constexpr bool acquires(Order o) {
   return o == kAcquire || o == kConsume || o == kAcqRel || o == kSeqCst;
 }
 constexpr bool releases(Order o) { return o == kRelease || o == kAcqRel || o == kSeqCst; }
+
+// __weave_module_init's features: what the module contains that costs the engine elsewhere.
+constexpr std::uint32_t kFeatureAcquireFence = 1;  // an acquire (or stronger) atomic fence
 
 // The pthread functions whose calls the plugin redirects to __weave_<name>.
 inline constexpr const char* kRedirected[] = {
