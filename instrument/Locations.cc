@@ -7,23 +7,69 @@
 #include "llvm/IR/Instruction.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdlib>
+#include <cstring>
+
 namespace weave::instrument {
 
 using namespace llvm;
 
 namespace {
 
+// The file's path as a report shows it: joined to its directory, without `.` and `..`.
 std::string joinPath(StringRef dir, StringRef file) {
   if (file.empty()) return "";
-  if (sys::path::is_absolute(file) || dir.empty()) return file.str();
-  SmallString<256> p(dir);
+  SmallString<256> p;
+  if (!sys::path::is_absolute(file)) p = dir;
   sys::path::append(p, file);
+  sys::path::remove_dots(p, /*remove_dot_dot=*/true);
   return std::string(p);
 }
 
 std::string fileOf(const DIScope* scope) {
   if (!scope) return "";
   return joinPath(scope->getDirectory(), scope->getFilename());
+}
+
+// A demangled name as reports show it: qualified, without template arguments, parameters or
+// return type (`std::_Rb_tree::_M_insert_node`, `main::$_0::operator()`), which is what a person
+// needs to find the frame; the file and line say the rest.
+std::string shortName(const std::string& mangled) {
+  ItaniumPartialDemangler d;
+  if (d.partialDemangle(mangled.c_str())) return mangled;  // not a C++ symbol: the name itself
+  size_t n = 0;
+  char* full = d.getFunctionName(nullptr, &n);
+  if (!full) return demangle(mangled);
+  std::string in(full);
+  std::free(full);
+  std::string out;
+  int depth = 0;
+  for (size_t i = 0; i < in.size();) {
+    if (in.compare(i, 8, "operator") == 0) {
+      // The operator's own symbol is not a template bracket: `operator<=>`, `operator()`.
+      static const char* const kTokens[] = {
+          "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "()", "[]", "<", ">"};
+      size_t j = i + 8;
+      for (const char* tok : kTokens) {
+        if (in.compare(j, std::strlen(tok), tok) == 0) {
+          j += std::strlen(tok);
+          break;
+        }
+      }
+      if (depth == 0) out.append(in, i, j - i);
+      i = j;
+      continue;
+    }
+    const char c = in[i++];
+    if (c == '<') {
+      ++depth;
+    } else if (c == '>' && depth > 0) {
+      --depth;
+    } else if (depth == 0) {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -48,15 +94,15 @@ Constant* Locations::string(const std::string& s) {
   return gv;
 }
 
-// The name a report shows: the demangled symbol when the debug info has one (qualified, with the
-// lambda's enclosing function), else the bare name from line-tables-only debug info.
+// The name a report shows: the symbol's short name when the debug info has one (qualified, with
+// the lambda's enclosing function), else the bare name from line-tables-only debug info.
 std::string Locations::functionName(const DISubprogram* sp, const Function& f) const {
   if (sp) {
-    if (!sp->getLinkageName().empty()) return demangle(sp->getLinkageName().str());
-    if (f.getSubprogram() == sp) return demangle(f.getName().str());
+    if (!sp->getLinkageName().empty()) return shortName(sp->getLinkageName().str());
+    if (f.getSubprogram() == sp) return shortName(f.getName().str());
     if (!sp->getName().empty()) return sp->getName().str();
   }
-  return demangle(f.getName().str());
+  return shortName(f.getName().str());
 }
 
 GlobalVariable* Locations::record(const std::string& file, const std::string& function,

@@ -11,7 +11,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-DAG: @[[USERFILE]] = private unnamed_addr constant [17 x i8] c"/src/app/user.cc\00"
 ; CHECK-DAG: @[[HDRFILE]] = private unnamed_addr constant [19 x i8] c"/usr/include/map.h\00"
 ; CHECK-DAG: @[[MAIN]] = private unnamed_addr constant [5 x i8] c"main\00"
-; CHECK-DAG: @[[GET]] = private unnamed_addr constant [11 x i8] c"std::get()\00"
+; CHECK-DAG: @[[GET]] = private unnamed_addr constant [9 x i8] c"std::get\00"
 ; CHECK: call void @__weave_write4(ptr %p, ptr @[[HDR]])
 
 define i32 @main(ptr %p) !dbg !5 {

@@ -21,7 +21,7 @@
 #include "race_task.h"
 #include "report.h"
 #include "shadow.h"
-#include "sites.h"
+#include "stacks.h"
 #include "sync.h"
 
 namespace weave::detail::race {
@@ -47,7 +47,7 @@ inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool atomic) {
   if (conflicts(t, r, mask, atomic)) report_race(t, a, {true, atomic, size}, loc, r, false);
   u32 m = mask;
   if ((w & kEpochBits) == t->epoch && cell_atomic(w) == atomic) m |= cell_mask(w);
-  g->w.store(make_cell(t->epoch, m, atomic, site_id(loc)), std::memory_order_relaxed);
+  g->w.store(make_cell(t->epoch, m, atomic, access_site(t, loc)), std::memory_order_relaxed);
   t->last_access_clock = t->clock;
   // A read ordered before this write, of no byte it does not write, adds nothing any more.
   if (r != 0 && (cell_mask(r) & ~mask) == 0 && ordered(t, r)) {
@@ -63,7 +63,7 @@ inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool atomic) {
   if (r != 0 && !ordered(t, r)) return;  // keep the concurrent read (see the top)
   u32 m = mask;
   if ((r & kEpochBits) == t->epoch && cell_atomic(r) == atomic) m |= cell_mask(r);
-  g->r.store(make_cell(t->epoch, m, atomic, site_id(loc)), std::memory_order_relaxed);
+  g->r.store(make_cell(t->epoch, m, atomic, access_site(t, loc)), std::memory_order_relaxed);
   t->last_access_clock = t->clock;
 }
 

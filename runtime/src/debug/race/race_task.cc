@@ -231,7 +231,7 @@ void __weave_func_entry(const Loc* fn) {
     frames_grow(t);
     if (d >= t->frames_capacity) return;  // deeper than we record
   }
-  t->frames[d] = Frame{fn, __weave_callsite};
+  t->frames[d] = Frame{fn, __weave_callsite, kUnknownNode};
 }
 
 void __weave_func_exit() {

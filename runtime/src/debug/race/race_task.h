@@ -21,9 +21,12 @@ namespace weave::detail::race {
 
 using race_abi::Loc;
 
+constexpr u32 kUnknownNode = ~0u;
+
 struct Frame {
   const Loc* fn;        // the function (its record names its first line)
   const Loc* callsite;  // where its caller called it; null when called from code not instrumented
+  u32 node;             // its stack id (stacks.h), kUnknownNode until first needed
 };
 
 // A lock the task holds, for reports.

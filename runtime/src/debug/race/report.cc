@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine.h"
-#include "sites.h"
 #include "slots.h"
+#include "stacks.h"
 
 namespace weave::detail::race {
 namespace {
@@ -239,7 +239,7 @@ void report_race(RaceTask* t, uptr addr, AccessKind now, const Loc* loc, u64 pre
   b.kind = AccessKind{prev_write, cell_atomic(prev),
                       static_cast<u32>(__builtin_popcount(cell_mask(prev)))};
   b.addr = (addr & ~uptr{7}) + static_cast<uptr>(__builtin_ctz(cell_mask(prev) | 0x100));
-  expand(site_loc(cell_site(prev)), &b.stack);
+  for (const Loc* l : site_stack(cell_site(prev))) expand(l, &b.stack);
   b.user = first_user(b.stack);
   b.known = slot_holder(cell_slot(prev), cell_clock(prev), &b.who, &b.finished);
 

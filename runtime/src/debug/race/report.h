@@ -4,8 +4,8 @@
 //   WARNING: DATA RACE
 //   Write of size 4 at 0x… by fiber 12:          the access that found the race, with its stack
 //     #0 file:line function …
-//   Previous read of size 4 at 0x… by fiber 11:  the one it races with, with the frames of its
-//     #0 file:line function …                    location (the shadow keeps no deeper stack)
+//   Previous read of size 4 at 0x… by fiber 11:  the one it races with, with its stack
+//     #0 file:line function …
 //   Fiber 12 (running) created at:               both tasks, and where and by whom they were made
 //   Fiber 11 (finished) created at:
 //   Locks held by fiber 12: …                    the locks the reporting task holds
