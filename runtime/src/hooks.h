@@ -11,6 +11,7 @@
 //   finish(task)                  a fiber ends (leak accounting).
 //   park(task) / unpark(task)     blocking and waking (deadlock detection, dumps).
 //   lock(task, m, shared) / unlock(task, m, shared)   lock sets for race reports.
+//   program_exit()                exit has stopped the world (exit.cc); static destructors follow.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ void park(Task* t);
 void unpark(Task* t);  // the waker is the current task
 void lock(const void* m, bool shared);
 void unlock(const void* m, bool shared);
+void program_exit();
 }  // namespace hook
 #else
 namespace hook {
@@ -40,6 +42,7 @@ inline void park(Task*) {}
 inline void unpark(Task*) {}
 inline void lock(const void*, bool) {}
 inline void unlock(const void*, bool) {}
+inline void program_exit() {}
 }  // namespace hook
 #endif
 

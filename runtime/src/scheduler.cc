@@ -19,6 +19,9 @@
 // A fiber that blocks or ends switches to the next fiber itself when its worker has one at hand,
 // and through the worker's scheduler loop otherwise (see switch_out).
 //
+// When exit stops the world (exit.cc), a worker freezes in its loop, between two fibers: a fiber
+// that blocks or ends then goes back to the loop instead of switching to the next.
+//
 // Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
 // the other.
@@ -41,6 +44,7 @@
 
 #include "asan.h"
 #include "context_switch.h"
+#include "exit.h"
 #include "futex.h"
 #include "hooks.h"
 #include "registry.h"
@@ -107,6 +111,7 @@ struct alignas(64) Worker {
   std::int64_t steal_off_until_ns = 0;  // no stealing from busy rings before this
   bool ring_wakeable = true;  // on idle_: ready() may wake it for ring work; guarded by idle_mu_
 
+  RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
 };
@@ -356,6 +361,7 @@ class Scheduler {
     tls_worker_slot() = w;
     asan_record_thread_stack(&w->native_stack);
     install_overflow_handler_for_thread();
+    w->rt = register_runtime_thread(&nudge, w);
     bool spinning = false;
     for (;;) {
       Fiber* f = find_runnable(w, spinning);
@@ -364,8 +370,16 @@ class Scheduler {
         // The last spinner found work: there may be more, so let another worker look.
         if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed(kGlobalWork);
       }
+      if (world_stopping()) freeze(w->rt);
       execute(w, f);
     }
+  }
+
+  // Exit is stopping the world: a sleeping worker wakes and freezes (find_runnable).
+  static void nudge(void* worker) {
+    auto* w = static_cast<Worker*>(worker);
+    w->wake.store(1, std::memory_order_release);
+    futex_wake_one(&w->wake);
   }
 
   // Newest first: runnext, then the ring's tail. What that order could starve is looked after
@@ -429,6 +443,7 @@ class Scheduler {
 
   Fiber* find_runnable(Worker* w, bool& spinning) {
     for (;;) {
+      if (world_stopping()) freeze(w->rt);
       if (Fiber* f = find_local(w)) return f;
       judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
@@ -439,7 +454,7 @@ class Scheduler {
       }
       if (spinning) {
         const bool may_steal = !backing_off(w);
-        for (int round = 0; round < kSpinRounds; ++round) {
+        for (int round = 0; round < kSpinRounds && !world_stopping(); ++round) {
           if (may_steal) {
             if (Fiber* f = steal_any(w)) return f;
           }
@@ -633,7 +648,9 @@ class Scheduler {
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
     Transfer t;
-    if (Fiber* next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w)) {
+    Fiber* next = nullptr;  // once the world stops, only the loop runs, to freeze its worker
+    if (!world_stopping()) next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
+    if (next) {
       w->current = next;
       asan_start_switch(fake, next->stack->base, next->stack->size);
       t = jump_context(next->context, self);
@@ -697,6 +714,7 @@ void ensure_started() {
     // Never destroyed: workers may still be running parked programs' fibers while the process
     // exits, as goroutines do when main returns.
     g_sched = new Scheduler(procs_from_env());
+    install_exit_handler();
     install_panic_handler();
     start_dump_signal_watcher();
     g_sched->start();

@@ -1,12 +1,14 @@
 // The timer heap and its thread (see timer.h).
 //
-// Lock order: the heap lock is taken before nothing else; `fire` runs without it.
+// Lock order: the heap lock is taken before nothing else; `fire` runs without it. When exit
+// stops the world (exit.cc) the thread freezes between two fires, holding no lock.
 #include "timer.h"
 
 #include <condition_variable>
 #include <thread>
 #include <vector>
 
+#include "exit.h"
 #include "task.h"
 
 namespace weave::detail {
@@ -54,9 +56,22 @@ class Timers {
   }
 
  private:
+  // Exit is stopping the world: the loop wakes and freezes. Taking the lock orders this after the
+  // loop's test of the flag, or before its wait.
+  static void nudge(void* timers) {
+    auto* t = static_cast<Timers*>(timers);
+    { std::lock_guard<std::mutex> hold(t->mu); }
+    t->cv_.notify_all();
+  }
+
   void loop() {
+    RuntimeThread* rt = register_runtime_thread(&nudge, this);
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
+      if (world_stopping()) {  // between two fires: the heap lock is the only one held
+        lock.unlock();
+        freeze(rt);
+      }
       if (heap_.empty()) {
         cv_.wait(lock);
         continue;
