@@ -1,5 +1,6 @@
 // The fixture reader and the output matcher themselves.
 #include <string>
+#include <vector>
 
 #include "fixture.h"
 #include "gtest/gtest.h"
@@ -34,6 +35,23 @@ TEST(FixtureParse, ReadsRunExitAndBlocks) {
   EXPECT_EQ(f->output[0].lines[1].text, "");
   EXPECT_TRUE(f->output[1].any_order);
   EXPECT_EQ(f->output[1].lines.size(), 2u);
+}
+
+TEST(FixtureParse, ReadsRaceLines) {
+  absl::StatusOr<Fixture> f = ParseFixture(
+      "// run: race\n"
+      "int x;  // a race here?\n"
+      "void f() { x++; }  // race\n"
+      "void g() { x++; }  // race  // want: weave-unguarded-shared\n"
+      "// race condition, not a marker\n");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->race_lines, (std::vector<int>{3, 4}));
+}
+
+TEST(FixtureParse, RaceLinesAndRunRaceGoTogether) {
+  EXPECT_NE(Error("// run: clean\nint x;  // race\n"), "");
+  EXPECT_NE(Error("int x;  // race\n"), "");
+  EXPECT_NE(Error("// run: race\nint x;\n"), "");
 }
 
 TEST(FixtureParse, NoOutputBlockMeansUnchecked) {
