@@ -50,6 +50,7 @@
 #include "registry.h"
 #include "spinlock.h"
 #include "stack.h"
+#include "tsan.h"
 #include "weave/detail/sched_debug.h"
 
 namespace weave::detail {
@@ -114,6 +115,7 @@ struct alignas(64) Worker {
   RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;  // TSan's state of the worker thread itself (tsan.h)
 };
 
 class Scheduler {
@@ -360,6 +362,7 @@ class Scheduler {
   void run(Worker* w) {
     tls_worker_slot() = w;
     asan_record_thread_stack(&w->native_stack);
+    w->tsan_fiber = tsan_current_fiber();
     install_overflow_handler_for_thread();
     w->rt = register_runtime_thread(&nudge, w);
     bool spinning = false;
@@ -603,6 +606,7 @@ class Scheduler {
   void execute(Worker* w, Fiber* f) {
     w->current = f;
     asan_start_switch(&w->asan_fake_stack, f->stack->base, f->stack->size);
+    tsan_switch_to(f->tsan_fiber);
     Transfer t = jump_context(f->context, nullptr);
     asan_finish_switch(w->asan_fake_stack);
     w->current = nullptr;
@@ -653,9 +657,11 @@ class Scheduler {
     if (next) {
       w->current = next;
       asan_start_switch(fake, next->stack->base, next->stack->size);
+      tsan_switch_to(next->tsan_fiber);
       t = jump_context(next->context, self);
     } else {  // the loop, resumed in execute, clears w->current
       asan_start_switch(fake, w->native_stack.bottom, w->native_stack.size);
+      tsan_switch_to(w->tsan_fiber);
       t = jump_context(w->sched_ctx, self);
     }
     asan_finish_switch(self->asan_fake_stack);

@@ -10,6 +10,7 @@
 #include "hooks.h"
 #include "registry.h"
 #include "scheduler.h"
+#include "tsan.h"
 
 namespace weave::detail {
 namespace {
@@ -67,10 +68,12 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
       if (p == 0) futex_wait(&tt->permits, 0);
     }
   }
+  tsan_acquire(t);  // whoever readied us
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
 }
 
 void ready(Task* t) {
+  tsan_release(t);  // the waker's past, for the woken task's return from park
   hook::unpark(t);
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);  // runnable from now on
   if (t->kind == TaskKind::kFiber) {
