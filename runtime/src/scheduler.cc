@@ -44,6 +44,7 @@
 
 #include "asan.h"
 #include "context_switch.h"
+#include "dump.h"
 #include "exit.h"
 #include "futex.h"
 #include "hooks.h"
@@ -136,6 +137,16 @@ class Scheduler {
 
   int size() const { return static_cast<int>(workers_.size()); }
   int sleeping() const { return nidle_.load(std::memory_order_acquire); }
+
+  // Every worker asleep and the global queue empty: no fiber runs or can run (a sleeping worker's
+  // ring and runnext are empty; only it fills them). `activity` sums the workers' picks.
+  bool quiescent(std::uint64_t* activity) const {
+    std::uint64_t picks = 0;
+    for (const auto& w : workers_) picks += w.schedtick.load(std::memory_order_seq_cst);
+    *activity = picks;
+    return nidle_.load(std::memory_order_seq_cst) == size() &&
+           global_size_.load(std::memory_order_seq_cst) == 0;
+  }
 
   // --- queues ---------------------------------------------------------------------------------
 
@@ -365,6 +376,7 @@ class Scheduler {
     w->tsan_fiber = tsan_current_fiber();
     install_overflow_handler_for_thread();
     w->rt = register_runtime_thread(&nudge, w);
+    hook::runtime_thread();
     bool spinning = false;
     for (;;) {
       Fiber* f = find_runnable(w, spinning);
@@ -374,6 +386,7 @@ class Scheduler {
         if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed(kGlobalWork);
       }
       if (world_stopping()) freeze(w->rt);
+      hook::safe_point();
       execute(w, f);
     }
   }
@@ -529,6 +542,7 @@ class Scheduler {
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (any_work(!off) && leave_idle(w)) return;
+    hook::runtime_idle();
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
     // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
     // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
@@ -652,8 +666,12 @@ class Scheduler {
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
     Transfer t;
-    Fiber* next = nullptr;  // once the world stops, only the loop runs, to freeze its worker
-    if (!world_stopping()) next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
+    // Once exit stops the world, or while the debug runtime stops it, every switch goes through
+    // the loop, to freeze its worker or wait at its safe point.
+    Fiber* next = nullptr;
+    if (!world_stopping() && !hook::stop_requested()) {
+      next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
+    }
     if (next) {
       w->current = next;
       asan_start_switch(fake, next->stack->base, next->stack->size);
@@ -709,6 +727,7 @@ int procs_from_env() {
 }
 
 Scheduler* g_sched = nullptr;
+std::atomic<const Scheduler*> g_started{nullptr};  // g_sched, for threads that may race the start
 std::once_flag g_start;
 
 }  // namespace
@@ -724,7 +743,17 @@ void ensure_started() {
     install_panic_handler();
     start_dump_signal_watcher();
     g_sched->start();
+    g_started.store(g_sched, std::memory_order_release);
   });
+}
+
+bool scheduler_quiescent(std::uint64_t* activity) {
+  const Scheduler* s = g_started.load(std::memory_order_acquire);
+  if (!s) {
+    *activity = 0;
+    return true;
+  }
+  return s->quiescent(activity);
 }
 
 void switch_out(Fiber* self, PostSwitch post) { Scheduler::instance().switch_out(self, post); }
