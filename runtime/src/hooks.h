@@ -20,15 +20,24 @@
 //   spawn(parent, child)          go: the parent's past happens before the child's first step.
 //
 // Objects the race detector checks like memory (Go's race.Read(&wg.sema)): object_read and
-// object_write, on a channel for send/receive and close, on a WaitGroup for an add from zero and
-// a wait. object_gone(p, n): every object in [p, p+n) is gone (a channel freed, a Mutex destroyed),
-// so that a later object at a reused address starts fresh.
+// object_write, on a channel for a send and a close (a receive racing with a close is how a range
+// ends), on a WaitGroup for an add from zero and a wait. object_gone(p, n): every object in [p,
+// p+n) is gone (a channel freed, a Mutex destroyed), so that a later object at a reused address
+// starts fresh.
+//
+// Values the runtime moves between tasks (a channel's elements, in and out of buffers and parked
+// partners' frames) are not the program's accesses: between ignore_begin() and ignore_end() the
+// race detector checks none of the current task's accesses (Go's detector does not see its
+// runtime's copies either; the hand-off's edges order what each side does with the value).
 //
 // Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
 //   lock_blocks(m, kind, loc)  the current task is about to block waiting for m (it may be called
 //                              again if it wakes and has to wait again)
 //   locked(m, kind, loc)       the current task now holds m
 //   unlocked(m, kind)          the current task is about to release m
+//
+// switch_to(f): fiber f runs on this thread from now on (null: the worker's own loop), called
+// just before the jump; the race detector follows the running task with it.
 //
 // Tasks and blocking: park(t, waiters, n) when t, the current task, is about to block with its n
 // wait-queue entries published (none for a sleep or a nil channel); unpark(t) when the current task
@@ -71,6 +80,9 @@ void spawn(Task* parent, Fiber* child);
 void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
+void ignore_begin();
+void ignore_end();
+void switch_to(Fiber* f);
 void lock_blocks(const void* m, LockKind kind, const Location& loc);
 void locked(const void* m, LockKind kind, const Location& loc);
 void unlocked(const void* m, LockKind kind);
@@ -95,6 +107,9 @@ inline void spawn(Task*, Fiber*) {}
 inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
+inline void ignore_begin() {}
+inline void ignore_end() {}
+inline void switch_to(Fiber*) {}
 inline void lock_blocks(const void*, LockKind, const Location&) {}
 inline void locked(const void*, LockKind, const Location&) {}
 inline void unlocked(const void*, LockKind) {}
@@ -110,5 +125,13 @@ inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook
 #endif
+
+// ignore_begin() ... ignore_end() over a scope (a move constructor may throw).
+struct IgnoredAccesses {
+  IgnoredAccesses() { hook::ignore_begin(); }
+  ~IgnoredAccesses() { hook::ignore_end(); }
+  IgnoredAccesses(const IgnoredAccesses&) = delete;
+  IgnoredAccesses& operator=(const IgnoredAccesses&) = delete;
+};
 
 }  // namespace weave::detail

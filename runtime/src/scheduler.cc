@@ -621,6 +621,7 @@ class Scheduler {
     w->current = f;
     asan_start_switch(&w->asan_fake_stack, f->stack->base, f->stack->size);
     tsan_switch_to(f->tsan_fiber);
+    hook::switch_to(f);
     Transfer t = jump_context(f->context, nullptr);
     asan_finish_switch(w->asan_fake_stack);
     w->current = nullptr;
@@ -676,10 +677,12 @@ class Scheduler {
       w->current = next;
       asan_start_switch(fake, next->stack->base, next->stack->size);
       tsan_switch_to(next->tsan_fiber);
+      hook::switch_to(next);
       t = jump_context(next->context, self);
     } else {  // the loop, resumed in execute, clears w->current
       asan_start_switch(fake, w->native_stack.bottom, w->native_stack.size);
       tsan_switch_to(w->tsan_fiber);
+      hook::switch_to(nullptr);
       t = jump_context(w->sched_ctx, self);
     }
     asan_finish_switch(self->asan_fake_stack);

@@ -169,6 +169,59 @@ TEST_F(RaceEngine, DisjointBytesOfAGranuleDoNotRace) {
   EXPECT_EQ(Races(), 1u);
 }
 
+// Two tasks write the two halves of one granule; a third that is ordered after neither races with
+// both, the first writer included.
+TEST_F(RaceEngine, TwoWritersOfOneGranuleAreBothRemembered) {
+  alignas(8) static int pair[2];
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* c = Start();
+  Run(a);
+  __weave_write4(&pair[0], &kUserA);
+  Run(b);
+  __weave_write4(&pair[1], &kUserB);
+  Run(c);
+  __weave_read4(&pair[0], &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+  EXPECT_NE(race::races_json().find("\"line\": 10"), std::string::npos) << race::races_json();
+}
+
+// Two concurrent reads are both kept: a writer ordered after one of them races with the other.
+TEST_F(RaceEngine, AWriterOrderedAfterOneReaderRacesWithTheOther) {
+  alignas(8) static int x;
+  static int m;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* w = Start();
+  Run(a);
+  __weave_read4(&x, &kUserA);
+  Run(b);
+  __weave_read4(&x, &kUserB);
+  race::release(b, &m);
+  Run(w);
+  race::acquire(w, &m);
+  __weave_write4(&x, &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+  EXPECT_NE(race::races_json().find("\"line\": 10"), std::string::npos) << race::races_json();
+}
+
+// A task that wrote x, then started a reader, then reads x itself: the reader's read is kept over
+// the task's own (both cells are taken), so the task's next write races with it.
+TEST_F(RaceEngine, AConcurrentReadIsKeptOverTheTasksOwnRead) {
+  alignas(8) static int x;
+  RaceTask* a = Start();
+  Run(a);
+  __weave_write4(&x, &kUserA);
+  RaceTask* b = Start(a);
+  Run(b);
+  __weave_read4(&x, &kUserB);
+  Run(a);
+  __weave_read4(&x, &kUserA);
+  EXPECT_EQ(Races(), 0u);
+  __weave_write4(&x, &kUserA);
+  EXPECT_EQ(Races(), 1u);
+}
+
 TEST_F(RaceEngine, RangesCoverEveryGranuleTheyTouch) {
   alignas(8) static char buf[64];
   RaceTask* a = Start();
@@ -278,13 +331,19 @@ TEST_F(RaceEngine, TheParentsPastReachesTheChildButNotWhatItDoesAfterTheSpawn) {
 
 TEST_F(RaceEngine, EachPairOfLinesIsReportedOnce) {
   alignas(8) static int x;
-  for (int i = 0; i < 5; ++i) {
+  auto race_again = [&] {
     WroteIt(&x);
     RaceTask* b = Start();
     Run(b);
     __weave_write4(&x, &kUserB);
-  }
-  EXPECT_EQ(Races(), 1u);
+  };
+  race_again();
+  race_again();
+  // Lines 10 and 20 race with each other and each with itself (fibers of one line): three pairs.
+  const std::size_t pairs = Races();
+  EXPECT_EQ(pairs, 3u);
+  for (int i = 0; i < 5; ++i) race_again();
+  EXPECT_EQ(Races(), pairs);
 }
 
 TEST_F(RaceEngine, FreedMemoryIsForgotten) {

@@ -3,24 +3,23 @@
 // so the encodings below have one definition.
 //
 // Calls inserted into instrumented code (all extern "C", all in weave_debug):
-//   __weave_read{1,2,4,8,16}(addr, loc)     before a plain load of that many bytes
-//   __weave_write{1,2,4,8,16}(addr, loc)    before a plain store
-//   __weave_read_range / __weave_write_range(addr, size, loc)
-//                                           any other size or alignment, and memcpy/memmove/memset
-//   __weave_atomic(addr, size, flags, loc)  before an atomic load/store/rmw/cmpxchg
-//   __weave_atomic_after(addr, flags, ok)   after one whose order acquires (ok: cmpxchg succeeded)
-//   __weave_fence(order)                    at an atomic fence
-//   __weave_func_entry(fn) / __weave_func_exit()
-//                                           the shadow call stack; exit also on unwinding
-//   __weave_callsite                        a thread-local the caller sets to the call's record
-//   just
-//                                           before each call, read by the callee's func_entry
-//   __weave_pthread_*                       calls to pthread_mutex_* / pthread_rwlock_* /
-//                                           pthread_spin_* / pthread_once in instrumented code go
-//                                           here instead (same signatures): the engine sees the
-//                                           program's locks and never the runtime's own
-//   __weave_module_init(features)           from a constructor of every instrumented module: turns
-//                                           the engine on; features: kFeature* below
+// - __weave_read{1,2,4,8,16}(addr, loc) before a plain load of that many bytes, and
+//   __weave_write{1,2,4,8,16}(addr, loc) before a plain store;
+// - __weave_read_range / __weave_write_range(addr, size, loc) for any other size or alignment,
+//   and for memcpy, memmove and memset;
+// - __weave_atomic(addr, size, flags, loc) before an atomic load, store, rmw or cmpxchg, and
+//   __weave_atomic_after(addr, flags, ok) after one whose order acquires (ok: the cmpxchg
+//   succeeded); __weave_fence(order) at an atomic fence;
+// - __weave_func_entry(fn) and __weave_func_exit(), the shadow call stack (exit also on
+//   unwinding);
+// - __weave_callsite, a thread-local the caller sets to the call's record just before each call,
+//   read by the callee's func_entry and cleared by func_exit (a value left by a call to code not
+//   instrumented must not reach a later entry);
+// - __weave_<name> instead of a call to a name of kRedirected (same signature): the program's
+//   pthread locks and onces and its function-local statics' guards, so that the engine sees the
+//   program's and never the runtime's own;
+// - __weave_module_init(features) from a constructor of every instrumented module, which turns the
+//   engine on (features: kFeature* below).
 #pragma once
 
 #include <cstdint>
@@ -73,7 +72,7 @@ constexpr bool releases(Order o) { return o == kRelease || o == kAcqRel || o == 
 // __weave_module_init's features: what the module contains that costs the engine elsewhere.
 constexpr std::uint32_t kFeatureAcquireFence = 1;  // an acquire (or stronger) atomic fence
 
-// The pthread functions whose calls the plugin redirects to __weave_<name>.
+// The functions whose calls the plugin redirects to __weave_<name>.
 inline constexpr const char* kRedirected[] = {
     "pthread_mutex_lock",         "pthread_mutex_trylock",
     "pthread_mutex_timedlock",    "pthread_mutex_clocklock",
@@ -85,6 +84,7 @@ inline constexpr const char* kRedirected[] = {
     "pthread_rwlock_unlock",      "pthread_rwlock_destroy",
     "pthread_spin_lock",          "pthread_spin_trylock",
     "pthread_spin_unlock",        "pthread_once",
+    "__cxa_guard_acquire",        "__cxa_guard_release",
 };
 
 }  // namespace weave::race_abi

@@ -1,12 +1,18 @@
 // The checks instrumented code calls before each access (abi.h): FastTrack's, on the two cells
-// of each granule (shadow.h).
+// of each granule (shadow.h, cell.h).
 //
-// A write conflicts with the last write and the last read, a read with the last write, when they
-// touch a common byte, are not both atomic, and are not ordered before the current task (their
-// epoch is not covered by its vector clock). Then the cells take the current access: the write
-// cell always; the read cell unless it holds a read concurrent with this one (it is kept: one of
-// two concurrent reads is enough to find a later unordered write). The fast path — the task
-// touched these bytes in this epoch already — is a load and a comparison.
+// An access conflicts with a recorded one when they touch a common byte, at least one writes, they
+// are not both atomic, and the recorded one is not ordered before the current task (its epoch is
+// not covered by the task's vector clock): that is a race. Then the access is recorded: merged into
+// a cell of the same epoch and kind; else in place of a cell it subsumes (one of the task's own, or
+// one ordered before it, on no byte the access does not touch, and no stronger: a read does not
+// replace a write, an atomic access not a plain one); else in an empty cell; else the weakest of
+// the three is forgotten (an atomic read before a plain read, before an atomic write, before a
+// plain write; between equals, a recorded one ordered before this access, then this access, then
+// a recorded one concurrent with it). Two cells keep, for
+// instance, two fibers' writes to adjacent elements of one array, or two concurrent reads, either
+// of which a later access may race with, or data and the atomic flag next to it. The fast path —
+// the task touched these bytes in this epoch already, as strongly — is two loads and comparisons.
 //
 // Atomics are checked as accesses that never conflict with each other, and synchronize by their
 // memory order: a releasing one publishes the task's clock at its address, an acquiring one
@@ -24,6 +30,8 @@
 #include "stacks.h"
 #include "sync.h"
 
+extern "C" thread_local const weave::race_abi::Loc* __weave_callsite;
+
 namespace weave::detail::race {
 namespace {
 
@@ -34,36 +42,75 @@ inline bool ordered(const RaceTask* t, u64 cell) {
   return s == t->slot || cell_clock(cell) <= t->vc.get(s);
 }
 
-inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool atomic) {
-  return cell != 0 && (cell_mask(cell) & mask) != 0 && !(atomic && cell_atomic(cell)) &&
-         !ordered(t, cell);
+inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+  return cell != 0 && (cell_mask(cell) & mask) != 0 && (write || cell_write(cell)) &&
+         !(atomic && cell_atomic(cell)) && !ordered(t, cell);
 }
 
-[[gnu::noinline]] void write_slow(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool atomic,
-                                  const Loc* loc) {
-  const u64 w = g->w.load(std::memory_order_relaxed);
-  const u64 r = g->r.load(std::memory_order_relaxed);
-  if (conflicts(t, w, mask, atomic)) report_race(t, a, {true, atomic, size}, loc, w, true);
-  if (conflicts(t, r, mask, atomic)) report_race(t, a, {true, atomic, size}, loc, r, false);
-  u32 m = mask;
-  if ((w & kEpochBits) == t->epoch && cell_atomic(w) == atomic) m |= cell_mask(w);
-  g->w.store(make_cell(t->epoch, m, atomic, access_site(t, loc)), std::memory_order_relaxed);
-  t->last_access_clock = t->clock;
-  // A read ordered before this write, of no byte it does not write, adds nothing any more.
-  if (r != 0 && (cell_mask(r) & ~mask) == 0 && ordered(t, r)) {
-    g->r.store(0, std::memory_order_relaxed);
+// Whether a cell of the task's current epoch already says all this access would.
+inline bool covers(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+  return (cell & kEpochBits) == t->epoch && (cell_mask(cell) & mask) == mask &&
+         (cell_write(cell) || !write) && (!cell_atomic(cell) || atomic);
+}
+
+// Whether the access makes the recorded one useless: whatever would race with that one races
+// with this one (see the top).
+inline bool subsumes(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+  return (cell_mask(cell) & ~mask) == 0 && (write || !cell_write(cell)) &&
+         (!atomic || cell_atomic(cell)) && ordered(t, cell);
+}
+
+// How much a race is likelier to involve an access: a plain write most, an atomic read least (it
+// races only with a plain write).
+inline int rank(u64 cell) { return (cell_write(cell) ? 2 : 0) + (cell_atomic(cell) ? 0 : 1); }
+
+// What keeping a recorded access is worth against the others (the access made now counts as
+// rank * 4 + 1).
+inline int value(const RaceTask* t, u64 cell) {
+  return rank(cell) * 4 + (ordered(t, cell) ? 0 : 2);
+}
+
+[[gnu::noinline]] void record(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool write,
+                              bool atomic, const Loc* loc) {
+  u64 cells[2] = {g->cell[0].load(std::memory_order_relaxed),
+                  g->cell[1].load(std::memory_order_relaxed)};
+  for (u64 c : cells) {
+    if (conflicts(t, c, mask, write, atomic)) {
+      report_race(t, a, {write, atomic, size}, loc, c, cell_write(c));
+    }
   }
-}
-
-[[gnu::noinline]] void read_slow(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool atomic,
-                                 const Loc* loc) {
-  const u64 w = g->w.load(std::memory_order_relaxed);
-  if (conflicts(t, w, mask, atomic)) report_race(t, a, {false, atomic, size}, loc, w, true);
-  const u64 r = g->r.load(std::memory_order_relaxed);
-  if (r != 0 && !ordered(t, r)) return;  // keep the concurrent read (see the top)
+  int at = -1;
   u32 m = mask;
-  if ((r & kEpochBits) == t->epoch && cell_atomic(r) == atomic) m |= cell_mask(r);
-  g->r.store(make_cell(t->epoch, m, atomic, access_site(t, loc)), std::memory_order_relaxed);
+  for (int i = 0; i < 2 && at < 0; ++i) {  // the same epoch and kind: one cell for both
+    const u64 c = cells[i];
+    if ((c & kEpochBits) == t->epoch && cell_write(c) == write && cell_atomic(c) == atomic) {
+      at = i;
+      m |= cell_mask(c);
+    }
+  }
+  for (int i = 0; i < 2 && at < 0; ++i) {
+    if (cells[i] != 0 && subsumes(t, cells[i], mask, write, atomic)) at = i;
+  }
+  for (int i = 0; i < 2 && at < 0; ++i) {
+    if (cells[i] == 0) at = i;
+  }
+  if (at < 0) {
+    // Both cells hold accesses this one does not make useless: the weakest of the three goes.
+    // Between equals, one ordered before this access goes first, then this access, and a
+    // concurrent one last: it is about to race with this task's next access (a read, then the
+    // write of an increment), while what races with this access alone is rarer.
+    const int r0 = value(t, cells[0]);
+    const int r1 = value(t, cells[1]);
+    at = r0 <= r1 ? 0 : 1;
+    if (rank(make_cell(0, 0, write, atomic, 0)) * 4 + 1 < (at ? r1 : r0)) return;
+  }
+  g->cell[at].store(make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
+                    std::memory_order_relaxed);
+  // The other cell, if this access subsumes it too, adds nothing any more.
+  const u64 other = cells[1 - at];
+  if (other != 0 && subsumes(t, other, mask, write, atomic)) {
+    g->cell[1 - at].store(0, std::memory_order_relaxed);
+  }
   t->last_access_clock = t->clock;
 }
 
@@ -72,16 +119,11 @@ template <bool kWrite>
 inline void check_granule(RaceTask* t, uptr a, u32 size, bool atomic, const Loc* loc) {
   Granule* g = shadow_granule(a);
   const u32 mask = ((1u << size) - 1) << (a & 7);
-  const u64 same = t->epoch | (atomic ? kAtomicBit : 0);
-  const u64 w = g->w.load(std::memory_order_relaxed);
-  if ((w & (kEpochBits | kAtomicBit)) == same && (cell_mask(w) & mask) == mask) return;
-  if (kWrite) {
-    write_slow(t, g, a, size, mask, atomic, loc);
-  } else {
-    const u64 r = g->r.load(std::memory_order_relaxed);
-    if ((r & (kEpochBits | kAtomicBit)) == same && (cell_mask(r) & mask) == mask) return;
-    read_slow(t, g, a, size, mask, atomic, loc);
+  if (covers(t, g->cell[0].load(std::memory_order_relaxed), mask, kWrite, atomic) ||
+      covers(t, g->cell[1].load(std::memory_order_relaxed), mask, kWrite, atomic)) {
+    return;
   }
+  record(t, g, a, size, mask, kWrite, atomic, loc);
 }
 
 template <bool kWrite>
@@ -120,9 +162,10 @@ void acquire(RaceTask* t, const void* addr) {
   sync_acquire(addr, &t->vc);
 }
 
-void check_object(const void* addr, bool write, const Loc* loc) {
+void check_object(const void* addr, bool write) {
   RaceTask* t = access_task();
   if (!t) return;
+  const Loc* loc = __weave_callsite;
   if (write) {
     check_granule<true>(t, reinterpret_cast<uptr>(addr), 1, false, loc);
   } else {

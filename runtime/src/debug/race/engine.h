@@ -25,8 +25,18 @@ void acquire(RaceTask* t, const void* addr);
 
 // An access to a synchronization object checked like memory (Go's race.Read(&wg.sema)): a send
 // racing with a close, an add from zero racing with a wait. Its location is the instrumented call
-// that led here.
-void check_object(const void* addr, bool write, const Loc* loc);
+// that led here (__weave_callsite).
+void check_object(const void* addr, bool write);
+
+// The thread behind t is weave's thread `id` (reports then name it as dumps do).
+void name_thread(RaceTask* t, std::uint64_t id);
+
+// The program ends (the world is stopped, static destructors are next): a run that reported a
+// race ends with its exit status (report.h) even if exit is cut short from here on.
+void program_exit();
+
+// The races reported so far, as the JSON dump's "races" array (SPEC.md).
+std::string races_json();
 
 // The locks the running task holds, for its reports.
 void note_locked(const void* m, bool shared, const char* file, u32 line);

@@ -10,6 +10,9 @@
 //     to glibc's through dlsym). A condition-variable wait releases and re-acquires its mutex only
 //     when the program locked that mutex through a wrapper.
 //
+// A function-local static's guard (__cxa_guard_*, the C++ library's once) is wrapped the same way:
+// the initialization's release publishes it to every caller that finds it done.
+//
 // Edges: unlock -> the next lock of the mutex; a writer's unlock -> every later lock of an rwlock;
 // readers' unlocks -> the next writer (through a second clock, at the rwlock's address + 1); the
 // once routine's return -> every pthread_once that returns; pthread_create -> the thread's start;
@@ -28,8 +31,6 @@ extern "C" thread_local const weave::race_abi::Loc* __weave_callsite;
 
 namespace weave::detail::race {
 namespace {
-
-std::atomic<std::uint64_t> g_next_thread{2};  // thread 1: the first the engine sees (main)
 
 const void* readers_clock(const void* rw) { return static_cast<const char*>(rw) + 1; }
 
@@ -198,6 +199,22 @@ int __weave_pthread_once(pthread_once_t* once, void (*fn)()) {
   return r;
 }
 
+int __cxa_guard_acquire(std::uint64_t* guard);
+void __cxa_guard_release(std::uint64_t* guard);
+
+int __weave___cxa_guard_acquire(std::uint64_t* guard) {
+  const int first = __cxa_guard_acquire(guard);
+  if (!first) {
+    if (RaceTask* t = running_task()) acquire(t, guard);  // another call initialized it
+  }
+  return first;
+}
+
+void __weave___cxa_guard_release(std::uint64_t* guard) {
+  if (RaceTask* t = running_task()) release(t, guard);
+  __cxa_guard_release(guard);
+}
+
 // --- interposers (calls from anywhere, the C++ library's included) ------------------------------
 
 int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {
@@ -205,8 +222,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(vo
   static const Create create = real<Create>("pthread_create");
   RaceTask* parent = running_task();
   if (!parent) return create(thread, attr, fn, arg);
-  Identity who;
-  who.id = g_next_thread.fetch_add(1, std::memory_order_relaxed);
+  Identity who = new_thread_identity();
   if (const Loc* at = user_frame(__weave_callsite)) {
     who.file = at->file;
     who.line = at->line;

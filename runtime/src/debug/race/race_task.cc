@@ -57,13 +57,13 @@ struct ThreadExit {
 };
 thread_local ThreadExit tls_thread_exit;
 
-Identity thread_identity() {
+}  // namespace
+
+Identity new_thread_identity() {
   Identity who;
   who.id = g_thread_ids.fetch_add(1, std::memory_order_relaxed);
   return who;
 }
-
-}  // namespace
 
 std::atomic<bool> g_acquire_fences{false};
 
@@ -71,7 +71,7 @@ void enable(u32 features) {
   static std::once_flag once;
   std::call_once(once, [] {
     shadow_init();
-    install_exit_status();
+    install_exit_status();  // for a program that never starts weave's exit (exit.cc)
   });
   if (features & race_abi::kFeatureAcquireFence) g_acquire_fences.store(true);
   g_enabled.store(true, std::memory_order_release);
@@ -84,7 +84,7 @@ RaceTask* running_task() {
     // A thread the engine has not seen start (main, or one started before the engine was on):
     // it knows nobody's past.
     (void)&tls_thread_exit;  // makes the thread-local, so its destructor runs at thread exit
-    RaceTask* t = task_start(nullptr, thread_identity(), 0, 0);
+    RaceTask* t = task_start(nullptr, new_thread_identity(), 0, 0);
     tls_thread = t;
   }
   set_current(tls_thread);
@@ -172,7 +172,19 @@ void task_free(RaceTask* t) {
   raw_delete(t);
 }
 
+void name_thread(RaceTask* t, std::uint64_t id) {
+  if (t->who.fiber || (t->who.weave_id && t->who.id == id)) return;
+  t->who.id = id;
+  t->who.weave_id = true;
+  if (!t->finished) slot_rename(t->slot, t->who);
+}
+
+void program_exit() { install_exit_status(); }
+
 void task_switch(RaceTask* t) {
+  // While the engine is off (no instrumented module), no task is current: nothing is recorded,
+  // and a fiber spawned meanwhile gets no state.
+  if (!g_enabled.load(std::memory_order_relaxed)) return;
   // A fiber spawned before the engine was on runs as a task that is never checked.
   static RaceTask* untracked = [] {
     auto* u = raw_new<RaceTask>();
@@ -184,6 +196,7 @@ void task_switch(RaceTask* t) {
 }
 
 void task_switch_to_thread() {
+  if (!g_enabled.load(std::memory_order_relaxed)) return;
   set_current(tls_thread);
   __weave_callsite = nullptr;
 }
@@ -235,6 +248,7 @@ void __weave_func_entry(const Loc* fn) {
 }
 
 void __weave_func_exit() {
+  __weave_callsite = nullptr;
   RaceTask* t = tls_task;
   if (t && t->depth) --t->depth;
 }

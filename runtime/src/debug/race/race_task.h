@@ -93,6 +93,9 @@ void task_switch(RaceTask* t);
 // The thread's own code runs on it from now on (a worker's scheduling loop).
 void task_switch_to_thread();
 
+// Who a new thread is, before weave knows it: numbered by the engine (thread T1, T2, ...).
+Identity new_thread_identity();
+
 // The thread's own task, made by its pthread_create (pthread.cc), from the thread's first step.
 void thread_started(RaceTask* t);
 

@@ -98,7 +98,9 @@ std::size_t first_user(const std::vector<Position>& stack) {
 }
 
 std::string task_name(const Identity& who) {
-  return absl::StrCat(who.fiber ? "fiber " : "thread ", who.id);
+  if (who.fiber) return absl::StrCat("fiber ", who.id);
+  // A thread weave never saw: numbered by the engine, apart from weave's ids.
+  return absl::StrCat("thread ", who.weave_id ? "" : "T", who.id);
 }
 
 std::string kind_name(const AccessKind& k) {
@@ -121,8 +123,7 @@ void append_creation(std::string* out, const Side& s) {
   if (!s.known) return;
   absl::StrAppend(out, capitalized(task_name(s.who)), s.finished ? " (finished)" : " (running)");
   if (!s.who.file) {
-    absl::StrAppend(out, s.who.fiber || s.who.id != 1 ? " created at an unknown place\n"
-                                                      : " is the main thread\n");
+    absl::StrAppend(out, " created at an unknown place\n");
     return;
   }
   absl::StrAppendFormat(out, " created at:\n  #0 %s:%u %s\n  by %s %u\n", s.who.file, s.who.line,
@@ -198,6 +199,8 @@ int exit_code() {
 }
 
 void at_exit(int status, void*) {
+  static std::atomic<bool> done{false};
+  if (done.exchange(true)) return;
   const std::size_t n = g_count.load();
   if (n == 0) return;
   std::fprintf(stderr, "Found %zu data race(s)\n", n);
@@ -297,10 +300,7 @@ std::string races_json() {
 
 std::size_t races_reported() { return g_count.load(); }
 
-void install_exit_status() {
-  static std::once_flag once;
-  std::call_once(once, [] { on_exit(&at_exit, nullptr); });
-}
+void install_exit_status() { on_exit(&at_exit, nullptr); }
 
 void reset_reports_for_testing() {
   std::lock_guard<std::mutex> hold(g_mu);

@@ -40,7 +40,8 @@ std::size_t races_reported();
 // Whether a file is the program's own (not the C++ library's, the system's or weave's headers).
 bool is_user_file(const char* path);
 
-// Makes a run that reported a race exit with status 66 (see the top).
+// Makes a run that reported a race exit with status 66 (see the top): an exit handler, registered
+// now, that runs before those registered earlier. More than one may be; the first to run acts.
 void install_exit_status();
 
 // Tests only: forget the reports (and the pairs already reported), and the exit status they set.

@@ -52,8 +52,9 @@ std::size_t page_size() {
 // the kernel's zero page).
 void clear_cells(Granule* from, Granule* to) {
   for (Granule* g = from; g < to; ++g) {
-    if (g->w.load(std::memory_order_relaxed)) g->w.store(0, std::memory_order_relaxed);
-    if (g->r.load(std::memory_order_relaxed)) g->r.store(0, std::memory_order_relaxed);
+    for (auto& c : g->cell) {
+      if (c.load(std::memory_order_relaxed)) c.store(0, std::memory_order_relaxed);
+    }
   }
 }
 

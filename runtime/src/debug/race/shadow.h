@@ -1,5 +1,5 @@
-// Shadow memory: for every 8-byte granule of application memory, the last write and the last read
-// that matter (cell.h), found in constant time through a two-level table.
+// Shadow memory: for every 8-byte granule of application memory, two recent accesses that matter
+// (cell.h; access.cc says which), found in constant time through a two-level table.
 //
 // The first level has an entry per 64 KiB of the 47-bit user address space (a 16 GiB reservation
 // of which only the pages covering memory the program touches are ever backed); an entry points
@@ -19,8 +19,7 @@
 namespace weave::detail::race {
 
 struct Granule {
-  std::atomic<u64> w;
-  std::atomic<u64> r;
+  std::atomic<u64> cell[2];
 };
 
 constexpr int kGranuleShift = 3;

@@ -108,6 +108,13 @@ bool slot_holder(u32 slot, u32 clock, Identity* who, bool* finished) {
   return found;
 }
 
+void slot_rename(u32 slot, const Identity& who) {
+  Table& t = table();
+  t.mu.lock();
+  if (slot < t.info.size() && !t.info[slot].holders.empty()) t.info[slot].holders.back().who = who;
+  t.mu.unlock();
+}
+
 u32 slots_used() {
   Table& t = table();
   t.mu.lock();

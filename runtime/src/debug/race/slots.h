@@ -26,6 +26,7 @@ namespace weave::detail::race {
 struct Identity {
   std::uint64_t id = 0;
   bool fiber = false;
+  bool weave_id = false;  // id is weave's (as dumps show it); else the engine's own thread number
   const char* file = nullptr;  // where it was created; null: the main thread, or unknown
   u32 line = 0;
   const char* function = nullptr;
@@ -45,6 +46,8 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who);
 void slot_release(u32 slot, u32 final_clock, u32 last_access);
 // The holder of slot at clock; false if unknown.
 bool slot_holder(u32 slot, u32 clock, Identity* who, bool* finished);
+// The current holder of slot (a running task) is now known as who.
+void slot_rename(u32 slot, const Identity& who);
 // The highest slot ever handed out.
 u32 slots_used();
 
