@@ -193,10 +193,6 @@ absl::StatusOr<Fixture> ParseFixture(const std::string& text) {
     if (absl::Status s = CompileLine(out); !s.ok()) return s;
     f.output.back().lines.push_back(std::move(out));
   }
-  if (!f.race_lines.empty() && f.run != "race") {
-    return LineError(f.race_lines.front(), "a '// race' line in a fixture whose first line is not "
-                                           "'// run: race'");
-  }
   if (f.run == "race" && f.race_lines.empty()) {
     return LineError(1, "'// run: race' without a '// race' line to say where the race is");
   }

@@ -34,7 +34,8 @@ struct OutputBlock {
 
 struct Fixture {
   std::string run;  // `// run: …` on the first line, without the prefix; may be empty
-  // `// race` comments: the 1-based lines where the race detector must report an access.
+  // `// race` comments: the 1-based lines where the race detector must report an access (none:
+  // it must report nothing).
   std::vector<int> race_lines;
   std::optional<ExitExpectation> exit;
   std::vector<OutputBlock> output;  // empty: the output is not checked
