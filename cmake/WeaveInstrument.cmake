@@ -18,11 +18,21 @@ function(weave_instrument target)
   target_compile_options(${target} PRIVATE "-fpass-plugin=${WEAVE_INSTRUMENT_PLUGIN}"
     $<$<NOT:$<CONFIG:Debug,RelWithDebInfo>>:-gline-tables-only>)
   target_link_libraries(${target} PRIVATE weave::weave_debug)
+  set(plugin_file ${WEAVE_INSTRUMENT_PLUGIN})
+  if(TARGET weave_instrument)
+    set(plugin_file ${WEAVE_INSTRUMENT_PLUGIN_FILE})
+  endif()
+  if(CMAKE_CXX_COMPILER_LAUNCHER MATCHES "ccache")
+    # ccache hashes the compiler and the sources, not a plugin: without this a changed plugin
+    # would be served objects it never made.
+    set_property(TARGET ${target} PROPERTY CXX_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env CCACHE_EXTRAFILES=${plugin_file} ${CMAKE_CXX_COMPILER_LAUNCHER})
+  endif()
   if(TARGET weave_instrument)
     # In this build tree: build the plugin first, and recompile when it changes.
     add_dependencies(${target} weave_instrument)
     get_target_property(sources ${target} SOURCES)
     set_property(SOURCE ${sources} TARGET_DIRECTORY ${target} APPEND PROPERTY OBJECT_DEPENDS
-      ${WEAVE_INSTRUMENT_PLUGIN_FILE})
+      ${plugin_file})
   endif()
 endfunction()

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The demo: lint the bundled fixtures (a finding of every check, then the count per check), then run
-# a buggy program and show what weave reports. Without weave-lint in BUILD, only the program runs.
+# a buggy program and show what weave reports, then a racy seed built for the race detector
+# (RACE_BUILD, default build-race: the race preset). Without weave-lint in BUILD, the lint step
+# is skipped; without the race build, the last step.
 set -uo pipefail
 build=${1:-build}
+race_build=${RACE_BUILD:-build-race}
 cd "$(dirname "$0")/.." || exit 1
 lint="$build/bin/weave-lint"
 if [ -x "$lint" ]; then
@@ -30,3 +33,10 @@ if [ -x "$lint" ]; then
 fi
 echo "== a leaky pipeline program (demo/leaky_pipeline.cc)"
 "$build/demo/weave-demo"
+if [ -x "$race_build/demo/weave-race-demo" ]; then
+  echo
+  echo "== a data race inside std::map, caught by the race detector"
+  echo "   (fixtures/seeds/s004_15_unsynchronized_map.cc, built with weave_instrument)"
+  "$race_build/demo/weave-race-demo"
+  echo "(exit status $?: a run that reported a race exits with 66)"
+fi
