@@ -2,24 +2,16 @@
 // no timer fires, so no static destructor can race with them.
 #pragma once
 
-#include <atomic>
-
 namespace weave::detail {
 
-// Set once exit has begun. A runtime thread tests it where it holds no lock and then calls
-// freeze(); the flag is read relaxed because exit waits for each thread to say it froze.
-extern std::atomic<bool> g_world_stopping;
-inline bool world_stopping() { return g_world_stopping.load(std::memory_order_relaxed); }
+// Called by a runtime thread as it starts: exit from it (a fiber calling exit runs it on its
+// worker) stops the world first.
+void arm_exit_on_this_thread();
 
-// A thread of the runtime (a worker, the timer thread), which exit must stop.
-struct RuntimeThread;
-
-// Called by a runtime thread as it starts. `nudge(arg)`, called from any thread, must make it
-// reach its next test of world_stopping() soon (wake it if it sleeps).
-RuntimeThread* register_runtime_thread(void (*nudge)(void*), void* arg);
-
-// Blocks the calling runtime thread for good, at a point where it holds no lock.
-[[noreturn]] void freeze(RuntimeThread* self);
+// Called on the main thread after it has made a thread_local whose destructor must run after the
+// world stops (its Task, which names the locks main holds in the exit dump): thread_local
+// destructors run in reverse order of construction.
+void arm_exit_again_on_main_thread();
 
 // Called as the scheduler starts: makes exit stop the world even when it is called from a plain
 // thread that has never used weave (the handler std::atexit runs).

@@ -23,7 +23,8 @@
 // object_write, on a channel for a send and a close (a receive racing with a close is how a range
 // ends), on a WaitGroup for an add from zero and a wait. object_gone(p, n): every object in [p,
 // p+n) is gone (a channel freed, a Mutex destroyed), so that a later object at a reused address
-// starts fresh.
+// starts fresh. memory_freed(p, n): the heap chunk [p, p+n) was freed (debug/heap.cc, which
+// interposes the malloc family), so memory the allocator hands out again starts with no past.
 //
 // Values the runtime moves between tasks (a channel's elements, in and out of buffers and parked
 // partners' frames) are not the program's accesses: between ignore_begin() and ignore_end() the
@@ -80,6 +81,7 @@ void spawn(Task* parent, Fiber* child);
 void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
+void memory_freed(const void* p, std::size_t size);
 void ignore_begin();
 void ignore_end();
 void switch_to(Fiber* f);
@@ -92,8 +94,7 @@ void fiber_exit(Fiber* f);
 void task_gone(Task* t);
 void runtime_thread();
 void runtime_idle();
-bool stop_requested();
-void safe_point();
+void exit_begins();
 void program_exit();
 void panic(const char* what);
 }  // namespace hook
@@ -107,6 +108,7 @@ inline void spawn(Task*, Fiber*) {}
 inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
+inline void memory_freed(const void*, std::size_t) {}
 inline void ignore_begin() {}
 inline void ignore_end() {}
 inline void switch_to(Fiber*) {}
@@ -119,8 +121,7 @@ inline void fiber_exit(Fiber*) {}
 inline void task_gone(Task*) {}
 inline void runtime_thread() {}
 inline void runtime_idle() {}
-inline bool stop_requested() { return false; }
-inline void safe_point() {}
+inline void exit_begins() {}
 inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook

@@ -151,6 +151,19 @@ void registry_visit(void (*fn)(Task* t, void* arg), void* arg) {
 
 void registry_visit_threads(void (*fn)(Task* t, void* arg), void* arg) {
   std::lock_guard<std::mutex> hold(threads().mu);
+  registry_visit_threads_held(fn, arg);
+}
+
+bool registry_try_visit_threads(void (*fn)(Task* t, void* arg), void* arg) {
+  std::unique_lock<std::mutex> hold(threads().mu, std::try_to_lock);
+  if (!hold.owns_lock()) return false;
+  registry_visit_threads_held(fn, arg);
+  return true;
+}
+
+std::mutex& registry_threads_mutex() { return threads().mu; }
+
+void registry_visit_threads_held(void (*fn)(Task* t, void* arg), void* arg) {
   for (Task* t : threads().list) fn(t, arg);
 }
 

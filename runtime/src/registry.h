@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "fiber.h"
@@ -48,7 +49,13 @@ std::vector<TaskView> registry_snapshot();
 // tasks). A fiber may start or finish during the call: fn must read a fiber's memory as possibly
 // stale (it is never unmapped), unless the world is stopped.
 void registry_visit(void (*fn)(Task* t, void* arg), void* arg);
-// The same for the registered threads only.
+// The same for the registered threads only. The try_ form gives up (false) when the list is
+// locked, as it is while the debug runtime has the world stopped.
 void registry_visit_threads(void (*fn)(Task* t, void* arg), void* arg);
+bool registry_try_visit_threads(void (*fn)(Task* t, void* arg), void* arg);
+// The lock of the thread list, for a caller that must read it while it stops the world (a thread
+// stopped while it holds the lock would hold it until resumed), and the walk for one that holds it.
+std::mutex& registry_threads_mutex();
+void registry_visit_threads_held(void (*fn)(Task* t, void* arg), void* arg);
 
 }  // namespace weave::detail

@@ -19,8 +19,9 @@
 // A fiber that blocks or ends switches to the next fiber itself when its worker has one at hand,
 // and through the worker's scheduler loop otherwise (see switch_out).
 //
-// When exit stops the world (exit.cc), a worker freezes in its loop, between two fibers: a fiber
-// that blocks or ends then goes back to the loop instead of switching to the next.
+// When the world stops (world.h: exit, or the debug runtime reading every fiber), a worker stops
+// in its loop, between two fibers, or asleep: a fiber that blocks or ends then goes back to the
+// loop instead of switching to the next.
 //
 // Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
@@ -53,6 +54,7 @@
 #include "stack.h"
 #include "tsan.h"
 #include "weave/detail/sched_debug.h"
+#include "world.h"
 
 namespace weave::detail {
 namespace {
@@ -81,6 +83,11 @@ constexpr std::int64_t kStealBackoffMaxNs = 4'000'000;  // for this long, doubli
 
 std::atomic<int> g_steal_backoffs{0};  // for steal_backoffs_for_testing
 
+// Worker::wake, the word a sleeping worker waits on.
+constexpr std::uint32_t kAsleep = 0;
+constexpr std::uint32_t kWoken = 1;   // by a waker, who took it off the idle list
+constexpr std::uint32_t kNudged = 2;  // to look at stop_requested(); it stays idle
+
 struct alignas(64) Worker {
   int index = 0;
   void* sched_ctx = nullptr;  // the scheduler loop, while a fiber runs
@@ -97,7 +104,7 @@ struct alignas(64) Worker {
   std::atomic<Fiber*> ring[kRingSize];
   SpinLock steal_lock;  // held by thieves, and by the owner taking from the tail (ring_pop_newest)
 
-  std::atomic<std::uint32_t> wake{0};  // set by a waker, then notified
+  std::atomic<std::uint32_t> wake{0};  // kWoken by a waker, kNudged to stop; then notified
   std::uint64_t rng = 0;
   // Picks, for the fairness tick; other workers read it to tell a worker stuck in one fiber.
   std::atomic<std::uint32_t> schedtick{0};
@@ -113,7 +120,7 @@ struct alignas(64) Worker {
   std::int64_t steal_off_until_ns = 0;  // no stealing from busy rings before this
   bool ring_wakeable = true;  // on idle_: ready() may wake it for ring work; guarded by idle_mu_
 
-  RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
+  RuntimeThread* rt = nullptr;   // for stopping the world (world.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
   void* tsan_fiber = nullptr;  // TSan's state of the worker thread itself (tsan.h)
@@ -349,7 +356,7 @@ class Scheduler {
       nspinning_.fetch_sub(1, std::memory_order_seq_cst);
       return;
     }
-    w->wake.store(1, std::memory_order_release);  // the woken worker starts as a spinner
+    w->wake.store(kWoken, std::memory_order_release);  // the woken worker starts as a spinner
     futex_wake_one(&w->wake);
   }
 
@@ -375,7 +382,8 @@ class Scheduler {
     asan_record_thread_stack(&w->native_stack);
     w->tsan_fiber = tsan_current_fiber();
     install_overflow_handler_for_thread();
-    w->rt = register_runtime_thread(&nudge, w);
+    w->rt = register_runtime_thread(&nudge, w, __builtin_frame_address(0));
+    arm_exit_on_this_thread();
     hook::runtime_thread();
     bool spinning = false;
     for (;;) {
@@ -385,17 +393,19 @@ class Scheduler {
         // The last spinner found work: there may be more, so let another worker look.
         if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed(kGlobalWork);
       }
-      if (world_stopping()) freeze(w->rt);
-      hook::safe_point();
+      if (stop_requested()) stop_here(w->rt);
       execute(w, f);
     }
   }
 
-  // Exit is stopping the world: a sleeping worker wakes and freezes (find_runnable).
+  // The world is stopping: a worker reaches its next safe point; one asleep wakes without
+  // leaving sleep(), and stops there, still idle.
   static void nudge(void* worker) {
     auto* w = static_cast<Worker*>(worker);
-    w->wake.store(1, std::memory_order_release);
-    futex_wake_one(&w->wake);
+    std::uint32_t asleep = kAsleep;
+    if (w->wake.compare_exchange_strong(asleep, kNudged, std::memory_order_seq_cst)) {
+      futex_wake_one(&w->wake);
+    }
   }
 
   // Newest first: runnext, then the ring's tail. What that order could starve is looked after
@@ -459,7 +469,7 @@ class Scheduler {
 
   Fiber* find_runnable(Worker* w, bool& spinning) {
     for (;;) {
-      if (world_stopping()) freeze(w->rt);
+      if (stop_requested()) stop_here(w->rt);
       if (Fiber* f = find_local(w)) return f;
       judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
@@ -470,7 +480,7 @@ class Scheduler {
       }
       if (spinning) {
         const bool may_steal = !backing_off(w);
-        for (int round = 0; round < kSpinRounds && !world_stopping(); ++round) {
+        for (int round = 0; round < kSpinRounds && !stop_requested(); ++round) {
           if (may_steal) {
             if (Fiber* f = steal_any(w)) return f;
           }
@@ -551,10 +561,18 @@ class Scheduler {
     // A worker backing off from stealing sleeps no longer than its back-off, then looks again.
     std::int64_t interval = kPollMinNs;
     rings_stuck(w);  // the first look
-    while (w->wake.load(std::memory_order_acquire) == 0) {
+    while (w->wake.load(std::memory_order_acquire) != kWoken) {
+      std::uint32_t nudged = kNudged;
+      w->wake.compare_exchange_strong(nudged, kAsleep, std::memory_order_seq_cst);
+      if (stop_requested()) {
+        stop_here(w->rt);
+        continue;
+      }
       const std::int64_t left = off ? w->steal_off_until_ns - monotonic_now_ns() : interval;
-      futex_wait_for(&w->wake, 0, std::max<std::int64_t>(std::min(interval, left), 1));
-      if (w->wake.load(std::memory_order_acquire) != 0) break;
+      futex_wait_for(&w->wake, kAsleep, std::max<std::int64_t>(std::min(interval, left), 1));
+      const std::uint32_t now = w->wake.load(std::memory_order_acquire);
+      if (now == kWoken) break;
+      if (now == kNudged) continue;
       if (rings_stuck(w) && leave_idle(w)) {
         w->steal_off_until_ns = 0;  // a stuck worker is robbed whatever the back-off
         return;
@@ -562,7 +580,7 @@ class Scheduler {
       if (off && !backing_off(w) && leave_idle(w)) return;
       interval = std::min(2 * interval, kPollMaxNs);
     }
-    w->wake.store(0, std::memory_order_relaxed);
+    w->wake.store(kAsleep, std::memory_order_relaxed);
   }
 
   // Guarded by idle_mu_.
@@ -667,10 +685,9 @@ class Scheduler {
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
     Transfer t;
-    // Once exit stops the world, or while the debug runtime stops it, every switch goes through
-    // the loop, to freeze its worker or wait at its safe point.
+    // While the world stops, every switch goes through the loop, to stop at its safe point.
     Fiber* next = nullptr;
-    if (!world_stopping() && !hook::stop_requested()) {
+    if (!stop_requested()) {
       next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
     }
     if (next) {

@@ -87,6 +87,7 @@ bool is_top_machinery(const Frame& f) {
 
 // Where the user's part of a stack begins, from below.
 bool is_bottom_machinery(const Frame& f) {
+  if (f.function == "??" && f.where.module.find("/libc.so") != std::string::npos) return true;
   return starts_with(f.function, "weave::detail::run_fiber_body") ||
          starts_with(f.function, "__libc_start") || f.function == "_start" ||
          starts_with(f.function, "start_thread") || starts_with(f.function, "clone");
@@ -107,10 +108,10 @@ std::vector<Frame> user_frames(void* const* pcs, int n) {
   return frames;
 }
 
-void print_frames(std::FILE* out, const std::vector<Frame>& frames) {
+void print_frames(std::FILE* out, const std::vector<Frame>& frames, int indent) {
   for (const Frame& f : frames) {
-    std::fprintf(out, "  %s\n      %s+0x%zx\n", f.function.c_str(), f.where.module.c_str(),
-                 static_cast<std::size_t>(f.where.offset));
+    std::fprintf(out, "%*s%s\n%*s%s+0x%zx\n", indent, "", f.function.c_str(), indent + 4, "",
+                 f.where.module.c_str(), static_cast<std::size_t>(f.where.offset));
   }
 }
 

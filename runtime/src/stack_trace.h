@@ -45,6 +45,6 @@ struct Frame {
 std::vector<Frame> user_frames(void* const* pcs, int n);
 
 // Prints frames one a line, indented, each with its object file and offset on the next.
-void print_frames(std::FILE* out, const std::vector<Frame>& frames);
+void print_frames(std::FILE* out, const std::vector<Frame>& frames, int indent = 2);
 
 }  // namespace weave::detail

@@ -1,7 +1,7 @@
 // The timer heap and its thread (see timer.h).
 //
-// Lock order: the heap lock is taken before nothing else; `fire` runs without it. When exit
-// stops the world (exit.cc) the thread freezes between two fires, holding no lock.
+// Lock order: the heap lock is taken before nothing else; `fire` runs without it. When the world
+// stops (world.h) the thread stops between two fires, holding no lock.
 #include "timer.h"
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include "exit.h"
 #include "hooks.h"
 #include "task.h"
+#include "world.h"
 
 namespace weave::detail {
 namespace {
@@ -68,8 +69,8 @@ class Timers {
   }
 
  private:
-  // Exit is stopping the world: the loop wakes and freezes. Taking the lock orders this after the
-  // loop's test of the flag, or before its wait.
+  // The world is stopping: the loop wakes and stops. Taking the lock orders this after the loop's
+  // test of the flag, or before its wait.
   static void nudge(void* timers) {
     auto* t = static_cast<Timers*>(timers);
     { std::lock_guard<std::mutex> hold(t->mu); }
@@ -77,13 +78,16 @@ class Timers {
   }
 
   void loop() {
-    RuntimeThread* rt = register_runtime_thread(&nudge, this);
+    RuntimeThread* rt = register_runtime_thread(&nudge, this, __builtin_frame_address(0));
+    arm_exit_on_this_thread();
     hook::runtime_thread();
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
-      if (world_stopping()) {  // between two fires: the heap lock is the only one held
+      if (stop_requested()) {  // between two fires: the heap lock is the only one held
         lock.unlock();
-        freeze(rt);
+        stop_here(rt);
+        lock.lock();
+        continue;
       }
       if (heap_.empty()) {
         lock.unlock();
@@ -104,7 +108,6 @@ class Timers {
       running_ = t;
       stop_running_ = false;
       lock.unlock();
-      hook::safe_point();
       t->fire(t);  // a one-shot node may be gone once this returns
       hook::runtime_idle();
       lock.lock();

@@ -104,19 +104,48 @@ absl::StatusOr<ExitExpectation> ParseExit(int line, absl::string_view v) {
   return e;
 }
 
-absl::Status CheckRun(int line, absl::string_view v) {
-  if (v == "clean" || v == "race" || v == "deadlock") return absl::OkStatus();
-  std::vector<absl::string_view> parts = absl::StrSplit(v, absl::MaxSplits(' ', 2));
-  int n;
-  if (parts.size() == 3 && parts[0] == "leak" && absl::SimpleAtoi(parts[1], &n) && n > 0 &&
-      !parts[2].empty()) {
-    return absl::OkStatus();
+}  // namespace
+
+absl::StatusOr<RunExpectation> ParseRun(const std::string& text) {
+  RunExpectation e;
+  absl::string_view v = absl::StripAsciiWhitespace(text);
+  if (v == "clean") return e;
+  if (v == "race" || v == "deadlock" || v == "panic") {
+    e.kind = v == "race"       ? RunExpectation::kRace
+             : v == "deadlock" ? RunExpectation::kDeadlock
+                               : RunExpectation::kPanic;
+    return e;
   }
-  return LineError(
-      line, absl::StrCat("'// run: ", v, "': expected clean, race, deadlock or leak <n> <state>"));
+  const std::string bad =
+      absl::StrCat("'// run: ", v,
+                   "': expected clean, race, deadlock, panic or leak <n> <state>[, <n> <state>…]");
+  if (!absl::ConsumePrefix(&v, "leak ")) {
+    return absl::InvalidArgumentError(bad);
+  }
+  e.kind = RunExpectation::kLeak;
+  for (absl::string_view group : absl::StrSplit(v, ',')) {
+    group = absl::StripAsciiWhitespace(group);
+    std::vector<absl::string_view> parts = absl::StrSplit(group, absl::MaxSplits(' ', 1));
+    int n;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &n) || n <= 0 ||
+        absl::StripAsciiWhitespace(parts[1]).empty()) {
+      return absl::InvalidArgumentError(bad);
+    }
+    e.leaks[std::string(absl::StripAsciiWhitespace(parts[1]))] += n;
+  }
+  return e;
 }
 
-}  // namespace
+std::map<std::string, int> LeaksInDump(const std::string& err) {
+  // A group's first line: `<n> fiber[s] [<state>, <wait>…]:`.
+  static const std::regex kGroup(R"(^([0-9]+) fibers? \[([^,\]]+)[,\]])");
+  std::map<std::string, int> leaks;
+  for (const std::string& line : SplitLines(err)) {
+    std::smatch m;
+    if (std::regex_search(line, m, kGroup)) leaks[m[2].str()] += std::stoi(m[1].str());
+  }
+  return leaks;
+}
 
 bool OutputLine::Matches(const std::string& actual) const {
   if (regex) return std::regex_match(actual, *regex);
@@ -138,8 +167,10 @@ absl::StatusOr<Fixture> ParseFixture(const std::string& text) {
     if (absl::StartsWith(trimmed, "// run:")) {
       if (i != 0) return LineError(n, "'// run:' must be the first line of the file");
       absl::string_view v = absl::StripAsciiWhitespace(trimmed.substr(7));
-      if (absl::Status s = CheckRun(n, v); !s.ok()) return s;
+      absl::StatusOr<RunExpectation> expect = ParseRun(std::string(v));
+      if (!expect.ok()) return LineError(n, expect.status().message());
       f.run = std::string(v);
+      f.expect = *std::move(expect);
       continue;
     }
     if (IsRaceMarker(l)) {

@@ -2,6 +2,7 @@
 // a run against them.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <regex>
 #include <string>
@@ -32,11 +33,25 @@ struct OutputBlock {
   std::vector<OutputLine> lines;
 };
 
+// `// run: <outcome>`: what the debug runtime must find (SPEC.md, fixtures/README.md).
+struct RunExpectation {
+  enum Kind { kClean, kRace, kDeadlock, kPanic, kLeak } kind = kClean;
+  std::map<std::string, int> leaks;  // kLeak: fibers blocked at exit, by state
+};
+
+// Parses the text after `// run:`; the error says what is expected.
+absl::StatusOr<RunExpectation> ParseRun(const std::string& text);
+
+// The fibers an exit dump of the debug runtime (its stderr) lists as blocked, by state: the sum
+// of its groups' counts.
+std::map<std::string, int> LeaksInDump(const std::string& err);
+
 struct Fixture {
   std::string run;  // `// run: …` on the first line, without the prefix; may be empty
   // `// race` comments: the 1-based lines where the race detector must report an access (none:
   // it must report nothing).
   std::vector<int> race_lines;
+  std::optional<RunExpectation> expect;  // parsed from run
   std::optional<ExitExpectation> exit;
   std::vector<OutputBlock> output;  // empty: the output is not checked
 };

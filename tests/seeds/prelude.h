@@ -76,4 +76,5 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "weave/debug.h"
 #include "weave/weave.h"

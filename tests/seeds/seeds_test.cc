@@ -8,21 +8,15 @@
 //   `// output…`      its stdout, as the blocks say; without a block stdout is not checked
 #include <signal.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <ostream>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fixture.h"
 #include "gtest/gtest.h"
 #include "run_child.h"
+#include "seed_files.h"
 
 namespace weave_seeds {
 namespace {
@@ -30,61 +24,18 @@ namespace {
 constexpr int kHangMs = 5000;       // `// exit: hang`: still running after this long
 constexpr int kRunLimitMs = 20000;  // anything else must have ended by then
 
-struct SeedFile {
-  std::string name;  // the file name without .cc: the name weave-seeds knows it by
-  std::string path;
-};
-
-// gtest prints the parameter of a failed test: the path, not the bytes.
-void PrintTo(const SeedFile& seed, std::ostream* os) { *os << seed.path; }
-
-std::vector<SeedFile> ListSeeds() {
-  std::vector<SeedFile> seeds;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(WEAVE_SEEDS_DIR, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".cc") {
-      seeds.push_back({e.path().stem().string(), e.path().string()});
-    }
-  }
-  std::sort(seeds.begin(), seeds.end(),
-            [](const SeedFile& a, const SeedFile& b) { return a.name < b.name; });
-  return seeds;
-}
-
-std::string TestName(const testing::TestParamInfo<SeedFile>& info) {
-  std::string s = info.param.name;
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s;
-}
-
-std::string Tail(const std::string& s, std::size_t n = 4000) {
-  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
-}
-
-std::string HowItEnded(const ChildResult& r) {
-  if (r.timed_out) return "it was still running at the time limit and was killed";
-  if (r.exited) return absl::StrCat("it exited with status ", r.status);
-  if (r.signaled)
-    return absl::StrCat("it was killed by signal ", r.signal, " (", strsignal(r.signal), ")");
-  return "it did not start";
-}
-
 class SeedTest : public testing::TestWithParam<SeedFile> {};
 
 TEST_P(SeedTest, Run) {
   const SeedFile& seed = GetParam();
-  std::ifstream in(seed.path);
-  ASSERT_TRUE(in) << "cannot read " << seed.path;
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<Fixture> fixture = ParseFixture(text.str());
+  const std::string text = ReadSeed(seed);
+  ASSERT_FALSE(text.empty()) << "cannot read " << seed.path;
+  absl::StatusOr<Fixture> fixture = ParseFixture(text);
   ASSERT_TRUE(fixture.ok()) << seed.path
                             << ": malformed fixture comments: " << fixture.status().message();
 
   const bool hang = fixture->exit && fixture->exit->kind == ExitExpectation::kHang;
-  ChildResult r = RunChild({WEAVE_SEEDS_BIN, seed.name}, hang ? kHangMs : kRunLimitMs);
+  ChildResult r = RunChild({seed.program, seed.name}, hang ? kHangMs : kRunLimitMs);
   ASSERT_TRUE(r.started) << r.error;
   const std::string context = absl::StrCat(seed.path, ": ", HowItEnded(r), "\n--- stdout ---\n",
                                            Tail(r.out), "--- stderr ---\n", Tail(r.err));
@@ -121,7 +72,8 @@ TEST_P(SeedTest, Run) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, SeedTest, testing::ValuesIn(ListSeeds()), TestName);
+INSTANTIATE_TEST_SUITE_P(Seeds, SeedTest,
+                         testing::ValuesIn(ListSeeds(WEAVE_SEEDS_DIR, WEAVE_SEEDS_BIN)), TestName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SeedTest);
 
 }  // namespace

@@ -3,9 +3,10 @@
 // race detector (debug/race/engine.h), which does nothing until an instrumented module turns it on.
 #include "hooks.h"
 
+#include "debug/deadlock.h"
+#include "debug/endings.h"
 #include "debug/held.h"
 #include "debug/race/engine.h"
-#include "debug/world.h"
 #include "fiber.h"
 #include "stack.h"
 #include "task.h"
@@ -54,6 +55,8 @@ void object_gone(const void* obj, std::size_t size) {
   race::forget_range(lo, lo + size);
 }
 
+void memory_freed(const void* p, std::size_t size) { object_gone(p, size); }
+
 void ignore_begin() { race::ignore_begin(); }
 void ignore_end() { race::ignore_end(); }
 
@@ -99,23 +102,27 @@ void park(Task* t, const Waiter* waiters, int n) {
   if (t->kind == TaskKind::kThread) {
     void* const* frame = static_cast<void* const*>(__builtin_frame_address(0));
     t->dbg.sp = frame;
-    t->dbg.fp = frame[0];  // park's frame pointer (the debug library keeps frame pointers)
+    t->dbg.fp = frame[0];     // park's frame pointer (the debug library keeps frame pointers)
+    debug::check_deadlock();  // the last thread to block may be the last thing that could run
   }
 }
 
-void unpark(Task*) {}
+void unpark(Task* t) {
+  if (t->kind == TaskKind::kThread) debug::note_thread_woken();
+}
 
-void runtime_thread() {}
+void runtime_thread() { debug::note_runtime_thread(); }
 
-void runtime_idle() { debug::runtime_idle_mark(); }
+void runtime_idle() { debug::check_deadlock(); }
 
-bool stop_requested() { return debug::stop_requested(); }
+void exit_begins() { debug::settle_before_exit(); }
 
-void safe_point() { debug::safe_point(); }
+void program_exit() {
+  race::program_exit();
+  debug::report_exit();
+}
 
-void program_exit() { race::program_exit(); }
-
-void panic(const char*) {}
+void panic(const char*) { debug::report_panic(); }
 
 }  // namespace hook
 

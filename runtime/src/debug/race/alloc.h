@@ -1,6 +1,7 @@
 // The engine's own memory. It comes straight from glibc's allocator (__libc_malloc/__libc_free),
-// past the engine's free() interposer (malloc.cc): the engine frees memory while it holds its own
-// locks, and an interposed free that took them again would deadlock.
+// past the debug runtime's malloc interposer (debug/heap.cc): the engine frees memory while it
+// holds its own locks, and an interposed free that forgot the chunk would take them again, and
+// the chunks of the engine's tables are none of the leak analysis's business.
 #pragma once
 
 #include <cstddef>

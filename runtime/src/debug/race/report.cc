@@ -292,7 +292,10 @@ void report_race(RaceTask* t, uptr addr, AccessKind now, const Loc* loc, u64 pre
 }
 
 std::string races_json() {
-  std::lock_guard<std::mutex> hold(g_mu);
+  // A dump may be written while the world is stopped, by signal too: a thread stopped in the
+  // middle of a report holds the lock for good, and its races are then left out.
+  std::unique_lock<std::mutex> hold(g_mu, std::try_to_lock);
+  if (!hold.owns_lock()) return "[]";
   std::string out = "[";
   for (std::size_t i = 0; i < g_json.size(); ++i) absl::StrAppend(&out, i ? ", " : "", g_json[i]);
   return out + "]";

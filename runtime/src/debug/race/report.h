@@ -33,8 +33,6 @@ struct AccessKind {
 // t's access (at addr, by the code at loc) races with the one recorded in cell prev.
 void report_race(RaceTask* t, uptr addr, AccessKind now, const Loc* loc, u64 prev, bool prev_write);
 
-// The races reported so far, as the JSON dump's "races" array (SPEC.md), e.g. "[]".
-std::string races_json();
 std::size_t races_reported();
 
 // Whether a file is the program's own (not the C++ library's, the system's or weave's headers).

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "debug/heap.h"
 #include "spinlock.h"
 
 namespace weave::detail::race {
@@ -33,6 +34,7 @@ void* reserve(std::size_t bytes, const char* what) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) out_of_address_space(what);
+  debug::heap::note_private_mapping(p, bytes);  // no handle of the program's in it (reach.h)
   return p;
 }
 

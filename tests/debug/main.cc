@@ -1,0 +1,12 @@
+// The debug runtime's tests run with the leak check too; the fibers unreachable_test.cc leaves
+// blocked on purpose are not counted.
+#include <weave/testing.h>
+
+#include "gtest/gtest.h"
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  weave::testing::InstallLeakCheck();
+  weave::testing::IgnoreCreatedAt("unreachable_test.cc");
+  return RUN_ALL_TESTS();
+}
