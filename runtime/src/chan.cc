@@ -72,7 +72,20 @@ void chan_release(ChanCore* c) noexcept {
 
 bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
   if (Waiter* r = wl_pop_claimed(c->recvq)) {
-    hand_off(r->task, c);
+    if (c->cap == 0) {
+      hand_off(r->task, c);
+    } else {
+      // A buffered channel whose receiver waits (its buffer is empty): the value passes as if
+      // through the next slot, with that slot's edges (the send's, then the receive's on the
+      // receiver's behalf) and none from the receive to the send, which only an unbuffered
+      // channel has (Go's racenotify on recvx).
+      void* s = c->slot(0);
+      hook::acquire(s);
+      hook::release(s);
+      hook::acquire_for(r->task, s);
+      hook::release_for(r->task, s);
+      c->head = (c->head + 1) % c->cap;
+    }
     {
       IgnoredAccesses moving;
       r->dst.put(r->dst.dst, src);

@@ -222,6 +222,25 @@ TEST_F(RaceEngine, AConcurrentReadIsKeptOverTheTasksOwnRead) {
   EXPECT_EQ(Races(), 1u);
 }
 
+// A read of one half of a granule by a task the writer of the other half cannot see is kept over
+// the older, ordered write of both halves: a later write of the first half races with it.
+TEST_F(RaceEngine, AConcurrentReadOfOneHalfOutlivesAnOrderedWrite) {
+  alignas(8) static int pair[2];
+  RaceTask* a = Start();
+  Run(a);
+  __weave_write8(&pair[0], &kUserA);
+  RaceTask* b = Start(a);
+  RaceTask* c = Start(a);
+  Run(a);
+  __weave_read4(&pair[0], &kUserA);
+  Run(b);
+  __weave_write4(&pair[1], &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  Run(c);
+  __weave_write4(&pair[0], &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+}
+
 TEST_F(RaceEngine, RangesCoverEveryGranuleTheyTouch) {
   alignas(8) static char buf[64];
   RaceTask* a = Start();

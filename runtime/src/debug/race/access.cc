@@ -7,12 +7,15 @@
 // a cell of the same epoch and kind; else in place of a cell it subsumes (one of the task's own, or
 // one ordered before it, on no byte the access does not touch, and no stronger: a read does not
 // replace a write, an atomic access not a plain one); else in an empty cell; else the weakest of
-// the three is forgotten (an atomic read before a plain read, before an atomic write, before a
-// plain write; between equals, a recorded one ordered before this access, then this access, then
-// a recorded one concurrent with it). Two cells keep, for
-// instance, two fibers' writes to adjacent elements of one array, or two concurrent reads, either
-// of which a later access may race with, or data and the atomic flag next to it. The fast path —
-// the task touched these bytes in this epoch already, as strongly — is two loads and comparisons.
+// the three is forgotten: first a recorded one ordered before this access on bytes it touches too
+// (this access stands for it there), then the weaker kind (an atomic read before a plain read,
+// before an atomic write, before a plain write), between equals this access before a recorded
+// one (concurrent with it, it may race with this task's next access; on other bytes, it is all
+// that is known of them). Two cells keep,
+// for instance, two fibers' writes to adjacent elements of one array, or two concurrent reads,
+// either of which a later access may race with, or data and the atomic flag next to it. The fast
+// path — the task touched these bytes in this epoch already, as strongly — is two loads and
+// comparisons.
 //
 // Atomics are checked as accesses that never conflict with each other, and synchronize by their
 // memory order: a releasing one publishes the task's clock at its address, an acquiring one
@@ -64,10 +67,12 @@ inline bool subsumes(const RaceTask* t, u64 cell, u32 mask, bool write, bool ato
 // races only with a plain write).
 inline int rank(u64 cell) { return (cell_write(cell) ? 2 : 0) + (cell_atomic(cell) ? 0 : 1); }
 
-// What keeping a recorded access is worth against the others (the access made now counts as
-// rank * 4 + 1).
-inline int value(const RaceTask* t, u64 cell) {
-  return rank(cell) * 4 + (ordered(t, cell) ? 0 : 2);
+// What keeping a recorded access is worth against the others and the access made now (which
+// counts as kNow + rank * 2; see the top).
+constexpr int kNow = 4;
+inline int value(const RaceTask* t, u64 cell, u32 mask) {
+  const bool stands_for = (cell_mask(cell) & mask) != 0 && ordered(t, cell);
+  return stands_for ? rank(cell) : kNow + rank(cell) * 2 + 1;
 }
 
 [[gnu::noinline]] void record(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool write,
@@ -96,13 +101,10 @@ inline int value(const RaceTask* t, u64 cell) {
   }
   if (at < 0) {
     // Both cells hold accesses this one does not make useless: the weakest of the three goes.
-    // Between equals, one ordered before this access goes first, then this access, and a
-    // concurrent one last: it is about to race with this task's next access (a read, then the
-    // write of an increment), while what races with this access alone is rarer.
-    const int r0 = value(t, cells[0]);
-    const int r1 = value(t, cells[1]);
+    const int r0 = value(t, cells[0], mask);
+    const int r1 = value(t, cells[1], mask);
     at = r0 <= r1 ? 0 : 1;
-    if (rank(make_cell(0, 0, write, atomic, 0)) * 4 + 1 < (at ? r1 : r0)) return;
+    if (kNow + rank(make_cell(0, 0, write, atomic, 0)) * 2 < (at ? r1 : r0)) return;
   }
   g->cell[at].store(make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
                     std::memory_order_relaxed);
