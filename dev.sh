@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's one entry point.
 #   ./dev.sh demo    lint the bundled fixtures, run a buggy program, show what weave reports
-#   ./dev.sh test    build everything and run the whole test suite (CTest)
+#   ./dev.sh test    build everything and run the whole test suite (CTest), then the race
+#                    detector's (the plugin, the engine, the fixtures under it: build-race/)
 #   ./dev.sh asan    the suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   ./dev.sh tsan    the runtime suite under ThreadSanitizer (build-tsan/)
 #   ./dev.sh bench   the weave-vs-Go benchmark table (bench/run.sh)
 #   ./dev.sh stress  the long stress tests (CTest label "long")
 # Each installs missing Debian packages first (as root), or prints the apt-get line to run.
@@ -10,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libboost-context-dev libgtest-dev libgmock-dev
-  libbenchmark-dev llvm-19-dev libclang-19-dev clang-19 clang-tidy-19 golang-1.19-go
-  libclang-rt-19-dev graphviz)
+  libbenchmark-dev llvm-19-dev llvm-19-tools libclang-19-dev clang-19 clang-tidy-19
+  libclang-rt-19-dev graphviz golang-1.19-go)
 
 ensure_packages() {
   local missing=()
@@ -37,22 +39,40 @@ build() {  # build DIR [cmake args…]
   cmake --build "$dir"
 }
 
+preset() {  # preset NAME [targets…]: configure (once) and build a CMakePresets.json preset
+  local name=$1
+  shift
+  [ -f "build-$name/build.ninja" ] || cmake --preset "$name" >/dev/null
+  if [ $# -gt 0 ]; then
+    cmake --build "build-$name" --target "$@"
+  else
+    cmake --build --preset "$name"
+  fi
+}
+
 cmd=${1:-}
 case "$cmd" in
   demo)
     ensure_packages
     build build
+    preset race weave-race-demo
     exec demo/run.sh build
     ;;
   test)
     ensure_packages
     build build
     ctest --test-dir build --output-on-failure -LE long -j 2
+    preset race
+    ctest --preset race
+    ;;
+  tsan)
+    ensure_packages
+    preset tsan
+    ctest --preset tsan
     ;;
   asan)
     ensure_packages
-    [ -f build-asan/build.ninja ] || cmake --preset asan >/dev/null
-    cmake --build --preset asan
+    preset asan
     ctest --preset asan
     ;;
   stress)
@@ -66,7 +86,7 @@ case "$cmd" in
     exec bench/run.sh build
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

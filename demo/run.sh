@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The demo: lint the bundled fixtures (a finding of every check, then the count per check), then run
 # a buggy program linked with the debug runtime (its leak dump at exit) and read the JSON form of
-# that dump with weave-dump (summary, then the wait-for graph). Without weave-lint in BUILD, the
-# lint step is skipped.
+# that dump with weave-dump (summary, then the wait-for graph), then a racy seed built for the race
+# detector (RACE_BUILD, default build-race: the race preset). Without weave-lint in BUILD, the lint
+# step is skipped; without the race build, the last step.
 set -uo pipefail
 build=${1:-build}
+race_build=${RACE_BUILD:-build-race}
 cd "$(dirname "$0")/.." || exit 1
 lint="$build/bin/weave-lint"
 tmp=$(mktemp -d)
@@ -40,5 +42,12 @@ echo "== weave-dump summary (the JSON form of that dump, WEAVE_DUMP=<file>)"
 echo
 echo "== weave-dump graph (Graphviz dot: fiber -> what it waits on -> who could release it)"
 "$build/bin/weave-dump" graph "$dump"
-# weave-dump exits 1 when the dump holds leaks: here that is the point, not a failure.
+if [ -x "$race_build/demo/weave-race-demo" ]; then
+  echo
+  echo "== a data race inside std::map, caught by the race detector"
+  echo "   (fixtures/seeds/s004_15_unsynchronized_map.cc, built with weave_instrument)"
+  "$race_build/demo/weave-race-demo"
+  echo "(exit status $?: a run that reported a race exits with 66)"
+fi
+# weave-dump and the race demo exit non-zero when they find bugs: here that is the point.
 exit 0

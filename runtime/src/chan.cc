@@ -58,7 +58,10 @@ void chan_retain(ChanCore* c) noexcept { c->refs.fetch_add(1, std::memory_order_
 void chan_release(ChanCore* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   // No handle is left, so no task can be queued on it.
-  for (std::size_t i = 0; i < c->count; ++i) c->ops->destroy(c->slot(i));
+  {
+    IgnoredAccesses moving;
+    for (std::size_t i = 0; i < c->count; ++i) c->ops->destroy(c->slot(i));
+  }
   if (c->buffer) {
     hook::object_gone(c->buffer, c->cap * c->ops->size);
     ::operator delete(c->buffer, std::align_val_t(c->ops->align));
@@ -69,8 +72,24 @@ void chan_release(ChanCore* c) noexcept {
 
 bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
   if (Waiter* r = wl_pop_claimed(c->recvq)) {
-    hand_off(r->task, c);
-    r->dst.put(r->dst.dst, src);
+    if (c->cap == 0) {
+      hand_off(r->task, c);
+    } else {
+      // A buffered channel whose receiver waits (its buffer is empty): the value passes as if
+      // through the next slot, with that slot's edges (the send's, then the receive's on the
+      // receiver's behalf) and none from the receive to the send, which only an unbuffered
+      // channel has (Go's racenotify on recvx).
+      void* s = c->slot(0);
+      hook::acquire(s);
+      hook::release(s);
+      hook::acquire_for(r->task, s);
+      hook::release_for(r->task, s);
+      c->head = (c->head + 1) % c->cap;
+    }
+    {
+      IgnoredAccesses moving;
+      r->dst.put(r->dst.dst, src);
+    }
     r->success = true;
     *wake = r->task;
     return true;
@@ -79,7 +98,10 @@ bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
     void* s = c->slot(c->count);
     hook::acquire(s);  // the receive that emptied this slot happens before this send completes
     hook::release(s);
-    c->ops->move_construct(s, src);
+    {
+      IgnoredAccesses moving;
+      c->ops->move_construct(s, src);
+    }
     ++c->count;
     return true;
   }
@@ -91,8 +113,11 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
     void* s = c->slot(0);
     hook::acquire(s);
     hook::release(s);
-    dst.put(dst.dst, s);
-    c->ops->destroy(s);
+    {
+      IgnoredAccesses moving;
+      dst.put(dst.dst, s);
+      c->ops->destroy(s);
+    }
     c->head = (c->head + 1) % c->cap;
     --c->count;
     // The buffer has room now: the longest-waiting sender moves its value in at the tail (the
@@ -101,7 +126,10 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
       void* tail = c->slot(c->count);
       hook::acquire_for(w->task, tail);
       hook::release_for(w->task, tail);
-      c->ops->move_construct(tail, w->elem);
+      {
+        IgnoredAccesses moving;
+        c->ops->move_construct(tail, w->elem);
+      }
       ++c->count;
       w->success = true;
       *wake = w->task;
@@ -110,7 +138,10 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
   }
   if (Waiter* w = wl_pop_claimed(c->sendq)) {  // unbuffered: take it from the sender's frame
     hand_off(w->task, c);
-    dst.put(dst.dst, w->elem);
+    {
+      IgnoredAccesses moving;
+      dst.put(dst.dst, w->elem);
+    }
     w->success = true;
     *wake = w->task;
     return 1;
@@ -147,7 +178,6 @@ void chan_send(ChanCore* c, void* src, const Location& loc) {
 
 bool chan_recv(ChanCore* c, RecvDst dst, const Location& loc) {
   if (!c) block_forever(WaitReason::kChanRecvNil, loc);
-  hook::object_read(c);
   c->lock.lock();
   Task* wake = nullptr;
   const int r = chan_try_recv_locked(c, dst, &wake);

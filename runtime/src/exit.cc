@@ -80,8 +80,10 @@ void stop_the_world() {
   stop_world(StopMode::kExit, 0);
   if (done) return;
   done = true;
-  hook::program_exit();
+  // end_as_go's handler first: one program_exit registers (the race detector's exit status) then
+  // runs before it.
   if (exit_stopped_by_signal()) end_as_go();
+  hook::program_exit();
 }
 
 struct ExitSentinel {

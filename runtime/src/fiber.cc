@@ -20,6 +20,8 @@
 #include "registry.h"
 #include "scheduler.h"
 #include "stack.h"
+#include "stack_trace.h"
+#include "tsan.h"
 #include "weave/fiber.h"
 
 namespace weave::detail {
@@ -51,6 +53,7 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
     throw;
   }
   f->stack = s;
+  f->tsan_fiber = tsan_create_fiber();
   f->fn = &fn;
   f->closure = closure;
   f->created_at = loc;
@@ -62,6 +65,7 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   make_fiber_context(f, sp, static_cast<std::size_t>(sp - s->base));
   registry_add(f);
   hook::spawn(parent, f);
+  tsan_release(f);  // the parent's past, for the child's first step
   schedule_new(f);
   // Backpressure: a spawner in a loop would otherwise run ahead of every fiber it starts, each
   // holding a fresh stack; yielding once there is a backlog lets them run (and give their stacks
@@ -83,6 +87,7 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
 }
 
 void run_fiber_body(Fiber* f) {
+  tsan_acquire(f);
   f->fn->run(f->closure);  // an exception escaping it is a panic: on_terminate, with its stack
   f->fn->destroy(f->closure);
   hook::fiber_exit(f);
@@ -92,6 +97,7 @@ void finish_fiber(Fiber* f) {
   hook::task_gone(f);
   registry_remove(f);
   Stack* s = f->stack;
+  tsan_destroy_fiber(f->tsan_fiber);
   f->~Fiber();
   stack_release(s);
 }

@@ -32,6 +32,8 @@ struct Fiber : Task {
 
   // ASan's fake-stack handle across switches.
   void* asan_fake_stack = nullptr;
+  // ThreadSanitizer's state of this fiber (tsan.h).
+  void* tsan_fiber = nullptr;
 };
 
 }  // namespace weave::detail

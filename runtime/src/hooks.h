@@ -20,11 +20,16 @@
 //   spawn(parent, child)          go: the parent's past happens before the child's first step.
 //
 // Objects the race detector checks like memory (Go's race.Read(&wg.sema)): object_read and
-// object_write, on a channel for send/receive and close, on a WaitGroup for an add from zero and
-// a wait. object_gone(p, n): every object in [p, p+n) is gone (a channel freed, a Mutex destroyed),
-// so that a later object at a reused address starts fresh. memory_freed(p, n): the heap chunk
-// [p, p+n) was freed (debug/heap.cc, which interposes the malloc family), so memory the allocator
-// hands out again starts with no past.
+// object_write, on a channel for a send and a close (a receive racing with a close is how a range
+// ends), on a WaitGroup for an add from zero and a wait. object_gone(p, n): every object in [p,
+// p+n) is gone (a channel freed, a Mutex destroyed), so that a later object at a reused address
+// starts fresh. memory_freed(p, n): the heap chunk [p, p+n) was freed (debug/heap.cc, which
+// interposes the malloc family), so memory the allocator hands out again starts with no past.
+//
+// Values the runtime moves between tasks (a channel's elements, in and out of buffers and parked
+// partners' frames) are not the program's accesses: between ignore_begin() and ignore_end() the
+// race detector checks none of the current task's accesses (Go's detector does not see its
+// runtime's copies either; the hand-off's edges order what each side does with the value).
 //
 // Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
 //   lock_blocks(m, kind, loc, caller)
@@ -36,6 +41,9 @@
 //   unlocked(m, kind)          the current task is about to release m
 // The first two carry the lock call's return address, `caller`, which names the user's code where
 // loc does not (a std::lock_guard's lock call is in the standard header).
+//
+// switch_to(f): fiber f runs on this thread from now on (null: the worker's own loop), called
+// just before the jump; the race detector follows the running task with it.
 //
 // Tasks and blocking: park(t, waiters, n) when t, the current task, is about to block with its n
 // wait-queue entries published (none for a sleep or a nil channel); unpark(t) when the current task
@@ -79,6 +87,9 @@ void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
 void memory_freed(const void* p, std::size_t size);
+void ignore_begin();
+void ignore_end();
+void switch_to(Fiber* f);
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
 void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller);
 void unlocked(const void* m, LockKind kind);
@@ -104,6 +115,9 @@ inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
 inline void memory_freed(const void*, std::size_t) {}
+inline void ignore_begin() {}
+inline void ignore_end() {}
+inline void switch_to(Fiber*) {}
 inline void lock_blocks(const void*, LockKind, const Location&, const void*) {}
 inline void locked(const void*, LockKind, const Location&, bool, const void*) {}
 inline void unlocked(const void*, LockKind) {}
@@ -119,5 +133,13 @@ inline void program_exit() {}
 inline void panic(const char*) {}
 }  // namespace hook
 #endif
+
+// ignore_begin() ... ignore_end() over a scope (a move constructor may throw).
+struct IgnoredAccesses {
+  IgnoredAccesses() { hook::ignore_begin(); }
+  ~IgnoredAccesses() { hook::ignore_end(); }
+  IgnoredAccesses(const IgnoredAccesses&) = delete;
+  IgnoredAccesses& operator=(const IgnoredAccesses&) = delete;
+};
 
 }  // namespace weave::detail

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "stack.h"
+#include "tsan.h"
 
 namespace weave::detail {
 namespace {
@@ -58,6 +59,7 @@ Threads& threads() {
 
 // What every task shows, fiber or thread.
 void copy_task(const Task* t, TaskView* v) {
+  TsanIgnoreReads racy;  // the task may be parking or waking right now: a dump is a snapshot
   v->task = t;
   v->kind = t->kind;
   v->id = t->id;
@@ -70,6 +72,7 @@ void copy_task(const Task* t, TaskView* v) {
 bool copy_fiber(const Stack* s, TaskView* v) {
   const Fiber* f = s->fiber.load(std::memory_order_acquire);
   if (!f) return false;
+  TsanIgnoreReads racy;  // the fiber may end and its stack be reused meanwhile: checked below
   const std::uint64_t id = f->id;
   copy_task(f, v);
   v->created_at = f->created_at;

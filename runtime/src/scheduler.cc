@@ -76,6 +76,7 @@
 #include "sched_debug.h"
 #include "spinlock.h"
 #include "stack.h"
+#include "tsan.h"
 #include "world.h"
 
 namespace weave::detail {
@@ -151,6 +152,7 @@ struct alignas(64) Worker {
   RuntimeThread* rt = nullptr;   // for stopping the world (world.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;  // TSan's state of the worker thread itself (tsan.h)
 };
 
 class Scheduler {
@@ -440,6 +442,7 @@ class Scheduler {
   void run(Worker* w) {
     tls_worker_slot() = w;
     asan_record_thread_stack(&w->native_stack);
+    w->tsan_fiber = tsan_current_fiber();
     install_overflow_handler_for_thread();
     w->rt = register_runtime_thread(&nudge, w, __builtin_frame_address(0));
     arm_exit_on_this_thread();
@@ -786,6 +789,8 @@ class Scheduler {
     light_fence();  // then guard.cc's handshake
     stack_guard_for_run(f->stack);
     asan_start_switch(&w->asan_fake_stack, f->stack->base, f->stack->size);
+    tsan_switch_to(f->tsan_fiber);
+    hook::switch_to(f);
     Transfer t = jump_context(f->context, nullptr);
     asan_finish_switch(w->asan_fake_stack);
     w->current.store(nullptr, std::memory_order_relaxed);
@@ -836,9 +841,13 @@ class Scheduler {
       light_fence();  // then guard.cc's handshake
       stack_guard_for_run(next->stack);
       asan_start_switch(fake, next->stack->base, next->stack->size);
+      tsan_switch_to(next->tsan_fiber);
+      hook::switch_to(next);
       t = jump_context(next->context, self);
     } else {  // the loop, resumed in execute, clears w->current
       asan_start_switch(fake, w->native_stack.bottom, w->native_stack.size);
+      tsan_switch_to(w->tsan_fiber);
+      hook::switch_to(nullptr);
       t = jump_context(w->sched_ctx, self);
     }
     asan_finish_switch(self->asan_fake_stack);

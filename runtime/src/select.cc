@@ -79,7 +79,8 @@ int select_impl(SelectCase* cases, int n, const Location& loc, const SelectAs* a
       continue;
     }
     if (!cases[i].core) continue;  // a nil channel is never ready
-    hook::object_read(cases[i].core);
+    // A send races with a close, as in Go; a receive does not (it is how a range ends).
+    if (cases[i].dir == CaseDir::kSend) hook::object_read(cases[i].core);
     // Insert at a random position: a uniform permutation (inside-out Fisher-Yates).
     const int j = static_cast<int>(fast_rand() % static_cast<std::uint64_t>(npoll + 1));
     poll[npoll] = poll[j];

@@ -15,6 +15,7 @@
 #include "sched_debug.h"
 #include "scheduler.h"
 #include "spinlock.h"
+#include "tsan.h"
 
 namespace weave::detail {
 namespace {
@@ -132,10 +133,12 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
     g_thread_parks.fetch_add(1, std::memory_order_relaxed);
     wait_for_permit(static_cast<ThreadTask*>(t));
   }
+  tsan_acquire(t);  // whoever readied us
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
 }
 
 void ready(Task* t) {
+  tsan_release(t);  // the waker's past, for the woken task's return from park
   hook::unpark(t);
   if (t->kind == TaskKind::kFiber) {
     t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);  // runnable from now on

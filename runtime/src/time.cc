@@ -6,6 +6,7 @@
 #include "chan.h"
 #include "task.h"
 #include "timer.h"
+#include "tsan.h"
 #include "weave/select.h"
 #include "weave/time.h"
 
@@ -76,8 +77,10 @@ void sleep(absl::Duration d, Location loc) {
   std::mutex& mu = detail::timer_heap_lock();
   mu.lock();
   detail::timer_start_locked(&n.node);
+  detail::tsan_mutex_handoff(mu);
   detail::park(n.task, detail::WaitReason::kSleep, detail::WaitObject{}, loc,
-               detail::Unlocker{[](void* m) { static_cast<std::mutex*>(m)->unlock(); }, &mu});
+               detail::Unlocker{
+                   [](void* m) { detail::unlock_handed_off(*static_cast<std::mutex*>(m)); }, &mu});
 }
 
 RecvChan<absl::Time> after(absl::Duration d, Location loc) {

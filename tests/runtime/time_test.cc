@@ -216,7 +216,7 @@ TEST(TimeTest, TickerDestructionStops) {
 }
 
 TEST(TimeTest, NonPositiveTickerPanics) {
-  EXPECT_THROW(weave::Ticker(absl::ZeroDuration()), weave::Panic);
+  EXPECT_THROW(weave::Ticker{absl::ZeroDuration()}, weave::Panic);
   EXPECT_THROW(weave::Ticker(-absl::Seconds(1)), weave::Panic);
 }
 

@@ -82,6 +82,15 @@ absl::Status CompileLine(OutputLine& line) {
   return absl::OkStatus();
 }
 
+// A `// race` comment after code: the word alone, possibly followed by another comment
+// (`// want: …`).
+bool IsRaceMarker(absl::string_view line) {
+  static const std::regex marker(R"(//\s*race\s*(//.*)?$)");
+  absl::string_view code = absl::StripLeadingAsciiWhitespace(line);
+  return !code.empty() && !absl::StartsWith(code, "//") &&
+         std::regex_search(line.begin(), line.end(), marker);
+}
+
 absl::StatusOr<ExitExpectation> ParseExit(int line, absl::string_view v) {
   ExitExpectation e;
   if (v == "panic") {
@@ -204,6 +213,10 @@ absl::StatusOr<Fixture> ParseFixture(const std::string& text) {
       f.expect = *std::move(expect);
       continue;
     }
+    if (IsRaceMarker(l)) {
+      f.race_lines.push_back(n);
+      continue;
+    }
     if (absl::StartsWith(trimmed, "// exit:")) {
       if (f.exit) return LineError(n, "a second '// exit:' (one per file)");
       absl::StatusOr<ExitExpectation> e =
@@ -250,6 +263,9 @@ absl::StatusOr<Fixture> ParseFixture(const std::string& text) {
     }
     if (absl::Status s = CompileLine(out); !s.ok()) return s;
     f.output.back().lines.push_back(std::move(out));
+  }
+  if (f.run == "race" && f.race_lines.empty()) {
+    return LineError(1, "'// run: race' without a '// race' line to say where the race is");
   }
   return f;
 }

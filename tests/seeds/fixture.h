@@ -54,6 +54,9 @@ std::vector<std::string> LockWarningsIn(const std::string& err);
 
 struct Fixture {
   std::string run;  // `// run: …` on the first line, without the prefix; may be empty
+  // `// race` comments: the 1-based lines where the race detector must report an access (none:
+  // it must report nothing).
+  std::vector<int> race_lines;
   std::optional<RunExpectation> expect;  // parsed from run
   std::optional<ExitExpectation> exit;
   std::vector<OutputBlock> output;  // empty: the output is not checked

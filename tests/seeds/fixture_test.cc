@@ -66,6 +66,23 @@ TEST(FixtureParse, ReadsLockWarningsAmongTheOutcomes) {
   EXPECT_NE(Error("// run: deadlock double-lock\n"), "");
 }
 
+TEST(FixtureParse, ReadsRaceLines) {
+  absl::StatusOr<Fixture> f = ParseFixture(
+      "// run: race\n"
+      "int x;  // a race here?\n"
+      "void f() { x++; }  // race\n"
+      "void g() { x++; }  // race  // want: weave-unguarded-shared\n"
+      "// race condition, not a marker\n");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->race_lines, (std::vector<int>{3, 4}));
+}
+
+TEST(FixtureParse, RunRaceNeedsARaceLine) {
+  EXPECT_NE(Error("// run: race\nint x;\n"), "");
+  // A program whose outcome is another bug may race too.
+  EXPECT_EQ(Error("// run: leak 1 chan send\nint x;  // race\n"), "");
+}
+
 TEST(FixtureParse, NoOutputBlockMeansUnchecked) {
   absl::StatusOr<Fixture> f = ParseFixture("int main() {}\n// exit: panic\n");
   ASSERT_TRUE(f.ok()) << f.status();

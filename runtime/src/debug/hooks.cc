@@ -1,7 +1,7 @@
 // The debug library's side of the seam (hooks.h): each hook hands its event to the mechanisms
-// that use it. The happens-before hooks and object accesses belong to the race detector, which
-// records them in vector clocks; until it is built they record nothing. The lock hooks feed the
-// holders of held.h and the lock checks of lockcheck.h.
+// that use it. The happens-before hooks, object accesses, task lives and switches belong to the
+// race detector (debug/race/engine.h), which does nothing until an instrumented module turns it on.
+// The lock hooks feed the holders of held.h, the lock checks of lockcheck.h and the race detector.
 #include "hooks.h"
 
 #include <new>
@@ -11,6 +11,9 @@
 #include "debug/endings.h"
 #include "debug/held.h"
 #include "debug/lockcheck.h"
+#include "debug/race/engine.h"
+#include "fiber.h"
+#include "stack.h"
 #include "task.h"
 #include "weave/detail/debug_hooks.h"
 
@@ -44,17 +47,72 @@ lockcheck::Taker taker(const Task* t) { return {t->id, t->kind == TaskKind::kThr
 
 namespace hook {
 
-void release(const void*) {}
-void acquire(const void*) {}
-void release_for(Task*, const void*) {}
-void acquire_for(Task*, const void*) {}
-void spawn(Task*, Fiber*) {}
-void object_read(const void*) {}
-void object_write(const void*) {}
-void object_gone(const void* obj, std::size_t) { lockcheck::destroyed(obj); }
-void memory_freed(const void*, std::size_t) {}
-void fiber_exit(Fiber*) {}
-void task_gone(Task*) {}
+void release(const void* obj) {
+  if (race::RaceTask* r = race::running_task()) race::release(r, obj);
+}
+
+void acquire(const void* obj) {
+  if (race::RaceTask* r = race::running_task()) race::acquire(r, obj);
+}
+
+void release_for(Task* parked, const void* obj) {
+  if (race::RaceTask* r = parked->dbg.race) race::release(r, obj);
+}
+
+void acquire_for(Task* parked, const void* obj) {
+  if (race::RaceTask* r = parked->dbg.race) race::acquire(r, obj);
+}
+
+void spawn(Task* parent, Fiber* child) {
+  race::RaceTask* from = race::running_task();
+  if (!from) return;
+  if (parent->kind == TaskKind::kThread) race::name_thread(from, parent->id);
+  race::Identity who;
+  who.id = child->id;
+  who.fiber = true;
+  who.file = child->created_at.file_name();
+  who.line = child->created_at.line();
+  who.function = child->created_at.function_name();
+  who.parent_id = child->parent_id;
+  who.parent_fiber = !child->parent_is_thread;
+  const auto lo = reinterpret_cast<race::uptr>(child->stack->base);
+  child->dbg.race = race::task_start(from, who, lo, lo + child->stack->size);
+}
+
+void object_read(const void* obj) { race::check_object(obj, false); }
+void object_write(const void* obj) { race::check_object(obj, true); }
+
+void object_gone(const void* obj, std::size_t size) {
+  lockcheck::destroyed(obj);
+  const auto lo = reinterpret_cast<race::uptr>(obj);
+  race::forget_range(lo, lo + size);
+}
+
+// Not object_gone: the heap's frees are many and hold no lock the lock checks know by its chunk.
+void memory_freed(const void* p, std::size_t size) {
+  const auto lo = reinterpret_cast<race::uptr>(p);
+  race::forget_range(lo, lo + size);
+}
+
+void ignore_begin() { race::ignore_begin(); }
+void ignore_end() { race::ignore_end(); }
+
+void switch_to(Fiber* f) {
+  if (f) {
+    race::task_switch(f->dbg.race);
+  } else {
+    race::task_switch_to_thread();
+  }
+}
+
+void fiber_exit(Fiber* f) {
+  if (f->dbg.race) race::task_end(f->dbg.race);
+}
+
+void task_gone(Task* t) {
+  if (t->kind == TaskKind::kFiber) race::task_free(t->dbg.race);
+  t->dbg.race = nullptr;  // a thread's state ends with the thread (race_task.cc)
+}
 
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller) {
   Task* self = current();
@@ -69,11 +127,20 @@ void locked(const void* m, LockKind kind, const Location& loc, bool tried, const
     lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
   }
   debug::note_locked(self, m, kind, loc, caller);
+  race::note_locked(m, kind == LockKind::kRWMutexRead, loc.file_name(), loc.line());
 }
 
-void unlocked(const void* m, LockKind kind) { debug::note_unlocked(current(), m, kind); }
+void unlocked(const void* m, LockKind kind) {
+  debug::note_unlocked(current(), m, kind);
+  race::note_unlocked(m);
+}
 
 void park(Task* t, const Waiter* waiters, int n) {
+  if (t->kind == TaskKind::kThread && !t->dbg.race) {
+    // A thread parks for the first time: completing its operation on its behalf needs its state.
+    t->dbg.race = race::running_task();
+    if (t->dbg.race) race::name_thread(t->dbg.race, t->id);
+  }
   t->dbg.waiters = waiters;
   t->dbg.nwaiters = n;
   // A thread's caller (park) has spilled its registers in its frame, above this one, which stays
@@ -98,7 +165,10 @@ void exit_begins() { debug::settle_before_exit(); }
 
 void sigquit() { debug::report_signal(); }
 
-void program_exit() { debug::report_exit(); }
+void program_exit() {
+  race::program_exit();
+  debug::report_exit();
+}
 
 void panic(const char*) { debug::report_panic(); }
 

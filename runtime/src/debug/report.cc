@@ -28,6 +28,7 @@
 #include "context_switch.h"
 #include "debug/held.h"
 #include "debug/lockcheck.h"
+#include "debug/race/engine.h"
 #include "debug/reach.h"
 #include "debug/symbolize.h"
 #include "dump.h"
@@ -544,7 +545,7 @@ void print_report(std::FILE* out, const Report& r) {
 }
 
 // Until the race detector and the lock checks define these (they then move to their files).
-void append_races_json(std::string* out) { out->append("[]"); }
+void append_races_json(std::string* out) { out->append(race::races_json()); }
 void append_locks_json(std::string* out) {
   const std::vector<lockcheck::Warning> locks = lockcheck::warnings();
   out->push_back('[');

@@ -14,6 +14,10 @@ namespace weave::detail {
 struct Waiter;
 }
 
+namespace weave::detail::race {
+struct RaceTask;
+}
+
 namespace weave::detail::debug {
 
 // A task holds at most this many locks at once that dumps can name as held by it; more are not
@@ -41,6 +45,9 @@ struct TaskState {
   int nwaiters = 0;
   const void* sp = nullptr;
   const void* fp = nullptr;
+  // The race detector's state of the task (debug/race/race_task.h): a fiber's from its spawn, a
+  // thread's from its first park (the thread's own code finds it without this).
+  race::RaceTask* race = nullptr;
 };
 
 }  // namespace weave::detail::debug

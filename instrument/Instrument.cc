@@ -1,0 +1,333 @@
+#include "Instrument.h"
+
+#include <string>
+#include <vector>
+
+#include "Locations.h"
+#include "abi.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Analysis/CaptureTracking.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/AtomicOrdering.h"
+#include "llvm/Transforms/Utils/EscapeEnumerator.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+namespace weave::instrument {
+
+using namespace llvm;
+namespace abi = weave::race_abi;
+
+namespace {
+
+// The engine's entry points, declared once per module.
+struct Runtime {
+  explicit Runtime(Module& m) : m_(m) {
+    LLVMContext& ctx = m.getContext();
+    auto* voidTy = Type::getVoidTy(ctx);
+    auto* ptr = PointerType::getUnqual(ctx);
+    auto* i32 = Type::getInt32Ty(ctx);
+    auto* i64 = Type::getInt64Ty(ctx);
+    auto* i1 = Type::getInt1Ty(ctx);
+    const unsigned sizes[] = {1, 2, 4, 8, 16};
+    for (int i = 0; i < 5; i++) {
+      std::string n = std::to_string(sizes[i]);
+      read[i] = declare("__weave_read" + n, voidTy, {ptr, ptr});
+      write[i] = declare("__weave_write" + n, voidTy, {ptr, ptr});
+    }
+    read_range = declare("__weave_read_range", voidTy, {ptr, i64, ptr});
+    write_range = declare("__weave_write_range", voidTy, {ptr, i64, ptr});
+    atomic = declare("__weave_atomic", voidTy, {ptr, i32, i32, ptr});
+    atomic_after = declare("__weave_atomic_after", voidTy, {ptr, i32, i1});
+    fence = declare("__weave_fence", voidTy, {i32});
+    func_entry = declare("__weave_func_entry", voidTy, {ptr});
+    func_exit = declare("__weave_func_exit", voidTy, {});
+    module_init = declare("__weave_module_init", voidTy, {i32});
+    callsite = cast<GlobalVariable>(m.getOrInsertGlobal("__weave_callsite", ptr));
+    callsite->setThreadLocalMode(GlobalValue::InitialExecTLSModel);
+  }
+  FunctionCallee read[5], write[5], read_range, write_range, atomic, atomic_after, fence,
+      func_entry, func_exit, module_init;
+  GlobalVariable* callsite;
+
+ private:
+  // The engine's calls never throw: declared nounwind, they stay calls, not invokes.
+  FunctionCallee declare(const std::string& name, Type* ret, ArrayRef<Type*> params) {
+    AttributeList attrs = AttributeList().addFnAttribute(m_.getContext(), Attribute::NoUnwind);
+    return m_.getOrInsertFunction(name, FunctionType::get(ret, params, false), attrs);
+  }
+  Module& m_;
+};
+
+int sizeIndex(uint64_t bytes) {
+  switch (bytes) {
+    case 1:
+      return 0;
+    case 2:
+      return 1;
+    case 4:
+      return 2;
+    case 8:
+      return 3;
+    case 16:
+      return 4;
+    default:
+      return -1;
+  }
+}
+
+abi::Order order(AtomicOrdering o) { return static_cast<abi::Order>(toCABI(o)); }
+
+bool isWeaveName(StringRef name) { return name.starts_with("__weave_"); }
+
+class FunctionInstrumenter {
+ public:
+  FunctionInstrumenter(Function& f, Runtime& rt, Locations& locs, const StringSet<>& redirected)
+      : f_(f), rt_(rt), locs_(locs), redirected_(redirected), dl_(f.getDataLayout()) {}
+
+  bool run();
+
+ private:
+  bool sharedAddress(Value* addr);
+  void chooseAccesses();
+  void instrumentAccess(Instruction* i, Value* addr, Type* type, Align align, bool write);
+  void instrumentAtomic(Instruction* i);
+  void instrumentIntrinsic(MemIntrinsic* mi);
+  void instrumentCall(CallBase* cb);
+  void addFrame();
+
+  Function& f_;
+  Runtime& rt_;
+  Locations& locs_;
+  const StringSet<>& redirected_;
+  const DataLayout& dl_;
+  DenseMap<const Value*, bool> captured_;  // alloca -> may escape
+  std::vector<Instruction*> accesses_;     // plain loads and stores
+  std::vector<Instruction*> atomics_;      // atomic loads/stores, rmw, cmpxchg, fences
+  std::vector<MemIntrinsic*> intrinsics_;
+  std::vector<CallBase*> calls_;
+};
+
+// Whether an access to addr may touch memory another fiber or thread can reach. Stack slots whose
+// address never escapes the function cannot be; neither can constants or thread-locals.
+bool FunctionInstrumenter::sharedAddress(Value* addr) {
+  if (addr->getType()->getPointerAddressSpace() != 0) return false;
+  const Value* obj = getUnderlyingObject(addr);
+  if (const auto* gv = dyn_cast<GlobalVariable>(obj)) {
+    if (gv->isConstant() || gv->isThreadLocal()) return false;
+    StringRef name = gv->getName();
+    if (isWeaveName(name) || name.starts_with("llvm.") || name.starts_with("__llvm_gcov") ||
+        name.starts_with("__profc_") || name.starts_with("__profd_")) {
+      return false;
+    }
+  }
+  if (isa<AllocaInst>(obj)) {
+    auto [it, fresh] = captured_.try_emplace(obj, false);
+    if (fresh)
+      it->second = PointerMayBeCaptured(obj, /*ReturnCaptures=*/true, /*StoreCaptures=*/true);
+    return it->second;
+  }
+  return true;
+}
+
+void FunctionInstrumenter::chooseAccesses() {
+  for (BasicBlock& bb : f_) {
+    // A load followed in the block by a store to the same address, with no call in between, is
+    // covered by the store's check (a write conflicts with everything a read does).
+    SmallPtrSet<Value*, 8> stored_later;
+    std::vector<Instruction*> block;
+    for (auto it = bb.rbegin(); it != bb.rend(); ++it) {
+      Instruction& i = *it;
+      if (auto* li = dyn_cast<LoadInst>(&i)) {
+        if (li->isAtomic()) {
+          atomics_.push_back(li);
+        } else if (!stored_later.count(li->getPointerOperand()) &&
+                   sharedAddress(li->getPointerOperand())) {
+          block.push_back(li);
+        }
+      } else if (auto* si = dyn_cast<StoreInst>(&i)) {
+        if (si->isAtomic()) {
+          atomics_.push_back(si);
+        } else if (sharedAddress(si->getPointerOperand())) {
+          block.push_back(si);
+          stored_later.insert(si->getPointerOperand());
+        }
+      } else if (isa<AtomicRMWInst>(i) || isa<AtomicCmpXchgInst>(i) || isa<FenceInst>(i)) {
+        atomics_.push_back(&i);
+      } else if (auto* mi = dyn_cast<MemIntrinsic>(&i)) {
+        intrinsics_.push_back(mi);
+      } else if (auto* cb = dyn_cast<CallBase>(&i)) {
+        if (isa<IntrinsicInst>(cb) || cb->isInlineAsm()) continue;
+        if (Function* callee = cb->getCalledFunction(); callee && isWeaveName(callee->getName())) {
+          continue;
+        }
+        calls_.push_back(cb);
+        stored_later.clear();  // the callee may synchronize
+      }
+    }
+    accesses_.insert(accesses_.end(), block.rbegin(), block.rend());
+  }
+}
+
+void FunctionInstrumenter::instrumentAccess(Instruction* i, Value* addr, Type* type, Align align,
+                                            bool write) {
+  TypeSize ts = dl_.getTypeStoreSize(type);
+  if (ts.isScalable()) return;
+  const uint64_t bytes = ts.getFixedValue();
+  if (bytes == 0) return;
+  IRBuilder<> b(i);
+  Value* loc = locs_.forInstruction(*i);
+  int idx = sizeIndex(bytes);
+  if (idx >= 0 && align.value() >= bytes) {
+    b.CreateCall(write ? rt_.write[idx] : rt_.read[idx], {addr, loc});
+  } else {
+    b.CreateCall(write ? rt_.write_range : rt_.read_range, {addr, b.getInt64(bytes), loc});
+  }
+}
+
+void FunctionInstrumenter::instrumentAtomic(Instruction* i) {
+  if (auto* fi = dyn_cast<FenceInst>(i)) {
+    if (fi->getSyncScopeID() == SyncScope::SingleThread) return;  // a signal fence
+    IRBuilder<> b(fi);
+    b.CreateCall(rt_.fence, {b.getInt32(order(fi->getOrdering()))});
+    return;
+  }
+  Value* addr = nullptr;
+  Type* type = nullptr;
+  uint32_t flags = 0;
+  if (auto* li = dyn_cast<LoadInst>(i)) {
+    if (li->getSyncScopeID() == SyncScope::SingleThread) return;
+    addr = li->getPointerOperand();
+    type = li->getType();
+    flags = abi::atomic_flags(abi::kLoad, order(li->getOrdering()));
+  } else if (auto* si = dyn_cast<StoreInst>(i)) {
+    if (si->getSyncScopeID() == SyncScope::SingleThread) return;
+    addr = si->getPointerOperand();
+    type = si->getValueOperand()->getType();
+    flags = abi::atomic_flags(abi::kStore, order(si->getOrdering()));
+  } else if (auto* rmw = dyn_cast<AtomicRMWInst>(i)) {
+    if (rmw->getSyncScopeID() == SyncScope::SingleThread) return;
+    addr = rmw->getPointerOperand();
+    type = rmw->getValOperand()->getType();
+    flags = abi::atomic_flags(abi::kRmw, order(rmw->getOrdering()));
+  } else if (auto* cx = dyn_cast<AtomicCmpXchgInst>(i)) {
+    if (cx->getSyncScopeID() == SyncScope::SingleThread) return;
+    addr = cx->getPointerOperand();
+    type = cx->getCompareOperand()->getType();
+    flags = abi::atomic_flags(abi::kCas, order(cx->getSuccessOrdering()),
+                              order(cx->getFailureOrdering()));
+  } else {
+    return;
+  }
+  if (addr->getType()->getPointerAddressSpace() != 0) return;
+  const uint64_t bytes = dl_.getTypeStoreSize(type).getFixedValue();
+  IRBuilder<> b(i);
+  b.CreateCall(rt_.atomic, {addr, b.getInt32(bytes), b.getInt32(flags), locs_.forInstruction(*i)});
+  const abi::AtomicOp op = abi::flags_op(flags);
+  const bool acq = abi::acquires(abi::flags_order(flags)) ||
+                   (op == abi::kCas && abi::acquires(abi::flags_fail_order(flags)));
+  if (!acq) return;
+  b.SetInsertPoint(i->getNextNode());
+  Value* ok = b.getTrue();
+  if (op == abi::kCas) ok = b.CreateExtractValue(i, 1);
+  b.CreateCall(rt_.atomic_after, {addr, b.getInt32(flags), ok});
+}
+
+void FunctionInstrumenter::instrumentIntrinsic(MemIntrinsic* mi) {
+  IRBuilder<> b(mi);
+  Value* loc = locs_.forInstruction(*mi);
+  Value* len = b.CreateZExtOrTrunc(mi->getLength(), b.getInt64Ty());
+  if (auto* mt = dyn_cast<MemTransferInst>(mi)) {
+    if (sharedAddress(mt->getSource())) b.CreateCall(rt_.read_range, {mt->getSource(), len, loc});
+  }
+  if (sharedAddress(mi->getDest())) b.CreateCall(rt_.write_range, {mi->getDest(), len, loc});
+}
+
+void FunctionInstrumenter::instrumentCall(CallBase* cb) {
+  Module& m = *f_.getParent();
+  if (Function* callee = cb->getCalledFunction(); callee && redirected_.count(callee->getName())) {
+    FunctionCallee wrapper =
+        m.getOrInsertFunction(("__weave_" + callee->getName()).str(), callee->getFunctionType());
+    cb->setCalledFunction(wrapper);
+  }
+  IRBuilder<> b(cb);
+  b.CreateStore(locs_.forInstruction(*cb), b.CreateThreadLocalAddress(rt_.callsite));
+}
+
+void FunctionInstrumenter::addFrame() {
+  IRBuilder<> b(&*f_.getEntryBlock().getFirstInsertionPt());
+  b.CreateCall(rt_.func_entry, {locs_.forFunction(f_)});
+  EscapeEnumerator ee(f_, "weave_cleanup", /*HandleExceptions=*/true);
+  while (IRBuilder<>* at = ee.Next()) at->CreateCall(rt_.func_exit, {});
+}
+
+bool FunctionInstrumenter::run() {
+  chooseAccesses();
+  if (accesses_.empty() && atomics_.empty() && intrinsics_.empty() && calls_.empty()) return false;
+  for (Instruction* i : accesses_) {
+    if (auto* li = dyn_cast<LoadInst>(i)) {
+      instrumentAccess(li, li->getPointerOperand(), li->getType(), li->getAlign(), false);
+    } else {
+      auto* si = cast<StoreInst>(i);
+      instrumentAccess(si, si->getPointerOperand(), si->getValueOperand()->getType(),
+                       si->getAlign(), true);
+    }
+  }
+  for (Instruction* i : atomics_) instrumentAtomic(i);
+  for (MemIntrinsic* mi : intrinsics_) instrumentIntrinsic(mi);
+  for (CallBase* cb : calls_) instrumentCall(cb);
+  addFrame();
+  return true;
+}
+
+bool skipFunction(const Function& f) {
+  if (f.isDeclaration() || f.hasAvailableExternallyLinkage()) return true;
+  if (f.hasFnAttribute(Attribute::Naked) ||
+      f.hasFnAttribute(Attribute::DisableSanitizerInstrumentation)) {
+    return true;
+  }
+  return isWeaveName(f.getName());
+}
+
+}  // namespace
+
+PreservedAnalyses InstrumentPass::run(Module& m, ModuleAnalysisManager&) {
+  // Twice in one pipeline (a plugin loaded both ways) must not instrument twice.
+  if (m.getFunction("__weave_module_ctor")) return PreservedAnalyses::all();
+  Locations locs(m);
+  Runtime rt(m);
+  StringSet<> redirected;
+  for (const char* name : abi::kRedirected) redirected.insert(name);
+
+  std::vector<Function*> functions;
+  for (Function& f : m) {
+    if (!skipFunction(f)) functions.push_back(&f);
+  }
+  for (Function* f : functions) FunctionInstrumenter(*f, rt, locs, redirected).run();
+
+  // A module compiled with the plugin turns the engine on before anything of it runs, and says
+  // whether it has acquire fences (relaxed loads then keep what a fence would acquire).
+  uint32_t features = 0;
+  for (Function* f : functions) {
+    for (Instruction& i : instructions(*f)) {
+      if (auto* fi = dyn_cast<FenceInst>(&i); fi &&
+                                              fi->getSyncScopeID() != SyncScope::SingleThread &&
+                                              abi::acquires(order(fi->getOrdering()))) {
+        features |= abi::kFeatureAcquireFence;
+      }
+    }
+  }
+  Function* ctor = createSanitizerCtor(m, "__weave_module_ctor");
+  IRBuilder<> b(ctor->getEntryBlock().getTerminator());
+  b.CreateCall(rt.module_init, {b.getInt32(features)});
+  appendToGlobalCtors(m, ctor, 0);
+  return PreservedAnalyses::none();
+}
+
+}  // namespace weave::instrument

@@ -1,0 +1,102 @@
+; Plain loads and stores: which get a check, of which size, and which are skipped.
+; RUN: opt -load-pass-plugin=%plugin -passes=weave-instrument -S %s | FileCheck %s
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+; CHECK: @llvm.global_ctors = appending global {{.*}} @__weave_module_ctor
+
+@g = global i32 0
+@c = constant i32 7
+@tls = thread_local global i32 0
+@arr = global [4 x i64] zeroinitializer
+
+declare void @escape(ptr)
+
+; CHECK-LABEL: define i32 @globals(
+; CHECK: call void @__weave_func_entry(ptr @__weave_loc
+; CHECK: call void @__weave_read4(ptr @g, ptr
+; CHECK-NEXT: load i32, ptr @g
+; CHECK-NOT: __weave_read4(ptr @c
+; CHECK-NOT: __weave_read4(ptr @tls
+; CHECK: call void @__weave_func_exit()
+; CHECK-NEXT: ret i32
+define i32 @globals() {
+  %a = load i32, ptr @g
+  %b = load i32, ptr @c
+  %t = load i32, ptr @tls
+  %s = add i32 %a, %b
+  %r = add i32 %s, %t
+  ret i32 %r
+}
+
+; A load that a store to the same address follows, with no call between, is left to the store.
+; CHECK-LABEL: define void @increment(
+; CHECK-NOT: __weave_read
+; CHECK: call void @__weave_write4(ptr @g,
+; CHECK-NEXT: store i32
+define void @increment() {
+  %v = load i32, ptr @g
+  %w = add i32 %v, 1
+  store i32 %w, ptr @g
+  ret void
+}
+
+; A call between them may synchronize: both are checked.
+; CHECK-LABEL: define void @increment_across_call(
+; CHECK: call void @__weave_read4(ptr @g,
+; CHECK: {{call|invoke}} void @escape(
+; CHECK: call void @__weave_write4(ptr @g,
+define void @increment_across_call() {
+  %v = load i32, ptr @g
+  call void @escape(ptr null)
+  %w = add i32 %v, 1
+  store i32 %w, ptr @g
+  ret void
+}
+
+; A stack slot that never escapes is private: no check. One whose address escapes is shared.
+; CHECK-LABEL: define i64 @stack(
+; CHECK-NOT: __weave_write8(ptr %private
+; CHECK: call void @__weave_write8(ptr %shared,
+; CHECK: {{call|invoke}} void @escape(ptr %shared)
+define i64 @stack() {
+  %private = alloca i64
+  %shared = alloca i64
+  store i64 1, ptr %private
+  store i64 2, ptr %shared
+  call void @escape(ptr %shared)
+  %v = load i64, ptr %private
+  ret i64 %v
+}
+
+; Sizes: 1, 2, 8, 16 bytes get their own entry point; an odd size or a misaligned access a range.
+; CHECK-LABEL: define void @sizes(
+; CHECK: call void @__weave_write1(
+; CHECK: call void @__weave_write2(
+; CHECK: call void @__weave_write8(
+; CHECK: call void @__weave_write16(
+; CHECK: call void @__weave_write_range(ptr %p, i64 3,
+; CHECK: call void @__weave_write_range(ptr %p, i64 4,
+define void @sizes(ptr %p) {
+  store i8 1, ptr %p
+  store i16 1, ptr %p
+  store i64 1, ptr %p
+  store <2 x i64> zeroinitializer, ptr %p
+  store i24 1, ptr %p
+  store i32 1, ptr %p, align 1
+  ret void
+}
+
+; A function without accesses or calls gets no frame.
+; CHECK-LABEL: define i32 @pure(
+; CHECK-NOT: __weave_func_entry
+; CHECK: ret i32
+define i32 @pure(i32 %x) {
+  %y = add i32 %x, 1
+  ret i32 %y
+}
+
+; The module turns the engine on from a constructor.
+; CHECK: define internal void @__weave_module_ctor()
+; CHECK-NEXT: call void @__weave_module_init(i32 0)

@@ -1,0 +1,250 @@
+// The checks instrumented code calls before each access (abi.h): FastTrack's, on the two cells
+// of each granule (shadow.h, cell.h).
+//
+// An access conflicts with a recorded one when they touch a common byte, at least one writes, they
+// are not both atomic, and the recorded one is not ordered before the current task (its epoch is
+// not covered by the task's vector clock): that is a race. Then the access is recorded: merged into
+// a cell of the same epoch and kind; else in place of a cell it subsumes (one of the task's own, or
+// one ordered before it, on no byte the access does not touch, and no stronger: a read does not
+// replace a write, an atomic access not a plain one); else in an empty cell; else the weakest of
+// the three is forgotten: first a recorded one ordered before this access on bytes it touches too
+// (this access stands for it there), then the weaker kind (an atomic read before a plain read,
+// before an atomic write, before a plain write), between equals this access before a recorded
+// one (concurrent with it, it may race with this task's next access; on other bytes, it is all
+// that is known of them). Two cells keep,
+// for instance, two fibers' writes to adjacent elements of one array, or two concurrent reads,
+// either of which a later access may race with, or data and the atomic flag next to it. The fast
+// path — the task touched these bytes in this epoch already, as strongly — is two loads and
+// comparisons.
+//
+// Atomics are checked as accesses that never conflict with each other, and synchronize by their
+// memory order: a releasing one publishes the task's clock at its address, an acquiring one
+// (after the operation) takes what was published there. Fences: a release fence makes the
+// task's later relaxed stores publish its clock as of the fence; an acquire fence takes what the
+// relaxed loads since the last one could have acquired.
+#include <atomic>
+
+#include "abi.h"
+#include "alloc.h"
+#include "engine.h"
+#include "race_task.h"
+#include "report.h"
+#include "shadow.h"
+#include "stacks.h"
+#include "sync.h"
+
+extern "C" thread_local const weave::race_abi::Loc* __weave_callsite;
+
+namespace weave::detail::race {
+namespace {
+
+namespace abi = race_abi;
+
+inline bool ordered(const RaceTask* t, u64 cell) {
+  const u32 s = cell_slot(cell);
+  return s == t->slot || cell_clock(cell) <= t->vc.get(s);
+}
+
+inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+  return cell != 0 && (cell_mask(cell) & mask) != 0 && (write || cell_write(cell)) &&
+         !(atomic && cell_atomic(cell)) && !ordered(t, cell);
+}
+
+// Whether a cell of the task's current epoch already says all this access would.
+inline bool covers(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+  return (cell & kEpochBits) == t->epoch && (cell_mask(cell) & mask) == mask &&
+         (cell_write(cell) || !write) && (!cell_atomic(cell) || atomic);
+}
+
+// Whether the access makes the recorded one useless: whatever would race with that one races
+// with this one (see the top).
+inline bool subsumes(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+  return (cell_mask(cell) & ~mask) == 0 && (write || !cell_write(cell)) &&
+         (!atomic || cell_atomic(cell)) && ordered(t, cell);
+}
+
+// How much a race is likelier to involve an access: a plain write most, an atomic read least (it
+// races only with a plain write).
+inline int rank(u64 cell) { return (cell_write(cell) ? 2 : 0) + (cell_atomic(cell) ? 0 : 1); }
+
+// What keeping a recorded access is worth against the others and the access made now (which
+// counts as kNow + rank * 2; see the top).
+constexpr int kNow = 4;
+inline int value(const RaceTask* t, u64 cell, u32 mask) {
+  const bool stands_for = (cell_mask(cell) & mask) != 0 && ordered(t, cell);
+  return stands_for ? rank(cell) : kNow + rank(cell) * 2 + 1;
+}
+
+[[gnu::noinline]] void record(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool write,
+                              bool atomic, const Loc* loc) {
+  u64 cells[2] = {g->cell[0].load(std::memory_order_relaxed),
+                  g->cell[1].load(std::memory_order_relaxed)};
+  for (u64 c : cells) {
+    if (conflicts(t, c, mask, write, atomic)) {
+      report_race(t, a, {write, atomic, size}, loc, c, cell_write(c));
+    }
+  }
+  int at = -1;
+  u32 m = mask;
+  for (int i = 0; i < 2 && at < 0; ++i) {  // the same epoch and kind: one cell for both
+    const u64 c = cells[i];
+    if ((c & kEpochBits) == t->epoch && cell_write(c) == write && cell_atomic(c) == atomic) {
+      at = i;
+      m |= cell_mask(c);
+    }
+  }
+  for (int i = 0; i < 2 && at < 0; ++i) {
+    if (cells[i] != 0 && subsumes(t, cells[i], mask, write, atomic)) at = i;
+  }
+  for (int i = 0; i < 2 && at < 0; ++i) {
+    if (cells[i] == 0) at = i;
+  }
+  if (at < 0) {
+    // Both cells hold accesses this one does not make useless: the weakest of the three goes.
+    const int r0 = value(t, cells[0], mask);
+    const int r1 = value(t, cells[1], mask);
+    at = r0 <= r1 ? 0 : 1;
+    if (kNow + rank(make_cell(0, 0, write, atomic, 0)) * 2 < (at ? r1 : r0)) return;
+  }
+  g->cell[at].store(make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
+                    std::memory_order_relaxed);
+  // The other cell, if this access subsumes it too, adds nothing any more.
+  const u64 other = cells[1 - at];
+  if (other != 0 && subsumes(t, other, mask, write, atomic)) {
+    g->cell[1 - at].store(0, std::memory_order_relaxed);
+  }
+  t->last_access_clock = t->clock;
+}
+
+// One granule: [a, a + size) does not cross an 8-byte boundary.
+template <bool kWrite>
+inline void check_granule(RaceTask* t, uptr a, u32 size, bool atomic, const Loc* loc) {
+  Granule* g = shadow_granule(a);
+  const u32 mask = ((1u << size) - 1) << (a & 7);
+  if (covers(t, g->cell[0].load(std::memory_order_relaxed), mask, kWrite, atomic) ||
+      covers(t, g->cell[1].load(std::memory_order_relaxed), mask, kWrite, atomic)) {
+    return;
+  }
+  record(t, g, a, size, mask, kWrite, atomic, loc);
+}
+
+template <bool kWrite>
+void check_range(RaceTask* t, uptr a, uptr size, bool atomic, const Loc* loc) {
+  const uptr end = a + size;
+  while (a < end) {
+    const uptr granule_end = (a | 7) + 1;
+    const uptr n = (end < granule_end ? end : granule_end) - a;
+    check_granule<kWrite>(t, a, static_cast<u32>(n), atomic, loc);
+    a += n;
+  }
+}
+
+template <u32 kSize, bool kWrite>
+inline void check(const void* p, const Loc* loc) {
+  RaceTask* t = access_task();
+  if (!t) return;
+  const uptr a = reinterpret_cast<uptr>(p);
+  if (kSize <= 8 && (a & 7) + kSize <= 8) {
+    check_granule<kWrite>(t, a, kSize, false, loc);
+  } else {
+    check_range<kWrite>(t, a, kSize, false, loc);
+  }
+}
+
+}  // namespace
+
+void release(RaceTask* t, const void* addr) {
+  if (t->finished) return;
+  sync_release(addr, t->vc);
+  tick(t);
+}
+
+void acquire(RaceTask* t, const void* addr) {
+  if (t->finished) return;
+  sync_acquire(addr, &t->vc);
+}
+
+void check_object(const void* addr, bool write) {
+  RaceTask* t = access_task();
+  if (!t) return;
+  const Loc* loc = __weave_callsite;
+  if (write) {
+    check_granule<true>(t, reinterpret_cast<uptr>(addr), 1, false, loc);
+  } else {
+    check_granule<false>(t, reinterpret_cast<uptr>(addr), 1, false, loc);
+  }
+}
+
+}  // namespace weave::detail::race
+
+using namespace weave::detail::race;
+namespace abi = weave::race_abi;
+
+extern "C" {
+
+void __weave_read1(const void* p, const Loc* loc) { check<1, false>(p, loc); }
+void __weave_read2(const void* p, const Loc* loc) { check<2, false>(p, loc); }
+void __weave_read4(const void* p, const Loc* loc) { check<4, false>(p, loc); }
+void __weave_read8(const void* p, const Loc* loc) { check<8, false>(p, loc); }
+void __weave_read16(const void* p, const Loc* loc) { check<16, false>(p, loc); }
+void __weave_write1(const void* p, const Loc* loc) { check<1, true>(p, loc); }
+void __weave_write2(const void* p, const Loc* loc) { check<2, true>(p, loc); }
+void __weave_write4(const void* p, const Loc* loc) { check<4, true>(p, loc); }
+void __weave_write8(const void* p, const Loc* loc) { check<8, true>(p, loc); }
+void __weave_write16(const void* p, const Loc* loc) { check<16, true>(p, loc); }
+
+void __weave_read_range(const void* p, std::uint64_t size, const Loc* loc) {
+  if (RaceTask* t = access_task())
+    check_range<false>(t, reinterpret_cast<uptr>(p), size, false, loc);
+}
+
+void __weave_write_range(const void* p, std::uint64_t size, const Loc* loc) {
+  if (RaceTask* t = access_task())
+    check_range<true>(t, reinterpret_cast<uptr>(p), size, false, loc);
+}
+
+void __weave_atomic(const void* p, std::uint32_t size, std::uint32_t flags, const Loc* loc) {
+  RaceTask* t = running_task();
+  if (!t || t->finished) return;
+  const abi::AtomicOp op = abi::flags_op(flags);
+  const abi::Order order = abi::flags_order(flags);
+  const uptr a = reinterpret_cast<uptr>(p);
+  if (t->ignore == 0) {
+    if (op == abi::kLoad) {
+      check_range<false>(t, a, size, true, loc);
+    } else {
+      check_range<true>(t, a, size, true, loc);
+    }
+  }
+  if (op != abi::kLoad) {
+    if (abi::releases(order)) {
+      release(t, p);
+    } else if (t->fence_release) {
+      sync_release(p, *t->fence_release);
+    }
+  } else if (!abi::acquires(order) && g_acquire_fences.load(std::memory_order_relaxed)) {
+    if (!t->fence_acquire) t->fence_acquire = raw_new<VectorClock>();
+    sync_acquire(p, t->fence_acquire);
+  }
+}
+
+void __weave_atomic_after(const void* p, std::uint32_t flags, bool ok) {
+  RaceTask* t = running_task();
+  if (!t) return;
+  const abi::Order order = ok ? abi::flags_order(flags) : abi::flags_fail_order(flags);
+  if (abi::acquires(order)) acquire(t, p);
+}
+
+void __weave_fence(std::uint32_t order_value) {
+  RaceTask* t = running_task();
+  if (!t || t->finished) return;
+  const auto order = static_cast<abi::Order>(order_value);
+  if (abi::acquires(order) && t->fence_acquire) t->vc.join(*t->fence_acquire);
+  if (abi::releases(order)) {
+    if (!t->fence_release) t->fence_release = raw_new<VectorClock>();
+    t->fence_release->assign(t->vc);
+    tick(t);
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,53 @@
+// The race engine's interface to the rest of weave_debug: the seam's hooks (debug/hooks.cc), the
+// pthread wrappers and the allocator interposers call these. Instrumented code calls the entry
+// points of abi.h instead.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "abi.h"
+#include "cell.h"
+#include "race_task.h"
+
+namespace weave::detail::race {
+
+// Turns the engine on: an instrumented module is in the process (abi.h's features).
+void enable(u32 features);
+inline bool enabled() { return g_enabled.load(std::memory_order_relaxed); }
+extern std::atomic<bool> g_acquire_fences;
+
+// Happens-before through addr: t's past is published there (and t moves to a new epoch), or t
+// takes what was published there.
+void release(RaceTask* t, const void* addr);
+void acquire(RaceTask* t, const void* addr);
+
+// An access to a synchronization object checked like memory (Go's race.Read(&wg.sema)): a send
+// racing with a close, an add from zero racing with a wait. Its location is the instrumented call
+// that led here (__weave_callsite).
+void check_object(const void* addr, bool write);
+
+// The thread behind t is weave's thread `id` (reports then name it as dumps do).
+void name_thread(RaceTask* t, std::uint64_t id);
+
+// The program ends (the world is stopped, static destructors are next): a run that reported a
+// race ends with its exit status (report.h) even if exit is cut short from here on.
+void program_exit();
+
+// The races reported so far, as the JSON dump's "races" array (SPEC.md).
+std::string races_json();
+
+// The locks the running task holds, for its reports.
+void note_locked(const void* m, bool shared, const char* file, u32 line);
+void note_unlocked(const void* m);
+// The entry of a lock t holds; null if it does not hold m.
+const HeldLock* held_lock(const RaceTask* t, const void* m);
+
+// The innermost frame of loc's chain in the program's own code (report.h), else loc itself.
+const Loc* user_frame(const Loc* loc);
+
+// Forgets everything about [lo, hi): its accesses and the clocks of objects in it (memory freed).
+void forget_range(uptr lo, uptr hi);
+
+}  // namespace weave::detail::race

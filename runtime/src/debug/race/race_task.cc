@@ -1,0 +1,256 @@
+#include "race_task.h"
+
+#include <pthread.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "alloc.h"
+#include "engine.h"
+#include "report.h"
+#include "shadow.h"
+#include "sync.h"
+
+extern "C" {
+// Set by instrumented code before each call (abi.h); read by the callee's frame entry.
+__attribute__((
+    tls_model("initial-exec"))) thread_local const weave::race_abi::Loc* __weave_callsite = nullptr;
+}
+
+namespace weave::detail::race {
+
+std::atomic<bool> g_enabled{false};
+__attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_cur = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_task = nullptr;
+
+namespace {
+
+constexpr u32 kMaxFrames = 1024;
+
+// This thread's own task, and whether the thread is past its exit (no state is made then).
+__attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_thread = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local bool tls_thread_gone = false;
+
+std::atomic<std::uint64_t> g_thread_ids{1};
+
+void set_current(RaceTask* t) {
+  tls_task = t;
+  tls_cur = t && t->ignore == 0 && !t->finished ? t : nullptr;
+}
+
+// Ends the thread's task when the thread exits (returns from its start routine or calls
+// pthread_exit); after that, accesses on the thread (other thread-locals' destructors, static
+// destructors on the main thread) go unchecked.
+struct ThreadExit {
+  ~ThreadExit() {
+    tls_thread_gone = true;
+    RaceTask* t = tls_thread;
+    tls_thread = nullptr;
+    set_current(nullptr);
+    if (t) {
+      sync_release(reinterpret_cast<const void*>(pthread_self()), t->vc);
+      task_end(t);
+      // Not freed: a report may still name it through its slot's holders, which copy what they
+      // need; the state itself is small and threads are few.
+    }
+  }
+};
+thread_local ThreadExit tls_thread_exit;
+
+}  // namespace
+
+Identity new_thread_identity() {
+  Identity who;
+  who.id = g_thread_ids.fetch_add(1, std::memory_order_relaxed);
+  return who;
+}
+
+std::atomic<bool> g_acquire_fences{false};
+
+void enable(u32 features) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    shadow_init();
+    install_exit_status();  // for a program that never starts weave's exit (exit.cc)
+  });
+  if (features & race_abi::kFeatureAcquireFence) g_acquire_fences.store(true);
+  g_enabled.store(true, std::memory_order_release);
+}
+
+RaceTask* running_task() {
+  if (RaceTask* t = tls_task) return t;
+  if (!g_enabled.load(std::memory_order_acquire) || tls_thread_gone) return nullptr;
+  if (!tls_thread) {
+    // A thread the engine has not seen start (main, or one started before the engine was on):
+    // it knows nobody's past.
+    (void)&tls_thread_exit;  // makes the thread-local, so its destructor runs at thread exit
+    RaceTask* t = task_start(nullptr, new_thread_identity(), 0, 0);
+    tls_thread = t;
+  }
+  set_current(tls_thread);
+  return tls_thread;
+}
+
+void thread_started(RaceTask* t) {
+  (void)&tls_thread_exit;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* lo = nullptr;
+    std::size_t size = 0;
+    if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+      t->stack_lo = reinterpret_cast<uptr>(lo);
+      t->stack_hi = t->stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  tls_thread = t;
+  set_current(t);
+}
+
+RaceTask* access_task_slow() {
+  RaceTask* t = running_task();
+  return t && t->ignore == 0 && !t->finished ? t : nullptr;
+}
+
+RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr stack_hi) {
+  auto* t = raw_new<RaceTask>();
+  t->who = who;
+  t->stack_lo = stack_lo;
+  t->stack_hi = stack_hi;
+  if (parent) t->vc.assign(parent->vc);
+  SlotGrant g = slot_acquire(t->vc, who);
+  if (g.slot == 0) {
+    t->finished = true;  // no slot left at all: the task runs unchecked
+    return t;
+  }
+  t->slot = g.slot;
+  t->clock = g.start_clock;
+  t->vc.set(t->slot, t->clock);
+  t->epoch = make_epoch(t->slot, t->clock);
+  if (parent) tick(parent);
+  return t;
+}
+
+void tick(RaceTask* t) {
+  if (t->finished) return;
+  if (t->clock == kMaxClock) {
+    // The slot's clocks are used up: go on in another slot, knowing our own past in the old one.
+    slot_release(t->slot, t->clock, t->last_access_clock);
+    SlotGrant g = slot_acquire(t->vc, t->who);
+    if (g.slot == 0) {
+      t->finished = true;
+      if (tls_task == t) set_current(t);
+      return;
+    }
+    t->slot = g.slot;
+    t->clock = g.start_clock;
+    t->last_access_clock = 0;
+  } else {
+    ++t->clock;
+  }
+  t->vc.set(t->slot, t->clock);
+  t->epoch = make_epoch(t->slot, t->clock);
+}
+
+void task_end(RaceTask* t) {
+  if (!t->finished) {
+    t->finished = true;
+    slot_release(t->slot, t->clock, t->last_access_clock);
+  }
+  if (tls_task == t) set_current(t);
+  if (t->stack_hi) {
+    uptr lo = t->low_water < t->stack_lo ? t->stack_lo : t->low_water;
+    shadow_clear(lo & ~uptr{7}, t->stack_hi);
+  }
+}
+
+void task_free(RaceTask* t) {
+  if (!t) return;
+  raw_delete(t->fence_release);
+  raw_delete(t->fence_acquire);
+  raw_free(t->frames);
+  raw_delete(t);
+}
+
+void name_thread(RaceTask* t, std::uint64_t id) {
+  if (t->who.fiber || (t->who.weave_id && t->who.id == id)) return;
+  t->who.id = id;
+  t->who.weave_id = true;
+  if (!t->finished) slot_rename(t->slot, t->who);
+}
+
+void program_exit() { install_exit_status(); }
+
+void task_switch(RaceTask* t) {
+  // While the engine is off (no instrumented module), no task is current: nothing is recorded,
+  // and a fiber spawned meanwhile gets no state.
+  if (!g_enabled.load(std::memory_order_relaxed)) return;
+  // A fiber spawned before the engine was on runs as a task that is never checked.
+  static RaceTask* untracked = [] {
+    auto* u = raw_new<RaceTask>();
+    u->finished = true;
+    return u;
+  }();
+  set_current(t ? t : untracked);
+  __weave_callsite = nullptr;  // the call site belongs to the task switched out
+}
+
+void task_switch_to_thread() {
+  if (!g_enabled.load(std::memory_order_relaxed)) return;
+  set_current(tls_thread);
+  __weave_callsite = nullptr;
+}
+
+void ignore_begin() {
+  if (RaceTask* t = running_task()) {
+    ++t->ignore;
+    set_current(t);
+  }
+}
+
+void ignore_end() {
+  if (RaceTask* t = tls_task) {
+    if (t->ignore > 0) --t->ignore;
+    set_current(t);
+  }
+}
+
+void frames_grow(RaceTask* t) {
+  if (t->frames_capacity >= kMaxFrames) return;
+  const u32 cap = t->frames_capacity ? t->frames_capacity * 2 : 16;
+  t->frames = static_cast<Frame*>(raw_realloc(t->frames, cap * sizeof(Frame)));
+  t->frames_capacity = cap;
+}
+
+}  // namespace weave::detail::race
+
+using namespace weave::detail::race;
+
+extern "C" {
+
+void __weave_module_init(std::uint32_t features) { enable(features); }
+
+void __weave_func_entry(const Loc* fn) {
+  RaceTask* t = tls_task;
+  if (__builtin_expect(!t, 0)) {
+    t = running_task();
+    if (!t) return;
+  }
+  if (__builtin_expect(t->finished, 0)) return;
+  const uptr sp = reinterpret_cast<uptr>(__builtin_frame_address(0));
+  if (sp < t->low_water) t->low_water = sp;
+  const u32 d = t->depth++;
+  if (__builtin_expect(d >= t->frames_capacity, 0)) {
+    frames_grow(t);
+    if (d >= t->frames_capacity) return;  // deeper than we record
+  }
+  t->frames[d] = Frame{fn, __weave_callsite, kUnknownNode};
+}
+
+void __weave_func_exit() {
+  __weave_callsite = nullptr;
+  RaceTask* t = tls_task;
+  if (t && t->depth) --t->depth;
+}
+
+}  // extern "C"

@@ -1,0 +1,110 @@
+// The race engine's state of one task (a fiber, or a plain thread): its slot and vector clock, its
+// shadow call stack, who it is for reports. A fiber's lives from its spawn to the end of its
+// callable; a thread's from its first event to its exit.
+//
+// The running task's state is reached through thread-locals that fiber switches update
+// (race_switch): tls_task is the running task's, tls_cur the same unless the task ignores
+// accesses (then null, which is all the access fast path tests). Another task touches a task's
+// state only while that task cannot run: its spawner before it starts, a waker completing its
+// operation on its behalf while it is parked (acquire_for).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "abi.h"
+#include "cell.h"
+#include "slots.h"
+#include "vector_clock.h"
+
+namespace weave::detail::race {
+
+using race_abi::Loc;
+
+constexpr u32 kUnknownNode = ~0u;
+
+struct Frame {
+  const Loc* fn;        // the function (its record names its first line)
+  const Loc* callsite;  // where its caller called it; null when called from code not instrumented
+  u32 node;             // its stack id (stacks.h), kUnknownNode until first needed
+};
+
+// A lock the task holds, for reports.
+struct HeldLock {
+  const void* addr;
+  bool shared;
+  const char* file;
+  u32 line;
+};
+
+struct RaceTask {
+  u64 epoch = 0;  // make_epoch(slot, clock), what the fast path compares cells with
+  u32 slot = 0;
+  u32 clock = 0;
+  int ignore = 0;  // > 0: accesses are not checked (values the runtime moves between tasks)
+  bool finished = false;
+  VectorClock vc;  // vc.get(slot) == clock
+  // The clock of the task's latest access recorded in the shadow: a task that knows the slot up
+  // to here knows all of this task the shadow remembers (slots.h).
+  u32 last_access_clock = 0;
+
+  Frame* frames = nullptr;  // frames[0] is the outermost
+  u32 depth = 0;
+  u32 frames_capacity = 0;
+
+  // A fiber's stack (its shadow is cleared when it ends); low_water: the deepest frame seen.
+  uptr stack_lo = 0;
+  uptr stack_hi = 0;
+  uptr low_water = ~uptr{0};
+
+  // Fences: what a relaxed store releases after a release fence (null: none yet), and what the
+  // relaxed loads since the last acquire fence would have acquired.
+  VectorClock* fence_release = nullptr;
+  VectorClock* fence_acquire = nullptr;
+
+  static constexpr int kMaxLocks = 8;
+  HeldLock locks[kMaxLocks];
+  int nlocks = 0;
+
+  Identity who;
+};
+
+extern std::atomic<bool> g_enabled;
+extern thread_local RaceTask* tls_cur;
+extern thread_local RaceTask* tls_task;
+
+// The running task's state for an access: null while the engine is off or the task ignores.
+RaceTask* access_task_slow();
+inline RaceTask* access_task() {
+  RaceTask* t = tls_cur;
+  return __builtin_expect(t != nullptr, 1) ? t : access_task_slow();
+}
+// The running task's state, made for a plain thread on first use; null while the engine is off.
+RaceTask* running_task();
+
+// A task that `parent` starts: it inherits parent's past, and parent moves on (a release).
+RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr stack_hi);
+// The task has ended: its slot is freed and the shadow of its stack cleared. Nothing it does later
+// is checked.
+void task_end(RaceTask* t);
+void task_free(RaceTask* t);
+// Fiber t runs on this thread from now on (null: a fiber the engine does not track).
+void task_switch(RaceTask* t);
+// The thread's own code runs on it from now on (a worker's scheduling loop).
+void task_switch_to_thread();
+
+// Who a new thread is, before weave knows it: numbered by the engine (thread T1, T2, ...).
+Identity new_thread_identity();
+
+// The thread's own task, made by its pthread_create (pthread.cc), from the thread's first step.
+void thread_started(RaceTask* t);
+
+// After a release: the task's next accesses belong to a new epoch.
+void tick(RaceTask* t);
+
+void ignore_begin();
+void ignore_end();
+
+void frames_grow(RaceTask* t);
+
+}  // namespace weave::detail::race

@@ -1,0 +1,123 @@
+#include "shadow.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "debug/heap.h"
+#include "spinlock.h"
+
+namespace weave::detail::race {
+
+std::atomic<Granule*>* g_shadow_l1 = nullptr;
+
+namespace {
+
+constexpr std::size_t kL1Entries = std::size_t{1} << (kAddressBits - kChunkShift);
+constexpr std::size_t kChunkBytes = kChunkGranules * sizeof(Granule);
+// Chunks are cut from arenas reserved this many at a time (reservations cost address space only).
+constexpr std::size_t kArenaChunks = 8192;
+
+SpinLock g_arena_lock;
+char* g_arena_next = nullptr;  // guarded by g_arena_lock
+char* g_arena_end = nullptr;   // guarded by g_arena_lock
+std::atomic<std::size_t> g_chunks{0};
+
+[[noreturn]] void out_of_address_space(const char* what) {
+  std::fprintf(stderr, "weave race detector: cannot reserve %s\n", what);
+  std::abort();
+}
+
+void* reserve(std::size_t bytes, const char* what) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) out_of_address_space(what);
+  debug::heap::note_private_mapping(p, bytes);  // no handle of the program's in it (reach.h)
+  return p;
+}
+
+// Addresses outside the user half (never dereferenceable by the program) all share one chunk,
+// whose cells then mean nothing.
+Granule* junk_chunk() {
+  static Granule* junk = static_cast<Granule*>(reserve(kChunkBytes, "shadow memory"));
+  return junk;
+}
+
+std::size_t page_size() {
+  static const std::size_t p = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return p;
+}
+
+// Zeroes the cells that are not zero: a shadow page never written stays unbacked (reading it maps
+// the kernel's zero page).
+void clear_cells(Granule* from, Granule* to) {
+  for (Granule* g = from; g < to; ++g) {
+    for (auto& c : g->cell) {
+      if (c.load(std::memory_order_relaxed)) c.store(0, std::memory_order_relaxed);
+    }
+  }
+}
+
+}  // namespace
+
+void shadow_init() {
+  if (g_shadow_l1) return;
+  g_shadow_l1 = static_cast<std::atomic<Granule*>*>(
+      reserve(kL1Entries * sizeof(std::atomic<Granule*>), "the shadow table"));
+}
+
+Granule* shadow_chunk_slow(uptr addr) {
+  if (addr >> kAddressBits) return junk_chunk();
+  std::atomic<Granule*>& slot = g_shadow_l1[addr >> kChunkShift];
+  Granule* chunk = slot.load(std::memory_order_acquire);
+  if (chunk) return chunk;
+  g_arena_lock.lock();
+  chunk = slot.load(std::memory_order_acquire);
+  if (!chunk) {
+    if (g_arena_next == g_arena_end) {
+      g_arena_next = static_cast<char*>(reserve(kArenaChunks * kChunkBytes, "shadow memory"));
+      g_arena_end = g_arena_next + kArenaChunks * kChunkBytes;
+    }
+    chunk = reinterpret_cast<Granule*>(g_arena_next);
+    g_arena_next += kChunkBytes;
+    g_chunks.fetch_add(1, std::memory_order_relaxed);
+    slot.store(chunk, std::memory_order_release);
+  }
+  g_arena_lock.unlock();
+  return chunk;
+}
+
+void shadow_clear(uptr lo, uptr hi) {
+  if (!g_shadow_l1 || lo >= hi || (lo >> kAddressBits)) return;
+  if (hi >> kAddressBits) hi = uptr{1} << kAddressBits;
+  lo &= ~((uptr{1} << kGranuleShift) - 1);
+  while (lo < hi) {
+    const uptr chunk_end = (lo | ((uptr{1} << kChunkShift) - 1)) + 1;
+    const uptr end = hi < chunk_end ? hi : chunk_end;
+    if (Granule* chunk = g_shadow_l1[lo >> kChunkShift].load(std::memory_order_acquire)) {
+      Granule* from = chunk + ((lo >> kGranuleShift) & (kChunkGranules - 1));
+      // A partial granule at the end is cleared whole: it belonged to the range's last object.
+      Granule* to = from + ((end - lo + (uptr{1} << kGranuleShift) - 1) >> kGranuleShift);
+      const uptr page = page_size();
+      const uptr inner_from = (reinterpret_cast<uptr>(from) + page - 1) & ~(page - 1);
+      const uptr inner_to = reinterpret_cast<uptr>(to) & ~(page - 1);
+      if (inner_to >= inner_from + 4 * page) {
+        // Whole pages go back to the kernel, which gives zeroes on the next touch.
+        clear_cells(from, reinterpret_cast<Granule*>(inner_from));
+        madvise(reinterpret_cast<void*>(inner_from), inner_to - inner_from, MADV_DONTNEED);
+        clear_cells(reinterpret_cast<Granule*>(inner_to), to);
+      } else {
+        clear_cells(from, to);
+      }
+    }
+    lo = end;
+  }
+}
+
+std::size_t shadow_reserved_bytes() {
+  return g_chunks.load(std::memory_order_relaxed) * kChunkBytes;
+}
+
+}  // namespace weave::detail::race

@@ -1,0 +1,54 @@
+// Slots: the indices of vector clocks. Every task (fiber or thread) holds one while it runs; a
+// million fibers over a run share a few thousand.
+//
+// A slot passes to a new task only when that is exact: the spawning task must already know every
+// access of the slot's last holder that the shadow remembers (its clock entry for the slot is at
+// least the clock of that holder's last recorded access), as after joining the fibers that held
+// it. The new holder continues the slot's clock after the last holder's, so every access of an
+// earlier holder stays ordered before it, as it really is. When no
+// free slot qualifies a fresh one is taken; only when all 65535 are taken does a slot pass without
+// that knowledge (a race between the old holder and the new one may then be missed).
+//
+// Each slot keeps the list of its holders with the clock each started at, so that a report can
+// name the task behind any cell, finished or not.
+//
+// Lock order: the table's lock is a leaf.
+#pragma once
+
+#include <cstdint>
+
+#include "cell.h"
+#include "vector_clock.h"
+
+namespace weave::detail::race {
+
+// Who a task is, for reports: its id, kind and where it was created (and by whom).
+struct Identity {
+  std::uint64_t id = 0;
+  bool fiber = false;
+  bool weave_id = false;  // id is weave's (as dumps show it); else the engine's own thread number
+  const char* file = nullptr;  // where it was created; null: the main thread, or unknown
+  u32 line = 0;
+  const char* function = nullptr;
+  std::uint64_t parent_id = 0;
+  bool parent_fiber = false;
+};
+
+struct SlotGrant {
+  u32 slot;
+  u32 start_clock;  // the first clock of the new holder
+};
+
+// A slot for a task that knows what `knowledge` says.
+SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who);
+// The holder of `slot` is done: its clock ended at `final_clock`, its last recorded access was at
+// `last_access`.
+void slot_release(u32 slot, u32 final_clock, u32 last_access);
+// The holder of slot at clock; false if unknown.
+bool slot_holder(u32 slot, u32 clock, Identity* who, bool* finished);
+// The current holder of slot (a running task) is now known as who.
+void slot_rename(u32 slot, const Identity& who);
+// The highest slot ever handed out.
+u32 slots_used();
+
+}  // namespace weave::detail::race

@@ -1,0 +1,33 @@
+// Stack ids: every stack an access was made at, interned as a node of one tree, so that a shadow
+// cell's 19-bit site field names the access's whole stack (TSan's stack depot, for our shadow
+// stacks).
+//
+// A node is (parent node, location record): the root (0) is "no caller known"; a frame's node is
+// its caller's node extended by where the caller called it; an access's node is its frame's node
+// extended by the access's own record. Nodes are never freed; when the table is full new stacks
+// get 0 (a report then says the previous access's stack was not recorded).
+//
+// Location records (abi.h) are numbered on first use, in place (their id field), so a record's
+// number costs one load. Interning goes through a small per-thread cache first (node ids are the
+// same for every thread), then a lock-free hash table.
+#pragma once
+
+#include <vector>
+
+#include "abi.h"
+#include "cell.h"
+
+namespace weave::detail::race {
+
+struct RaceTask;
+
+// The node of t's current stack extended by loc: what a cell remembers of an access.
+u32 access_site(RaceTask* t, const race_abi::Loc* loc);
+
+// The locations of a node's stack, innermost first (each record's inlined-at chain not expanded).
+std::vector<const race_abi::Loc*> site_stack(u32 node);
+
+// The node of t's frame i (0: outermost), computed on first need and kept in the frame.
+u32 frame_node(RaceTask* t, u32 i);
+
+}  // namespace weave::detail::race

@@ -1,0 +1,29 @@
+// Synchronization objects' clocks, keyed by address: what a release at an address has published
+// for the next acquire there. Mutexes, channels and their buffer slots, WaitGroups, atomics,
+// thread ends, … are all addresses here (hooks.h names which).
+//
+// A hash table of buckets by the address's page, each a list under its own lock; a clock is
+// joined into or from while its bucket's lock is held, so an object forgotten (its memory freed)
+// never vanishes under a release. Keying by page lets a freed range be forgotten by visiting only
+// the buckets of its pages.
+//
+// Lock order: a bucket's lock is a leaf.
+#pragma once
+
+#include <cstddef>
+
+#include "cell.h"
+#include "vector_clock.h"
+
+namespace weave::detail::race {
+
+// The clock at addr joins vc (made if absent).
+void sync_release(const void* addr, const VectorClock& vc);
+// vc joins the clock at addr, if there is one.
+void sync_acquire(const void* addr, VectorClock* vc);
+// Whether anything was ever released at addr (and not forgotten since).
+bool sync_exists(const void* addr);
+// Forgets every clock in [lo, hi).
+void sync_forget(uptr lo, uptr hi);
+
+}  // namespace weave::detail::race

@@ -1,0 +1,38 @@
+// A vector clock: for each slot, the latest clock of it that happens before its owner's present.
+// Dense (indexed by slot), as long as the highest slot it has heard of; missing entries are 0.
+// Small clocks live inline. Not thread-safe: its owner (a task, a sync object under its lock)
+// serializes access.
+#pragma once
+
+#include <cstdint>
+
+#include "cell.h"
+
+namespace weave::detail::race {
+
+class VectorClock {
+ public:
+  VectorClock() = default;
+  VectorClock(const VectorClock&) = delete;
+  VectorClock& operator=(const VectorClock&) = delete;
+  ~VectorClock();
+
+  u32 get(u32 slot) const { return slot < size_ ? data_[slot] : 0; }
+  void set(u32 slot, u32 clock);
+  // Entry-wise maximum with o.
+  void join(const VectorClock& o);
+  // Becomes a copy of o.
+  void assign(const VectorClock& o);
+  u32 size() const { return size_; }
+
+ private:
+  static constexpr u32 kInline = 6;
+  void grow(u32 size);
+
+  u32* data_ = inline_;
+  u32 size_ = 0;
+  u32 capacity_ = kInline;
+  u32 inline_[kInline] = {};
+};
+
+}  // namespace weave::detail::race

@@ -1,0 +1,559 @@
+// The race engine driven directly, as instrumented code and the runtime's hooks drive it: tasks
+// are made and switched by hand on one thread, so every interleaving is the test's choice and
+// every outcome is exact.
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "abi.h"
+#include "engine.h"
+#include "gtest/gtest.h"
+#include "race_task.h"
+#include "report.h"
+#include "slots.h"
+
+namespace race = weave::detail::race;
+using race::Loc;
+using race::RaceTask;
+
+extern "C" {
+void __weave_read1(const void*, const Loc*);
+void __weave_read4(const void*, const Loc*);
+void __weave_read8(const void*, const Loc*);
+void __weave_write1(const void*, const Loc*);
+void __weave_write4(const void*, const Loc*);
+void __weave_write8(const void*, const Loc*);
+void __weave_read_range(const void*, std::uint64_t, const Loc*);
+void __weave_write_range(const void*, std::uint64_t, const Loc*);
+void __weave_atomic(const void*, std::uint32_t, std::uint32_t, const Loc*);
+void __weave_atomic_after(const void*, std::uint32_t, bool);
+void __weave_fence(std::uint32_t);
+void __weave_func_entry(const Loc*);
+void __weave_func_exit();
+int __weave_pthread_mutex_lock(pthread_mutex_t*);
+int __weave_pthread_mutex_unlock(pthread_mutex_t*);
+extern thread_local const Loc* __weave_callsite;
+}
+
+namespace {
+
+namespace abi = weave::race_abi;
+
+// Location records as the plugin would emit them: a user file, and a header inlined into it.
+Loc kUserA{"/src/app/main.cc", "worker", 10, 3, nullptr, 0, 0};
+Loc kUserB{"/src/app/main.cc", "main", 20, 5, nullptr, 0, 0};
+Loc kUserCall{"/src/app/main.cc", "main", 30, 7, nullptr, 0, 0};
+Loc kHeader{
+    "/usr/include/c++/12/bits/stl_tree.h", "std::_Rb_tree::_M_insert", 700, 9, &kUserCall, 0, 0};
+Loc kFn{"/src/app/main.cc", "main", 25, 0, nullptr, 0, 0};
+
+race::Identity fiber(std::uint64_t id) {
+  race::Identity who;
+  who.id = id;
+  who.fiber = true;
+  who.file = "/src/app/main.cc";
+  who.line = 99;
+  who.function = "main";
+  return who;
+}
+
+class RaceEngine : public testing::Test {
+ protected:
+  void SetUp() override {
+    race::enable(0);
+    race::reset_reports_for_testing();
+    main_ = race::running_task();
+    ASSERT_NE(main_, nullptr);
+  }
+  void TearDown() override {
+    race::task_switch_to_thread();
+    for (RaceTask* t : tasks_) {
+      race::task_end(t);
+      race::task_free(t);
+    }
+    race::reset_reports_for_testing();
+  }
+
+  // A fiber started by `parent` (by the test's thread if null).
+  RaceTask* Start(RaceTask* parent = nullptr) {
+    RaceTask* t = race::task_start(parent ? parent : main_, fiber(next_id_++), 0, 0);
+    tasks_.push_back(t);
+    return t;
+  }
+  void Run(RaceTask* t) { race::task_switch(t); }
+  // A new fiber that has written x (4 bytes) at kUserA.
+  RaceTask* WroteIt(const void* x) {
+    RaceTask* a = Start();
+    Run(a);
+    __weave_write4(x, &kUserA);
+    return a;
+  }
+  std::size_t Races() const { return race::races_reported(); }
+
+  RaceTask* main_ = nullptr;
+  std::vector<RaceTask*> tasks_;
+  std::uint64_t next_id_ = 100;
+};
+
+TEST_F(RaceEngine, UnorderedWritesRace) {
+  alignas(8) static int x;
+  WroteIt(&x);
+  RaceTask* b = Start();
+  Run(b);
+  __weave_write4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, ReleaseAcquireOrders) {
+  alignas(8) static int x;
+  static int m;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_write4(&x, &kUserA);
+  race::release(a, &m);
+  Run(b);
+  race::acquire(b, &m);
+  __weave_write4(&x, &kUserB);
+  __weave_read4(&x, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(RaceEngine, AWriteAfterTheReleaseIsNotOrdered) {
+  alignas(8) static int x;
+  static int m;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  race::release(a, &m);
+  __weave_write4(&x, &kUserA);
+  Run(b);
+  race::acquire(b, &m);
+  __weave_read4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, ReadsDoNotRaceButAnUnorderedWriteAfterThemDoes) {
+  alignas(8) static int x;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* c = Start();
+  Run(a);
+  __weave_read4(&x, &kUserA);
+  Run(b);
+  __weave_read4(&x, &kUserA);
+  EXPECT_EQ(Races(), 0u);
+  Run(c);
+  __weave_write4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, DisjointBytesOfAGranuleDoNotRace) {
+  alignas(8) static int pair[2];
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_write4(&pair[0], &kUserA);
+  Run(b);
+  __weave_write4(&pair[1], &kUserB);
+  Run(a);
+  __weave_write4(&pair[0], &kUserA);
+  EXPECT_EQ(Races(), 0u);
+  Run(b);
+  __weave_write1(reinterpret_cast<char*>(&pair[0]) + 3, &kUserB);  // overlaps a's int
+  EXPECT_EQ(Races(), 1u);
+}
+
+// Two tasks write the two halves of one granule; a third that is ordered after neither races with
+// both, the first writer included.
+TEST_F(RaceEngine, TwoWritersOfOneGranuleAreBothRemembered) {
+  alignas(8) static int pair[2];
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* c = Start();
+  Run(a);
+  __weave_write4(&pair[0], &kUserA);
+  Run(b);
+  __weave_write4(&pair[1], &kUserB);
+  Run(c);
+  __weave_read4(&pair[0], &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+  EXPECT_NE(race::races_json().find("\"line\": 10"), std::string::npos) << race::races_json();
+}
+
+// Two concurrent reads are both kept: a writer ordered after one of them races with the other.
+TEST_F(RaceEngine, AWriterOrderedAfterOneReaderRacesWithTheOther) {
+  alignas(8) static int x;
+  static int m;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* w = Start();
+  Run(a);
+  __weave_read4(&x, &kUserA);
+  Run(b);
+  __weave_read4(&x, &kUserB);
+  race::release(b, &m);
+  Run(w);
+  race::acquire(w, &m);
+  __weave_write4(&x, &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+  EXPECT_NE(race::races_json().find("\"line\": 10"), std::string::npos) << race::races_json();
+}
+
+// A task that wrote x, then started a reader, then reads x itself: the reader's read is kept over
+// the task's own (both cells are taken), so the task's next write races with it.
+TEST_F(RaceEngine, AConcurrentReadIsKeptOverTheTasksOwnRead) {
+  alignas(8) static int x;
+  RaceTask* a = Start();
+  Run(a);
+  __weave_write4(&x, &kUserA);
+  RaceTask* b = Start(a);
+  Run(b);
+  __weave_read4(&x, &kUserB);
+  Run(a);
+  __weave_read4(&x, &kUserA);
+  EXPECT_EQ(Races(), 0u);
+  __weave_write4(&x, &kUserA);
+  EXPECT_EQ(Races(), 1u);
+}
+
+// A read of one half of a granule by a task the writer of the other half cannot see is kept over
+// the older, ordered write of both halves: a later write of the first half races with it.
+TEST_F(RaceEngine, AConcurrentReadOfOneHalfOutlivesAnOrderedWrite) {
+  alignas(8) static int pair[2];
+  RaceTask* a = Start();
+  Run(a);
+  __weave_write8(&pair[0], &kUserA);
+  RaceTask* b = Start(a);
+  RaceTask* c = Start(a);
+  Run(a);
+  __weave_read4(&pair[0], &kUserA);
+  Run(b);
+  __weave_write4(&pair[1], &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  Run(c);
+  __weave_write4(&pair[0], &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, RangesCoverEveryGranuleTheyTouch) {
+  alignas(8) static char buf[64];
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_write_range(buf + 3, 40, &kUserA);  // granules 0..5
+  Run(b);
+  __weave_read_range(buf + 48, 16, &kUserB);  // granules 6..7: untouched by a
+  EXPECT_EQ(Races(), 0u);
+  __weave_read1(buf + 42, &kUserB);  // the last byte a wrote
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, AtomicsDoNotRaceWithEachOtherButDoWithPlainAccesses) {
+  alignas(8) static std::uint64_t x;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  const std::uint32_t relaxed_store = abi::atomic_flags(abi::kStore, abi::kRelaxed);
+  const std::uint32_t relaxed_load = abi::atomic_flags(abi::kLoad, abi::kRelaxed);
+  Run(a);
+  __weave_atomic(&x, 8, relaxed_store, &kUserA);
+  Run(b);
+  __weave_atomic(&x, 8, relaxed_load, &kUserB);
+  __weave_atomic(&x, 8, relaxed_store, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  Run(a);
+  __weave_read8(&x, &kUserA);  // plain, unordered with b's atomic store
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, ReleaseAcquireAtomicsOrderButRelaxedOnesDoNot) {
+  alignas(8) static int data;
+  alignas(8) static int data2;
+  alignas(8) static std::uint32_t flag;
+  alignas(8) static std::uint32_t flag2;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  const std::uint32_t release = abi::atomic_flags(abi::kStore, abi::kRelease);
+  const std::uint32_t acquire = abi::atomic_flags(abi::kLoad, abi::kAcquire);
+  const std::uint32_t relaxed_store = abi::atomic_flags(abi::kStore, abi::kRelaxed);
+  const std::uint32_t relaxed_load = abi::atomic_flags(abi::kLoad, abi::kRelaxed);
+  Run(a);
+  __weave_write4(&data, &kUserA);
+  __weave_atomic(&flag, 4, release, &kUserA);
+  __weave_write4(&data2, &kUserA);
+  __weave_atomic(&flag2, 4, relaxed_store, &kUserA);
+  Run(b);
+  __weave_atomic(&flag, 4, acquire, &kUserB);
+  __weave_atomic_after(&flag, acquire, true);
+  __weave_read4(&data, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  __weave_atomic(&flag2, 4, relaxed_load, &kUserB);
+  __weave_atomic_after(&flag2, relaxed_load, true);
+  __weave_read4(&data2, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, AFailedCompareExchangeAcquiresByItsFailureOrder) {
+  alignas(8) static int data;
+  alignas(8) static std::uint32_t flag;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_write4(&data, &kUserA);
+  __weave_atomic(&flag, 4, abi::atomic_flags(abi::kStore, abi::kRelease), &kUserA);
+  Run(b);
+  const std::uint32_t cas = abi::atomic_flags(abi::kCas, abi::kAcqRel, abi::kRelaxed);
+  __weave_atomic(&flag, 4, cas, &kUserB);
+  __weave_atomic_after(&flag, cas, false);  // failed: relaxed, nothing acquired
+  __weave_read4(&data, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, FencesOrderRelaxedAtomics) {
+  alignas(8) static int data;
+  alignas(8) static std::uint32_t flag;
+  race::enable(abi::kFeatureAcquireFence);
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_write4(&data, &kUserA);
+  __weave_fence(abi::kRelease);
+  __weave_atomic(&flag, 4, abi::atomic_flags(abi::kStore, abi::kRelaxed), &kUserA);
+  Run(b);
+  const std::uint32_t relaxed_load = abi::atomic_flags(abi::kLoad, abi::kRelaxed);
+  __weave_atomic(&flag, 4, relaxed_load, &kUserB);
+  __weave_atomic_after(&flag, relaxed_load, true);
+  __weave_fence(abi::kAcquire);
+  __weave_read4(&data, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(RaceEngine, TheParentsPastReachesTheChildButNotWhatItDoesAfterTheSpawn) {
+  alignas(8) static int before;
+  alignas(8) static int after;
+  RaceTask* p = Start();
+  Run(p);
+  __weave_write4(&before, &kUserA);
+  RaceTask* c = Start(p);
+  __weave_write4(&after, &kUserA);
+  Run(c);
+  __weave_read4(&before, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  __weave_read4(&after, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, EachPairOfLinesIsReportedOnce) {
+  alignas(8) static int x;
+  auto race_again = [&] {
+    WroteIt(&x);
+    RaceTask* b = Start();
+    Run(b);
+    __weave_write4(&x, &kUserB);
+  };
+  race_again();
+  race_again();
+  // Lines 10 and 20 race with each other and each with itself (fibers of one line): three pairs.
+  const std::size_t pairs = Races();
+  EXPECT_EQ(pairs, 3u);
+  for (int i = 0; i < 5; ++i) race_again();
+  EXPECT_EQ(Races(), pairs);
+}
+
+TEST_F(RaceEngine, FreedMemoryIsForgotten) {
+  alignas(8) static int x;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_write4(&x, &kUserA);
+  race::forget_range(reinterpret_cast<std::uintptr_t>(&x),
+                     reinterpret_cast<std::uintptr_t>(&x) + 4);
+  Run(b);
+  __weave_write4(&x, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(RaceEngine, FreeForgetsTheBlock) {
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  auto* p = static_cast<int*>(std::malloc(64));
+  volatile std::uintptr_t old =
+      reinterpret_cast<std::uintptr_t>(p);  // only its value is used later
+  __weave_write4(p, &kUserA);
+  std::free(reinterpret_cast<void*>(old));
+  Run(b);
+  // Whatever malloc gives b, nothing of a's past remains in it.
+  auto* q = static_cast<int*>(std::malloc(64));
+  __weave_write4(q, &kUserB);
+  __weave_write4(reinterpret_cast<int*>(old), &kUserB);
+  std::free(q);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(RaceEngine, AFiberStackIsResetWhenItsFiberEnds) {
+  alignas(16) static char stack[4096];
+  const auto lo = reinterpret_cast<std::uintptr_t>(stack);
+  RaceTask* a = race::task_start(main_, fiber(1), lo, lo + sizeof(stack));
+  RaceTask* b = Start();
+  Run(a);
+  a->low_water = lo + 1024;  // as if its deepest frame had been there
+  __weave_write4(stack + 2048, &kUserA);
+  race::task_end(a);
+  race::task_free(a);
+  Run(b);
+  __weave_write4(stack + 2048, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(RaceEngine, IgnoredAccessesAreNotChecked) {
+  alignas(8) static int x;
+  WroteIt(&x);
+  RaceTask* b = Start();
+  Run(b);
+  race::ignore_begin();
+  __weave_write4(&x, &kUserB);
+  race::ignore_end();
+  EXPECT_EQ(Races(), 0u);
+  __weave_write4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+// A slot passes to a new task without losing a race: only to one that knows the old holder's
+// whole past; a task that does not gets another slot and still sees the race.
+TEST_F(RaceEngine, SlotsPassOnOnlyToTasksThatKnowTheirPast) {
+  alignas(8) static int x;
+  static int done;
+  RaceTask* a = race::task_start(main_, fiber(1), 0, 0);
+  Run(a);
+  __weave_write4(&x, &kUserA);
+  race::release(a, &done);
+  const std::uint32_t a_slot = a->slot;
+  race::task_end(a);
+  race::task_free(a);
+
+  // Does not know a's past: a fresh slot, and the race.
+  RaceTask* stranger = Start();
+  EXPECT_NE(stranger->slot, a_slot);
+  Run(stranger);
+  __weave_write4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+
+  // Joins a, then starts a fiber: it takes a's slot, and a's write is ordered before it.
+  race::reset_reports_for_testing();
+  RaceTask* joiner = Start();
+  Run(joiner);
+  race::acquire(joiner, &done);
+  RaceTask* heir = Start(joiner);
+  EXPECT_EQ(heir->slot, a_slot);
+  Run(heir);
+  __weave_read4(&x, &kUserA);  // stranger's write is unordered with it: one race, with stranger
+  EXPECT_EQ(Races(), 1u);
+  std::string json = race::races_json();
+  EXPECT_NE(json.find("\"line\": 20"), std::string::npos) << json;
+}
+
+TEST_F(RaceEngine, AClockThatRunsOutMovesToAnotherSlot) {
+  alignas(8) static int x;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  const std::uint32_t first = a->slot;
+  __weave_write4(&x, &kUserA);
+  while (a->slot == first) race::tick(a);
+  __weave_write4(&x, &kUserA);  // its own past, in the old slot: ordered
+  EXPECT_EQ(Races(), 0u);
+  Run(b);
+  __weave_read4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(RaceEngine, AReportNamesTheUsersLineAndTheFullStack) {
+  alignas(8) static int x;
+  WroteIt(&x);
+  RaceTask* b = Start();
+  Run(b);
+  __weave_func_entry(&kFn);
+  testing::internal::CaptureStderr();
+  __weave_write4(&x, &kHeader);  // inside std::map, inlined at main.cc:30
+  const std::string err = testing::internal::GetCapturedStderr();
+  __weave_func_exit();
+  EXPECT_NE(err.find("WARNING: DATA RACE"), std::string::npos) << err;
+  EXPECT_NE(err.find("Write of size 4"), std::string::npos) << err;
+  EXPECT_NE(err.find("#0 /usr/include/c++/12/bits/stl_tree.h:700"), std::string::npos) << err;
+  EXPECT_NE(err.find("#1 /src/app/main.cc:30 main"), std::string::npos) << err;
+  EXPECT_NE(err.find("Previous write of size 4"), std::string::npos) << err;
+  EXPECT_NE(err.find("/src/app/main.cc:10 worker"), std::string::npos) << err;
+  EXPECT_NE(err.find("Fiber 101 (running) created at:"), std::string::npos) << err;
+  EXPECT_NE(err.find("Fiber 100 (running) created at:"), std::string::npos) << err;
+  const std::string json = race::races_json();
+  // The access is placed at the user's line, not the header's.
+  EXPECT_NE(json.find("\"access\": {\"kind\": \"write\", \"size\": 4"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"file\": \"/src/app/main.cc\", \"line\": 30"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"previous\": {\"kind\": \"write\""), std::string::npos) << json;
+}
+
+TEST_F(RaceEngine, LocksHeldAreReported) {
+  alignas(8) static int x;
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  WroteIt(&x);
+  RaceTask* b = Start();
+  Run(b);
+  __weave_callsite = &kUserCall;
+  __weave_pthread_mutex_lock(&mu);
+  testing::internal::CaptureStderr();
+  __weave_write4(&x, &kUserB);
+  const std::string err = testing::internal::GetCapturedStderr();
+  __weave_pthread_mutex_unlock(&mu);
+  EXPECT_NE(err.find("locked at /src/app/main.cc:30"), std::string::npos) << err;
+}
+
+TEST_F(RaceEngine, PthreadMutexesOrder) {
+  alignas(8) static int x;
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_pthread_mutex_lock(&mu);
+  __weave_write4(&x, &kUserA);
+  __weave_pthread_mutex_unlock(&mu);
+  Run(b);
+  __weave_pthread_mutex_lock(&mu);
+  __weave_write4(&x, &kUserB);
+  __weave_pthread_mutex_unlock(&mu);
+  EXPECT_EQ(Races(), 0u);
+}
+
+// Real threads: pthread_create (interposed) orders the parent's past before the thread, and
+// pthread_join the thread's whole life before what follows the join.
+TEST_F(RaceEngine, ThreadStartAndJoinOrder) {
+  alignas(8) static int x;
+  __weave_write4(&x, &kUserB);
+  std::thread t([] {
+    __weave_read4(&x, &kUserA);
+    __weave_write4(&x, &kUserA);
+  });
+  t.join();
+  __weave_write4(&x, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(RaceEngine, AThreadRacesWithItsParentAfterTheStart) {
+  alignas(8) static int x;
+  std::atomic<bool> written{false};
+  std::thread t([&] {
+    __weave_write4(&x, &kUserA);
+    written.store(true);  // not instrumented: no edge
+  });
+  while (!written.load()) std::this_thread::yield();
+  __weave_read4(&x, &kUserB);
+  t.join();
+  EXPECT_EQ(Races(), 1u);
+}
+
+}  // namespace
