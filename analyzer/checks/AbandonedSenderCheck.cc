@@ -8,6 +8,7 @@
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
+#include "lib/Carriers.h"
 #include "lib/ChanFlow.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
@@ -39,7 +40,7 @@ class AbandonedSenderCheck : public Check {
  private:
   // What a select argument is, when it is not the value's own channel.
   std::optional<Exit> exitCase(const ChanFlow& flow, const Expr* arg, const void* cls) const {
-    const auto* call = dyn_cast_or_null<CallExpr>(api::ignoreCarriers(arg));
+    const auto* call = dyn_cast_or_null<CallExpr>(ignoreCarriers(arg));
     if (!call) return std::nullopt;
     if (api::isWeaveCall(call, "otherwise")) return Exit{arg, nullptr};
     llvm::StringRef n = api::calleeNameIn(call, "weave");
@@ -57,7 +58,7 @@ class AbandonedSenderCheck : public Check {
     const SwitchStmt* found = nullptr;
     walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
       if (const auto* sw = dyn_cast<SwitchStmt>(s))
-        if (api::ignoreCarriers(sw->getCond()) == sel) found = sw;
+        if (ignoreCarriers(sw->getCond()) == sel) found = sw;
     });
     return found;
   }

@@ -22,6 +22,7 @@
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
 #include "lib/Accesses.h"
+#include "lib/Carriers.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
 #include "lib/Fibers.h"
@@ -47,26 +48,11 @@ struct Access {
                                  // accesses inside callees)
 };
 
-bool typeInNamespace(QualType t, llvm::StringRef ns) {
-  t = t.getNonReferenceType().getCanonicalType();
-  while (const auto* at = t->getAsArrayTypeUnsafe()) t = at->getElementType().getCanonicalType();
-  const auto* rd = t->getAsCXXRecordDecl();
-  if (!rd) return false;
-  const DeclContext* dc = rd->getDeclContext();
-  while (dc && !dc->isTranslationUnit()) {
-    if (const auto* nd = dyn_cast<NamespaceDecl>(dc);
-        nd && nd->getIdentifier() && nd->getName() == ns && nd->getParent()->isTranslationUnit())
-      return true;
-    dc = dc->getParent();
-  }
-  return false;
-}
-
 // Objects that synchronise themselves, or that are not data: never reported.
 bool isSyncType(QualType t) {
   t = t.getNonReferenceType().getCanonicalType();
   while (const auto* at = t->getAsArrayTypeUnsafe()) t = at->getElementType().getCanonicalType();
-  if (isMutexType(t) || typeInNamespace(t, "weave")) return true;
+  if (isMutexType(t) || api::isTypeWithin(t, "weave")) return true;
   static const char* const kStd[] = {"atomic",
                                      "atomic_ref",
                                      "atomic_flag",
@@ -86,10 +72,10 @@ bool isSyncType(QualType t) {
                                      "packaged_task",
                                      "function"};
   for (const char* n : kStd)
-    if (isTypeIn(t, "std", n)) return true;
-  return isTypeIn(t, "absl", "Mutex") || isTypeIn(t, "absl", "Notification") ||
-         isTypeIn(t, "absl", "CondVar") || isTypeIn(t, "absl", "Cleanup") || t->isFunctionType() ||
-         (t->getAsCXXRecordDecl() && t->getAsCXXRecordDecl()->isLambda());
+    if (api::isTypeIn(t, "std", n)) return true;
+  return api::isTypeIn(t, "absl", "Mutex") || api::isTypeIn(t, "absl", "Notification") ||
+         api::isTypeIn(t, "absl", "CondVar") || api::isTypeIn(t, "absl", "Cleanup") ||
+         t->isFunctionType() || (t->getAsCXXRecordDecl() && t->getAsCXXRecordDecl()->isLambda());
 }
 
 bool capturesThis(const LambdaExpr* le) {
@@ -109,20 +95,21 @@ bool isDataDecl(const ValueDecl* d) {
 bool isIndexable(QualType t) {
   t = t.getNonReferenceType();
   if (t->isArrayType()) return true;
-  return isTypeIn(t, "std", "vector") || isTypeIn(t, "std", "array") ||
-         isTypeIn(t, "std", "deque") || isTypeIn(t, "std", "span");
+  return api::isTypeIn(t, "std", "vector") || api::isTypeIn(t, "std", "array") ||
+         api::isTypeIn(t, "std", "deque") || api::isTypeIn(t, "std", "span");
 }
 
 bool isJoinMethod(const Stmt* s, SpawnKind kind) {
   switch (kind) {
     case SpawnKind::Thread:
-      return isMethodCall(s, "std", "thread", "join");
+      return api::isMethodCall(s, "std", "thread", "join");
     case SpawnKind::JThread:
-      return isMethodCall(s, "std", "jthread", "join");
+      return api::isMethodCall(s, "std", "jthread", "join");
     case SpawnKind::Async:
-      return isMethodCall(s, "std", "future", "get") || isMethodCall(s, "std", "future", "wait") ||
-             isMethodCall(s, "std", "shared_future", "get") ||
-             isMethodCall(s, "std", "shared_future", "wait");
+      return api::isMethodCall(s, "std", "future", "get") ||
+             api::isMethodCall(s, "std", "future", "wait") ||
+             api::isMethodCall(s, "std", "shared_future", "get") ||
+             api::isMethodCall(s, "std", "shared_future", "wait");
     default:
       return false;
   }
@@ -154,13 +141,15 @@ class UnguardedSharedCheck : public Check {
   }
 
   bool isOnceBody(const LambdaExpr* le, const ParentMap& pm) const {
+    const Stmt* child = le;
     const Stmt* p = pm.getParent(le);
-    while (p && isa<ImplicitCastExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-                    CXXConstructExpr, ParenExpr>(p))
+    while (p && carries(p, child)) {
+      child = p;
       p = pm.getParent(p);
+    }
     const auto* call = dyn_cast_or_null<CallExpr>(p);
     return call &&
-           (isMethodCall(call, "weave", "Once", "call") || api::isStdCall(call, "call_once"));
+           (api::isMethodCall(call, "weave", "Once", "call") || api::isStdCall(call, "call_once"));
   }
 
   bool accessWrites(const Expr* ref, const ParentMap& pm,
@@ -333,15 +322,17 @@ class UnguardedSharedCheck : public Check {
 
   bool isJoinFor(const Stmt* s, const Fiber& f) const {
     if (isJoinMethod(s, f.spawn.kind)) return true;
-    if (isMethodCall(s, "weave", "WaitGroup", "wait") ||
-        isMethodCall(s, "weave", "ErrGroup", "wait")) {
+    if (api::isMethodCall(s, "weave", "WaitGroup", "wait") ||
+        api::isMethodCall(s, "weave", "ErrGroup", "wait")) {
       const ValueDecl* g = namedObject(callObject(s));
       return g && (g == f.spawn.group || f.mentioned.count(g));
     }
     // Receiving from a channel the fiber uses: the receive of its result (or of its close).
     const Expr* chan = nullptr;
-    if (isMethodCall(s, "weave", "Chan", "recv") || isMethodCall(s, "weave", "RecvChan", "recv") ||
-        isMethodCall(s, "weave", "Chan", "begin") || isMethodCall(s, "weave", "RecvChan", "begin"))
+    if (api::isMethodCall(s, "weave", "Chan", "recv") ||
+        api::isMethodCall(s, "weave", "RecvChan", "recv") ||
+        api::isMethodCall(s, "weave", "Chan", "begin") ||
+        api::isMethodCall(s, "weave", "RecvChan", "begin"))
       chan = callObject(s);
     else if (const auto* call = dyn_cast<CallExpr>(s);
              call && api::isWeaveCall(call, "recv") && call->getNumArgs() > 0)
@@ -362,9 +353,9 @@ class UnguardedSharedCheck : public Check {
       if (!d) return false;
       QualType t = d->getVarDecl()->getType();
       if (f.spawn.kind == SpawnKind::JThread)
-        return isTypeIn(t, "std", "jthread") || isTypeIn(t, "std", "vector");
+        return api::isTypeIn(t, "std", "jthread") || api::isTypeIn(t, "std", "vector");
       if (f.spawn.kind == SpawnKind::Async)
-        return isTypeIn(t, "std", "future") || isTypeIn(t, "std", "vector");
+        return api::isTypeIn(t, "std", "future") || api::isTypeIn(t, "std", "vector");
       return false;
     };
     llvm::DenseSet<const CFGBlock*> seen;
@@ -400,13 +391,12 @@ class UnguardedSharedCheck : public Check {
     bool owns = (sp.kind == SpawnKind::JThread && isa<CXXConstructExpr>(sp.expr)) ||
                 sp.kind == SpawnKind::Async;
     if (!owns) return false;
+    const Stmt* child = sp.expr;
     for (size_t i = parents.size(); i-- > 0;) {
       const Stmt* p = parents[i];
       if (isa<CompoundStmt>(p)) return true;
-      if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-              ExprWithCleanups, CXXFunctionalCastExpr, CStyleCastExpr>(p))
-        continue;
-      return false;
+      if (!carries(p, child) && !isVoidCast(p)) return false;
+      child = p;
     }
     return false;
   }

@@ -12,6 +12,7 @@
 #include "lib/CheckRegistry.h"
 #include "lib/Fibers.h"
 #include "lib/FunctionWalker.h"
+#include "lib/WeaveApi.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -22,7 +23,7 @@ using namespace clang;
 constexpr const char* kName = "weave-wg-add-in-fiber";
 
 bool isWgCall(const Stmt* s, llvm::StringRef method) {
-  return isMethodCall(s, "weave", "WaitGroup", method);
+  return api::isMethodCall(s, "weave", "WaitGroup", method);
 }
 
 const ValueDecl* wgOf(const Stmt* call) { return namedObject(callObject(call)); }
@@ -47,7 +48,7 @@ void collectCounted(const Stmt* s, llvm::DenseSet<const ValueDecl*>& out) {
   if (d) {
     QualType t = d->getType().getNonReferenceType();
     if (t->isPointerType()) t = t->getPointeeType();
-    if (isTypeIn(t, "weave", "WaitGroup")) out.insert(d);
+    if (api::isTypeIn(t, "weave", "WaitGroup")) out.insert(d);
   }
   if (const auto* le = dyn_cast<LambdaExpr>(s)) collectCounted(le->getBody(), out);
   for (const Stmt* c : s->children()) collectCounted(c, out);

@@ -6,6 +6,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
+#include "lib/WeaveApi.h"
 
 namespace weave::lint {
 using namespace clang;
@@ -30,17 +31,9 @@ bool argWrites(const FunctionDecl* fd, unsigned argIndex) {
   return nonConstRef(fd->getParamDecl(argIndex)->getType());
 }
 
-bool inStd(const Decl* d) {
-  for (const DeclContext* dc = d->getDeclContext(); dc; dc = dc->getParent())
-    if (const auto* ns = dyn_cast<NamespaceDecl>(dc);
-        ns && ns->getIdentifier() && ns->getName() == "std" && ns->getParent()->isTranslationUnit())
-      return true;
-  return false;
-}
-
 // Methods of the standard containers that have a non-const overload but change nothing.
 bool lookupOnly(const CXXMethodDecl* md) {
-  if (!md->getIdentifier() || !inStd(md)) return false;
+  if (!md->getIdentifier() || !api::isWithin(md, "std")) return false;
   static const char* const kNames[] = {
       "find",  "count", "contains", "begin",  "end",         "cbegin",      "cend",        "rbegin",
       "rend",  "size",  "empty",    "at",     "lower_bound", "upper_bound", "equal_range", "data",

@@ -7,6 +7,7 @@
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
+#include "lib/Carriers.h"
 #include "lib/Fibers.h"
 #include "lib/WeaveApi.h"
 #include "llvm/ADT/DenseSet.h"
@@ -53,11 +54,11 @@ QualType pointee(QualType t) {
 // A scoped guard type; `shared` when it holds its mutex shared.
 bool isGuardType(QualType t, bool& shared) {
   shared = false;
-  if (isTypeIn(t, "std", "lock_guard") || isTypeIn(t, "std", "unique_lock") ||
-      isTypeIn(t, "std", "scoped_lock") || isTypeIn(t, "absl", "MutexLock") ||
-      isTypeIn(t, "absl", "WriterMutexLock"))
+  if (api::isTypeIn(t, "std", "lock_guard") || api::isTypeIn(t, "std", "unique_lock") ||
+      api::isTypeIn(t, "std", "scoped_lock") || api::isTypeIn(t, "absl", "MutexLock") ||
+      api::isTypeIn(t, "absl", "WriterMutexLock"))
     return true;
-  if (isTypeIn(t, "std", "shared_lock") || isTypeIn(t, "absl", "ReaderMutexLock")) {
+  if (api::isTypeIn(t, "std", "shared_lock") || api::isTypeIn(t, "absl", "ReaderMutexLock")) {
     shared = true;
     return true;
   }
@@ -133,11 +134,11 @@ class Engine {
     if (isGuardType(vd->getType(), shared) && vd->getInit()) {
       GuardInfo g;
       g.shared = shared;
-      const Expr* init = api::ignoreCarriers(vd->getInit());
+      const Expr* init = ignoreCarriers(vd->getInit());
       if (const auto* ce = dyn_cast_or_null<CXXConstructExpr>(init)) {
         for (const Expr* arg : ce->arguments()) {
           QualType t = arg->getType();
-          if (isTypeIn(t, "std", "defer_lock_t") || isTypeIn(t, "std", "try_to_lock_t")) {
+          if (api::isTypeIn(t, "std", "defer_lock_t") || api::isTypeIn(t, "std", "try_to_lock_t")) {
             g.acquires = false;
             continue;
           }
@@ -203,9 +204,9 @@ bool isMutexType(QualType t) {
                                      "timed_mutex",  "recursive_timed_mutex",
                                      "shared_mutex", "shared_timed_mutex"};
   for (const char* n : kStd)
-    if (isTypeIn(t, "std", n)) return true;
-  return isTypeIn(t, "weave", "Mutex") || isTypeIn(t, "weave", "RWMutex") ||
-         isTypeIn(t, "absl", "Mutex");
+    if (api::isTypeIn(t, "std", n)) return true;
+  return api::isTypeIn(t, "weave", "Mutex") || api::isTypeIn(t, "weave", "RWMutex") ||
+         api::isTypeIn(t, "absl", "Mutex");
 }
 
 std::unique_ptr<LocksetAnalysis> LocksetAnalysis::run(const Decl* fn, const Stmt* body,
