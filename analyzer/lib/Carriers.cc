@@ -85,6 +85,40 @@ const Expr* ignoreCarriers(const Expr* e) {
   return e;
 }
 
+const ValueDecl* objectKey(const Expr* e) {
+  while (e) {
+    e = ignoreCarriers(e)->IgnoreParenImpCasts();
+    if (const auto* uo = dyn_cast<UnaryOperator>(e);
+        uo && (uo->getOpcode() == UO_Deref || uo->getOpcode() == UO_AddrOf)) {
+      e = uo->getSubExpr();
+      continue;
+    }
+    if (const auto* as = dyn_cast<ArraySubscriptExpr>(e)) {
+      e = as->getBase();
+      continue;
+    }
+    if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(e);
+        oc && oc->getNumArgs() >= 1 &&
+        (oc->getOperator() == OO_Subscript || oc->getOperator() == OO_Star ||
+         oc->getOperator() == OO_Arrow)) {
+      e = oc->getArg(0);
+      continue;
+    }
+    if (const auto* mc = dyn_cast<CXXMemberCallExpr>(e);
+        mc && mc->getMethodDecl() && mc->getMethodDecl()->getIdentifier()) {
+      llvm::StringRef n = mc->getMethodDecl()->getName();
+      if (n == "front" || n == "back" || n == "at" || n == "get") {
+        e = mc->getImplicitObjectArgument();
+        continue;
+      }
+    }
+    break;
+  }
+  if (const auto* dre = dyn_cast_or_null<DeclRefExpr>(e)) return dre->getDecl();
+  if (const auto* me = dyn_cast_or_null<MemberExpr>(e)) return me->getMemberDecl();
+  return nullptr;
+}
+
 bool isVoidCast(const Stmt* s) {
   const auto* ce = dyn_cast_or_null<ExplicitCastExpr>(s);
   return ce && ce->getType()->isVoidType();

@@ -7,6 +7,7 @@
 // expression to the node that uses its value.
 #pragma once
 
+#include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/Stmt.h"
 
@@ -22,6 +23,11 @@ bool carries(const clang::Stmt* parent, const clang::Stmt* child);
 
 // Down through every carrier to the expression that makes the value.
 const clang::Expr* ignoreCarriers(const clang::Expr* e);
+
+// The variable or field an object expression stands for: through carriers, `*`, `&`, `->`,
+// subscripts and front()/back()/at()/get() (an element, or what a smart pointer holds, stands for
+// its container). Null when it names none (a temporary, a call's result).
+const clang::ValueDecl* objectKey(const clang::Expr* e);
 
 // A cast to void: the value is dropped there.
 bool isVoidCast(const clang::Stmt* s);
