@@ -217,6 +217,7 @@ class LostCancelCheck : public Check {
       if (!cfg) return;
       std::optional<CfgPoint> at = cfg->find(call);
       if (!at) return;  // unreachable code
+      if (deferredByReference(b, fb)) return;
       llvm::DenseSet<const Stmt*> uses = usesOf(b, fb);
       llvm::DenseSet<const Stmt*> def;
       walkBody(b.defStmt, [&](const Stmt* n, llvm::ArrayRef<const Stmt*>) { def.insert(n); });
@@ -232,6 +233,50 @@ class LostCancelCheck : public Check {
       if (!exit) return;
       reportLost(call, b, *exit, fb, parents);
     });
+  }
+
+  // `CancelFunc cancel; absl::Cleanup c = [&] { cancel(); }; … cancel = …;`: a Cleanup that
+  // captures the variable by reference, declared in a block around the binding and before it,
+  // calls whatever the variable holds when the block is left — on every path. (A Cleanup that is
+  // cancelled somewhere proves nothing.)
+  bool deferredByReference(const Binding& b, const FunctionBody& fb) const {
+    const SourceManager& sm = ctx_->getSourceManager();
+    bool found = false;
+    walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*> parents) {
+      const auto* ds = dyn_cast<DeclStmt>(s);
+      if (found || !ds || parents.empty()) return;
+      for (const Decl* d : ds->decls()) {
+        const auto* vd = dyn_cast<VarDecl>(d);
+        if (!vd || !vd->getInit() || !api::isTypeIn(vd->getType(), "absl", "Cleanup")) continue;
+        const auto* le = dyn_cast<LambdaExpr>(ignoreCarriers(vd->getInit()));
+        if (!le || !capturesByReference(le, b.var)) continue;
+        if (!contains(parents.back(), b.defStmt) ||
+            !sm.isBeforeInTranslationUnit(ds->getEndLoc(), b.defStmt->getBeginLoc()))
+          continue;
+        if (!cancelled(vd, fb)) found = true;
+      }
+    });
+    return found;
+  }
+
+  static bool capturesByReference(const LambdaExpr* le, const ValueDecl* v) {
+    for (const LambdaCapture& c : le->captures())
+      if (c.capturesVariable() && c.getCapturedVar() == v && c.getCaptureKind() == LCK_ByRef)
+        return true;
+    return false;
+  }
+
+  // `std::move(c).Cancel()` anywhere in the function.
+  static bool cancelled(const VarDecl* cleanup, const FunctionBody& fb) {
+    bool found = false;
+    walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
+      const auto* mc = dyn_cast<CXXMemberCallExpr>(s);
+      if (!mc || !mc->getMethodDecl() || !mc->getMethodDecl()->getIdentifier() ||
+          mc->getMethodDecl()->getName() != "Cancel")
+        return;
+      if (objectKey(mc->getImplicitObjectArgument()) == cleanup) found = true;
+    });
+    return found;
   }
 
   void reportLost(const CallExpr* call, const Binding& b, const PathExit& exit,

@@ -50,7 +50,7 @@ void collectCounted(const Stmt* s, llvm::DenseSet<const ValueDecl*>& out) {
     if (t->isPointerType()) t = t->getPointeeType();
     if (api::isTypeIn(t, "weave", "WaitGroup")) out.insert(d);
   }
-  if (const auto* le = dyn_cast<LambdaExpr>(s)) collectCounted(le->getBody(), out);
+  // A lambda's children are its captures and its body.
   for (const Stmt* c : s->children()) collectCounted(c, out);
 }
 
@@ -71,8 +71,8 @@ void collect(const Stmt* s, FiberFacts& f) {
   }
   if (const auto* call = dyn_cast<CallExpr>(s); call && !isa<CXXMemberCallExpr>(call))
     f.calls.push_back(call);
-  // Lambdas that are not fibers (absl::Cleanup's `defer wg.done()`, helpers) are part of the body.
-  if (const auto* le = dyn_cast<LambdaExpr>(s)) collect(le->getBody(), f);
+  // Lambdas that are not fibers (absl::Cleanup's `defer wg.done()`, helpers) are part of the body:
+  // a lambda's children are its captures and its body.
   for (const Stmt* c : s->children()) collect(c, f);
 }
 

@@ -43,6 +43,36 @@ bool lookupOnly(const CXXMethodDecl* md) {
   return false;
 }
 
+// Where the address `&x` goes: a pointer-to-const parameter only reads through it, and so does
+// absl::Condition, which evaluates its predicate on the pointer while the lock is held.
+bool addressWrites(const Stmt* addr, const ParentMap& pm) {
+  const Stmt* child = addr;
+  const Stmt* p = pm.getParent(child);
+  while (p && isa<ImplicitCastExpr, ParenExpr>(p)) {
+    child = p;
+    p = pm.getParent(p);
+  }
+  auto pointeeConst = [](const FunctionDecl* fd, unsigned i) {
+    if (!fd || i >= fd->getNumParams()) return false;
+    QualType t = fd->getParamDecl(i)->getType();
+    return t->isPointerType() && t->getPointeeType().isConstQualified();
+  };
+  if (const auto* ce = dyn_cast_or_null<CXXConstructExpr>(p)) {
+    if (api::isTypeIn(ce->getType(), "absl", "Condition")) return false;
+    for (unsigned i = 0; i < ce->getNumArgs(); ++i)
+      if (ce->getArg(i) == child) return !pointeeConst(ce->getConstructor(), i);
+  }
+  if (const auto* call = dyn_cast_or_null<CallExpr>(p)) {
+    unsigned offset = 0;
+    if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(call);
+        oc && isa_and_nonnull<CXXMethodDecl>(oc->getDirectCallee()))
+      offset = 1;
+    for (unsigned i = offset; i < call->getNumArgs(); ++i)
+      if (call->getArg(i) == child) return !pointeeConst(call->getDirectCallee(), i - offset);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool isWriteAccess(const Expr* ref, const ParentMap& pm) {
@@ -71,7 +101,8 @@ bool isWriteAccess(const Expr* ref, const ParentMap& pm) {
     } else if (const auto* bo = dyn_cast<BinaryOperator>(p)) {
       return bo->isAssignmentOp() && bo->getLHS() == child;
     } else if (const auto* uo = dyn_cast<UnaryOperator>(p)) {
-      return uo->isIncrementDecrementOp() || uo->getOpcode() == UO_AddrOf;
+      if (uo->getOpcode() == UO_AddrOf) return addressWrites(uo, pm);
+      return uo->isIncrementDecrementOp();
     } else if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(p)) {
       const FunctionDecl* fd = oc->getDirectCallee();
       if (const auto* md = dyn_cast_or_null<CXXMethodDecl>(fd)) {

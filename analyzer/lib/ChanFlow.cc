@@ -437,7 +437,8 @@ struct ChanFlow::Impl {
               BodyInfo& bi = out[it->second];
               bi.fiber = true;
               bi.spawn = s;
-              for (const Stmt* p : parents) bi.spawnedInLoop = bi.spawnedInLoop || isLoop(p);
+              for (const Stmt* p : parents)
+                if (isLoop(p)) bi.spawnLoops.push_back(p);
             }
           }
         }
@@ -462,7 +463,9 @@ struct ChanFlow::Impl {
         const void* n = leafNode(e);
         if (!n) return;
         if (const auto* call = dyn_cast<CallExpr>(e); call && api::isWeaveCall(call, "make_chan")) {
-          ChanOrigin o{call, b, std::nullopt, false};
+          ChanOrigin o{call, b, std::nullopt, false, {}};
+          for (const Stmt* p : parents)
+            if (isLoop(p)) o.loops.push_back(p);
           const Expr* capArg = call->getNumArgs() > 0 ? call->getArg(0) : nullptr;
           if (!capArg || isa<CXXDefaultArgExpr>(capArg)) {
             o.capacity = 0;
@@ -491,7 +494,9 @@ ChanFlow::ChanFlow(ASTContext& ctx) : impl_(std::make_shared<Impl>()) {
   forEachFunctionBody(ctx, [&](const FunctionBody& fb) {
     if (!fb.body) return;
     if (fb.lambda) im.lambdaBody[fb.lambda] = static_cast<unsigned>(bodies_.size());
-    bodies_.push_back(BodyInfo{fb});
+    BodyInfo bi;
+    bi.fb = fb;
+    bodies_.push_back(std::move(bi));
   });
   im.opsPerBody.resize(bodies_.size());
   std::vector<BodyInfo> snapshot = bodies_;
