@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMap.h"
@@ -102,6 +103,7 @@ class UnguardedSharedCheck : public Check {
     reported_.clear();
     summaries_.clear();
     sync_ = Synchronizers();
+    hb_ = nullptr;
     forEachFunctionBody(ctx, [&](const FunctionBody& fb) {
       if (fb.body) analyzeSpawner(fb);
     });
@@ -218,9 +220,19 @@ class UnguardedSharedCheck : public Check {
         if (!nestedLambdas || fiberLambdas_.count(le)) return;
         const Lockset* at = locksAt(le);
         if (!at) return;
+        LambdaPlace where = placeOf(
+            le, [&](const Stmt* n) { return pm.getParent(n); }, sync_);
+        // A task handed to an executor runs in its time and on its threads: not this body's.
+        if (where.kind == LambdaPlace::HandedOff) return;
         Placement inner = place;
         if (const ValueDecl* o = onceOf(le, pm)) inner.once = o;
-        if (place.top) inner.points = runsAt(le, pm, pointsOf);
+        if (place.top) {
+          inner.points.clear();
+          if (where.kind == LambdaPlace::Cleanup)
+            inner.points = hb_->scopeEndsOf(part_, where.cleanup);
+          if (inner.points.empty())
+            inner.points = pointsOf(where.call ? static_cast<const Stmt*>(where.call) : le);
+        }
         inner.top = false;
         collect(le->getCallOperator(), le->getBody(), nullptr, *at, thisShared, shared, out, true,
                 inner);
@@ -237,6 +249,7 @@ class UnguardedSharedCheck : public Check {
         const Lockset* locks = locksAt(e);
         if (!locks) return;
         Access a{d, e, accessWrites(e, pm, shared), *locks, 0, {}, place.once};
+        conditionLock(e, pm, a.locks);
         if (place.part >= 0) {
           a.part = static_cast<unsigned>(place.part);
           a.at = pointsOf(e);
@@ -271,6 +284,35 @@ class UnguardedSharedCheck : public Check {
     walk(body);
   }
 
+  // `&flag` handed to absl::Condition is read by the mutex that evaluates the condition, while it
+  // holds itself: LockWhen, Await, a MutexLock(&mu, cond)…
+  static void conditionLock(const Expr* ref, const ParentMap& pm, Lockset& locks) {
+    const Stmt* child = ref;
+    const Stmt* p = pm.getParent(ref);
+    while (p && (carries(p, child) || isa<UnaryOperator>(p))) {
+      child = p;
+      p = pm.getParent(p);
+    }
+    const auto* cond = dyn_cast_or_null<CXXConstructExpr>(p);
+    if (!cond || !api::isTypeIn(cond->getType(), "absl", "Condition")) return;
+    child = cond;
+    for (p = pm.getParent(cond); p && carries(p, child); p = pm.getParent(p)) child = p;
+    const ValueDecl* mu = nullptr;
+    bool shared = false;
+    if (const auto* mc = dyn_cast_or_null<CXXMemberCallExpr>(p)) {
+      mu = objectKey(mc->getImplicitObjectArgument());
+      if (const CXXMethodDecl* md = mc->getMethodDecl(); md && md->getIdentifier())
+        shared = md->getName().starts_with("Reader");
+    } else if (const auto* guard = dyn_cast_or_null<CXXConstructExpr>(p);
+               guard && guard->getNumArgs() > 0 && isGuardType(guard->getType())) {
+      mu = objectKey(guard->getArg(0));
+      shared = api::isTypeIn(guard->getType(), "absl", "ReaderMutexLock");
+    }
+    if (!mu) return;
+    auto [it, fresh] = locks.try_emplace(mu, shared);
+    if (!fresh) it->second = it->second && shared;
+  }
+
   // `obj.field` where obj synchronises itself but `field` is plain data: an access of the field.
   template <class Add>
   void syncObjectField(const Expr* ref, const ParentMap& pm, Add& add) {
@@ -280,25 +322,6 @@ class UnguardedSharedCheck : public Check {
     if (!me || me->isArrow()) return;
     if (const auto* fd = dyn_cast<FieldDecl>(me->getMemberDecl()); fd && isDataDecl(fd))
       add(fd, me);
-  }
-
-  // Where a nested lambda of a participant's body runs (see collect).
-  template <class PointsOf>
-  std::vector<Point> runsAt(const LambdaExpr* le, const ParentMap& pm, PointsOf& pointsOf) {
-    const Stmt* child = le;
-    const Stmt* p = pm.getParent(le);
-    while (p && carries(p, child)) {
-      child = p;
-      p = pm.getParent(p);
-    }
-    if (const auto* ds = dyn_cast_or_null<DeclStmt>(p))
-      for (const Decl* d : ds->decls())
-        if (const auto* vd = dyn_cast<VarDecl>(d);
-            vd && vd->getInit() == child && api::isTypeIn(vd->getType(), "absl", "Cleanup")) {
-          std::vector<Point> ends = hb_->scopeEndsOf(part_, vd);
-          if (!ends.empty()) return ends;
-        }
-    return pointsOf(p && isa<CallExpr>(p) ? p : le);
   }
 
   // A call into a function of this file: its summary's accesses, with the caller's locks added,
@@ -525,10 +548,17 @@ class UnguardedSharedCheck : public Check {
   }
 
   void analyzeClass(const CXXRecordDecl* rd) {
-    bool hasMutex = false;
-    for (const FieldDecl* f : rd->fields())
+    bool hasMutex = false, annotated = false;
+    for (const FieldDecl* f : rd->fields()) {
       if (isMutexType(f->getType())) hasMutex = true;
+      if (f->hasAttr<GuardedByAttr>() || f->hasAttr<PtGuardedByAttr>()) annotated = true;
+    }
     if (!hasMutex) return;
+    // A class whose author wrote GUARDED_BY on its fields said which ones a lock guards; the
+    // others are left unguarded on purpose (owned by one thread, or by a protocol of its own).
+    auto checked = [&](const ValueDecl* d) {
+      return !annotated || d->hasAttr<GuardedByAttr>() || d->hasAttr<PtGuardedByAttr>();
+    };
     // Entry points: public methods (a class with a mutex is meant to be used from many fibers).
     std::vector<std::pair<const CXXMethodDecl*, std::vector<Access>>> entries;
     for (const CXXMethodDecl* m : rd->methods()) {
@@ -547,7 +577,7 @@ class UnguardedSharedCheck : public Check {
     // A field is guarded when some method writes it holding a lock.
     for (auto& [m1, acc1] : entries)
       for (const Access& w : acc1) {
-        if (!w.write || !guards(w.locks, true)) continue;
+        if (!w.write || !guards(w.locks, true) || !checked(w.loc)) continue;
         for (auto& [m2, acc2] : entries)
           for (const Access& a : acc2)
             if (a.loc == w.loc && !commonGuard(a.locks, a.write, w.locks, w.write) &&

@@ -550,7 +550,7 @@ struct HappensBefore::Impl {
         }
         const Expr* orderExpr = orderArg < mc->getNumArgs() ? mc->getArg(orderArg) : nullptr;
         Order o = memoryOrder(orderExpr, im.ctx);
-        if (o.release) add(k, true, false, mc, parents, loc);
+        if (o.release || fence.release) add(k, true, false, mc, parents, loc);
         (void)rmw;
         return;
       }
@@ -748,7 +748,7 @@ struct HappensBefore::Impl {
             order = mc->getNumArgs() > 2 ? mc->getArg(2) : nullptr;
           else if (!isa<CXXConversionDecl>(md))
             return false;
-          if (!memoryOrder(order, im.ctx).acquire) return false;
+          if (!memoryOrder(order, im.ctx).acquire && !fence.acquire) return false;
           if (const ValueDecl* d = im.keyOf(obj)) keys.push_back({d, Role::Fwd});
           return !keys.empty();
         }
@@ -767,6 +767,13 @@ struct HappensBefore::Impl {
       if (!v || !isa<VarDecl, FieldDecl>(v)) return false;
       QualType t = v->getType().getNonReferenceType();
       if (!t->isScalarType()) return false;
+      // `bool r = ready.load(acquire); if (r) …`: the local holds what the load saw.
+      if (const auto* vd = dyn_cast<VarDecl>(v); vd && vd->hasLocalStorage() && vd->getInit())
+        if (const Expr* init = ignoreCarriers(vd->getInit()); isa<CXXMemberCallExpr>(init)) {
+          bool loaded = false;
+          if (primitive(init, keys, loaded) && !loaded) return true;
+          keys.clear();
+        }
       plain = true;
       keys.push_back({v, Role::Fwd});
       return true;
@@ -882,34 +889,25 @@ struct HappensBefore::Impl {
       }
       Mode saveMode = mode;
       std::vector<Point> savePoints = points;
-      const Stmt* child = le;
-      const VarDecl* cleanup = nullptr;
-      const CallExpr* callback = nullptr;
-      for (size_t i = parents.size(); i-- > 0;) {
-        const Stmt* q = parents[i];
-        if (carries(q, child)) {
-          child = q;
-          continue;
-        }
-        if (const auto* ds = dyn_cast<DeclStmt>(q))
-          for (const Decl* d : ds->decls())
-            if (const auto* vd = dyn_cast<VarDecl>(d);
-                vd && api::isTypeIn(vd->getType(), "absl", "Cleanup") && vd->getInit() == child)
-              cleanup = vd;
-        if (const auto* c = dyn_cast<CallExpr>(q))
-          for (const Expr* a : c->arguments())
-            if (a == child) callback = c;
-        break;
-      }
+      LambdaPlace place = placeOf(
+          le,
+          [&](const Stmt* n) -> const Stmt* {
+            for (size_t i = parents.size(); i-- > 0;)
+              if (n == (i + 1 < parents.size() ? parents[i + 1] : le)) return parents[i];
+            return nullptr;
+          },
+          im.sync);
       if (mode == Mode::Here) {
         points.clear();
-        if (cleanup) {
-          for (Point at : im.scopeEnds(p, cleanup)) points.push_back(at);
+        if (place.kind == LambdaPlace::Cleanup) {
+          for (Point at : im.scopeEnds(p, place.cleanup)) points.push_back(at);
           mode = Mode::AtPoints;
-        } else if (callback) {
-          if (std::optional<Point> at = pointOf(callback, parents)) points.push_back(*at);
+        } else if (place.kind == LambdaPlace::AtCall) {
+          if (std::optional<Point> at = pointOf(place.call, parents)) points.push_back(*at);
           mode = Mode::AtPoints;
         } else {
+          // A helper, or a task run elsewhere later: what it releases is after everything here,
+          // what it acquires no earlier than where it is written.
           if (std::optional<Point> at = pointOf(le, parents)) points.push_back(*at);
           mode = Mode::Helper;
         }
@@ -919,7 +917,18 @@ struct HappensBefore::Impl {
       points = std::move(savePoints);
     }
 
+    // std::atomic_thread_fence: a release fence makes the relaxed stores after it releases, an
+    // acquire fence the relaxed loads before it acquires (taken coarsely: anywhere in the body).
+    Order fence{false, false};
+
     void build() {
+      walkBody(p.body, [&](const Stmt* n, llvm::ArrayRef<const Stmt*>) {
+        const auto* c = dyn_cast<CallExpr>(n);
+        if (!c || !api::isStdCall(c, "atomic_thread_fence") || c->getNumArgs() == 0) return;
+        Order o = memoryOrder(c->getArg(0), im.ctx);
+        fence.release = fence.release || o.release;
+        fence.acquire = fence.acquire || o.acquire;
+      });
       indexCases();
       walkBody(p.body, [&](const Stmt* n, llvm::ArrayRef<const Stmt*> ps) { visit(n, ps); });
       unknownUses();
@@ -1202,6 +1211,39 @@ struct HappensBefore::Impl {
 };
 
 // ---- the public face ------------------------------------------------------------------------
+
+LambdaPlace placeOf(const LambdaExpr* le, llvm::function_ref<const Stmt*(const Stmt*)> parentOf,
+                    Synchronizers& sync) {
+  const Stmt* child = le;
+  const Stmt* q = parentOf(le);
+  while (q && carries(q, child)) {
+    child = q;
+    q = parentOf(q);
+  }
+  LambdaPlace out;
+  if (const auto* ds = dyn_cast_or_null<DeclStmt>(q))
+    for (const Decl* d : ds->decls())
+      if (const auto* vd = dyn_cast<VarDecl>(d);
+          vd && vd->getInit() == child && api::isTypeIn(vd->getType(), "absl", "Cleanup"))
+        return {LambdaPlace::Cleanup, vd, nullptr};
+  const auto* call = dyn_cast_or_null<CallExpr>(q);
+  if (!call) return out;
+  bool arg = false;
+  for (const Expr* a : call->arguments()) arg = arg || a == child;
+  if (!arg) return out;
+  out = {LambdaPlace::AtCall, nullptr, call};
+  // A method of an object that synchronises itself takes the task to run in its own time —
+  // except the ones that run it in the call: Once's body, a wait's predicate.
+  const auto* mc = dyn_cast<CXXMemberCallExpr>(call);
+  const Expr* obj = mc ? mc->getImplicitObjectArgument() : nullptr;
+  if (!obj) return out;
+  QualType t = objectType(obj);
+  if (api::isTypeIn(t, "weave", "Once") || api::isTypeIn(t, "std", "condition_variable") ||
+      api::isTypeIn(t, "std", "condition_variable_any") || isMutexType(t))
+    return out;
+  if (sync.is(t)) out.kind = LambdaPlace::HandedOff;
+  return out;
+}
 
 HappensBefore::HappensBefore(ASTContext& ctx, Synchronizers& sync)
     : impl_(std::make_unique<Impl>(ctx, sync)) {}

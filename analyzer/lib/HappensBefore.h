@@ -55,6 +55,7 @@
 #include "lib/FunctionWalker.h"
 #include "lib/Lockset.h"
 #include "lib/Synchronizers.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 namespace weave::lint {
 
@@ -74,6 +75,20 @@ struct Event {
   clang::SourceLocation loc;
   const void* once = nullptr;
 };
+
+// Where a lambda written inside a body runs, when it is not a fiber: an absl::Cleanup at the end
+// of its variable's scope; a callback passed to a call at that call (std algorithms, Once::call,
+// a condition variable's predicate); a task handed to an object that synchronises itself (an
+// executor, an event loop: `loop->runInLoop([&] { … })`) in that object's own time, not the
+// caller's; any other lambda (a helper kept in a variable) whenever it is called.
+struct LambdaPlace {
+  enum Kind { Cleanup, AtCall, HandedOff, Helper } kind = Helper;
+  const clang::VarDecl* cleanup = nullptr;  // Cleanup: its variable
+  const clang::CallExpr* call = nullptr;    // AtCall, HandedOff: the call it is passed to
+};
+LambdaPlace placeOf(const clang::LambdaExpr* le,
+                    llvm::function_ref<const clang::Stmt*(const clang::Stmt*)> parentOf,
+                    Synchronizers& sync);
 
 class HappensBefore {
  public:
