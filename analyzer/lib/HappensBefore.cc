@@ -558,6 +558,8 @@ struct HappensBefore::Impl {
           is("std", "shared_future")) {
         if (m == "join" || m == "get" || m == "wait" || m == "wait_for" || m == "wait_until") {
           Key k = objKey();
+          // `std::thread(f).join()`: the temporary is keyed by the expression that makes it.
+          if (!k.obj) k.obj = ignoreCarriers(obj);
           if (const auto* vd = dyn_cast_or_null<VarDecl>(objectKey(obj)))
             if (const ValueDecl* c = rangeVars.lookup(vd)) k.obj = c;
           add(k, false, true, mc, parents, loc);
@@ -1287,7 +1289,9 @@ std::optional<unsigned> HappensBefore::addFiber(const Spawn& sp, const FunctionD
         break;
       }
       if (const auto* mc = dyn_cast<CXXMemberCallExpr>(q)) {
-        storage = objectKey(mc->getImplicitObjectArgument());  // emplace_back, push_back
+        const Expr* obj = mc->getImplicitObjectArgument();
+        storage = objectKey(obj);  // emplace_back, push_back
+        if (!storage && ignoreCarriers(obj) == sp.expr) storage = sp.expr;  // joined at once
         break;
       }
       if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(q);

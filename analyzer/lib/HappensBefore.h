@@ -26,9 +26,11 @@
 //              derived context inherits its parent's)
 //  timers      Timer/Ticker creation, reset, weave::after → the receive of its channel
 //  atomics     a store/RMW with release, acq_rel or seq_cst order → a branch on a load/RMW with
-//              acquire, acq_rel or seq_cst order that sees it (relaxed: no edge)
-//  threads     std::thread/jthread start (go); its end → join(), a jthread's end of scope, a
-//              join loop over the container that holds it
+//              acquire, acq_rel or seq_cst order that sees it, directly or through a local it
+//              initialised (relaxed: no edge, unless a fence of that kind is in the body)
+//  threads     std::thread/jthread start (go); its end → join() (on its variable, or on the
+//              temporary itself), a jthread's end of scope, a join loop over the container that
+//              holds it
 //  futures     std::async's end → get()/wait()/the future's end of scope; promise set_value →
 //              get() of its future
 //  others      a call into any other synchronizer (Synchronizers.h: std::latch, barrier,
@@ -39,8 +41,9 @@
 // edges here.
 //
 // Not followed (documented in docs/checks/unguarded-shared.md): which send a receive matches
-// (any release of the key counts), counting semaphores of capacity above 1, fences, data reached
-// through pointers, loads whose value is not branched on.
+// (any release of the key counts), counting semaphores of capacity above 1, where in a body a
+// fence sits (any fence of the body counts), data reached through pointers, loads whose value is
+// not branched on.
 #pragma once
 
 #include <memory>
