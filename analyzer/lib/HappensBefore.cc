@@ -364,7 +364,8 @@ struct HappensBefore::Impl {
       if (const ValueDecl* d = im.keyOf(chan)) out.push_back({d, Role::Fwd});
     }
 
-    void markHandled(const Expr* e) {
+    void markHandled(const Stmt* e) {
+      if (!e) return;
       walkBody(e, [&](const Stmt* n, llvm::ArrayRef<const Stmt*>) {
         if (isa<DeclRefExpr, MemberExpr>(n)) handled.insert(n);
       });
@@ -855,6 +856,15 @@ struct HappensBefore::Impl {
         if (sp->callable) markHandled(sp->callable);
         if (sp->lambda) fibers.insert(sp->lambda);
         if (const Expr* obj = callObject(s)) markHandled(obj);  // the group, the container
+        // `t = std::thread(…)`: storing the handle is not a use of it.
+        const Stmt* child = s;
+        size_t i = parents.size();
+        while (i > 0 && carries(parents[i - 1], child)) child = parents[--i];
+        if (i > 0)
+          if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(parents[i - 1]);
+              oc && oc->getOperator() == OO_Equal && oc->getNumArgs() == 2 &&
+              oc->getArg(1) == child)
+            markHandled(oc->getArg(0));
         return;
       }
       if (isa<DeclRefExpr, MemberExpr>(s)) uses.push_back({s, {parents.begin(), parents.end()}});
@@ -868,6 +878,14 @@ struct HappensBefore::Impl {
         } else if (range) {
           if (const ValueDecl* c = objectKey(range))
             if (const VarDecl* lv = fr->getLoopVariable()) rangeVars[lv] = c;
+          // Stepping through a container uses none of its elements: what the body does does.
+          for (const Stmt* step :
+               {static_cast<const Stmt*>(fr->getRangeStmt()),
+                static_cast<const Stmt*>(fr->getBeginStmt()),
+                static_cast<const Stmt*>(fr->getEndStmt()), static_cast<const Stmt*>(fr->getCond()),
+                static_cast<const Stmt*>(fr->getInc()),
+                static_cast<const Stmt*>(fr->getLoopVarStmt())})
+            markHandled(step);
         }
       }
       if (const auto* mc = dyn_cast<CXXMemberCallExpr>(s)) memberCall(mc, parents);
@@ -1305,6 +1323,12 @@ std::optional<unsigned> HappensBefore::addFiber(const Spawn& sp, const FunctionD
       if (const auto* mc = dyn_cast<CXXMemberCallExpr>(sp.expr))  // emplaced into a container
         storage = objectKey(mc->getImplicitObjectArgument());
     }
+    // `for (auto& t : threads) t = std::thread(…)`: the element stands for its container.
+    for (const Stmt* q = pm.getParent(sp.expr); q; q = pm.getParent(q))
+      if (const auto* fr = dyn_cast<CXXForRangeStmt>(q);
+          fr && storage && fr->getRangeInit() &&
+          static_cast<const ValueDecl*>(fr->getLoopVariable()) == storage)
+        if (const ValueDecl* c = objectKey(fr->getRangeInit())) storage = c;
   }
   if (storage) p->ops.push_back({{storage, Role::Fwd}, true, false, Where::End, {}, {}});
   impl_->parts.push_back(std::move(p));
