@@ -8,6 +8,7 @@
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
+#include "lib/Carriers.h"
 #include "lib/ChanFlow.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
@@ -39,7 +40,7 @@ class AbandonedSenderCheck : public Check {
  private:
   // What a select argument is, when it is not the value's own channel.
   std::optional<Exit> exitCase(const ChanFlow& flow, const Expr* arg, const void* cls) const {
-    const auto* call = dyn_cast_or_null<CallExpr>(api::ignoreCarriers(arg));
+    const auto* call = dyn_cast_or_null<CallExpr>(ignoreCarriers(arg));
     if (!call) return std::nullopt;
     if (api::isWeaveCall(call, "otherwise")) return Exit{arg, nullptr};
     llvm::StringRef n = api::calleeNameIn(call, "weave");
@@ -49,7 +50,18 @@ class AbandonedSenderCheck : public Check {
     // after(), tick(), ctx.done(), a timer's c(): time or cancellation, nobody's choice here.
     if (!node) return Exit{arg, nullptr};
     if (flow.escaped(node)) return Exit{arg, nullptr};
+    // A channel made here that no code sends on or closes, and no code outside can reach,
+    // never wakes the receiver: that case is never taken.
+    if (n == "recv" && !flow.origins(node).empty() && !wakes(flow, node)) return std::nullopt;
     return Exit{arg, flow.classOf(node)};
+  }
+
+  static bool wakes(const ChanFlow& flow, const void* cls) {
+    for (const ChanOp& op : flow.ops(cls))
+      if (op.kind == ChanOpKind::Send || op.kind == ChanOpKind::SelectSend ||
+          op.kind == ChanOpKind::Close)
+        return true;
+    return false;
   }
 
   // The statements of `case k:` of the switch over `sel`, if the select is written that way.
@@ -57,7 +69,7 @@ class AbandonedSenderCheck : public Check {
     const SwitchStmt* found = nullptr;
     walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
       if (const auto* sw = dyn_cast<SwitchStmt>(s))
-        if (api::ignoreCarriers(sw->getCond()) == sel) found = sw;
+        if (ignoreCarriers(sw->getCond()) == sel) found = sw;
     });
     return found;
   }
@@ -170,6 +182,14 @@ class AbandonedSenderCheck : public Check {
     for (const ChanOp* r : selects) selectCalls.insert(r->select);
     if (selectCalls.size() > 1) return;
 
+    // A channel made inside a loop is a new channel on each iteration: the loops around its
+    // make_chan do not multiply the sends one channel receives.
+    auto fresh = [&](const Stmt* loop, unsigned body) {
+      if (origins.size() != 1 || origins[0].body != body) return false;
+      for (const Stmt* l : origins[0].loops)
+        if (l == loop) return true;
+      return false;
+    };
     std::vector<const ChanOp*> abandoned;
     const Exit* exitUsed = nullptr;
     bool unbounded = false;
@@ -180,8 +200,12 @@ class AbandonedSenderCheck : public Check {
         abandoned.push_back(s);
         if (!exitUsed) exitUsed = &e;
         const BodyInfo& bi = flow.bodies()[s->body];
-        std::optional<uint64_t> trips = s->loop ? tripCount(s->loop) : 1;
-        if (!trips || bi.spawnedInLoop)
+        std::optional<uint64_t> trips = 1;
+        if (s->loop && !fresh(s->loop, s->body)) trips = tripCount(s->loop);
+        bool respawned = false;
+        for (const Stmt* l : bi.spawnLoops)
+          respawned = respawned || !fresh(l, static_cast<unsigned>(bi.parent));
+        if (!trips || respawned)
           unbounded = true;
         else
           count += *trips;

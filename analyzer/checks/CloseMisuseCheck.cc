@@ -7,6 +7,7 @@
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/Lex/Lexer.h"
+#include "lib/Carriers.h"
 #include "lib/CfgPaths.h"
 #include "lib/ChanFlow.h"
 #include "lib/Check.h"
@@ -38,15 +39,7 @@ const Expr* chanExprOf(const ChanOp& op) {
 bool namesOneChannel(const ChanOp& op) {
   const Expr* e = chanExprOf(op);
   if (!e) return false;
-  e = api::ignoreCarriers(e);
-  while (true) {
-    const Expr* next = e->IgnoreParenImpCasts();
-    if (const auto* mc = dyn_cast<CXXMemberCallExpr>(next);
-        mc && isa_and_nonnull<CXXConversionDecl>(mc->getMethodDecl()))
-      next = mc->getImplicitObjectArgument();
-    if (next == e) break;
-    e = next;
-  }
+  e = ignoreCarriers(e);
   if (isa<DeclRefExpr>(e)) return true;
   if (const auto* me = dyn_cast<MemberExpr>(e))
     return isa<CXXThisExpr>(me->getBase()->IgnoreParenImpCasts());

@@ -10,6 +10,7 @@
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
 #include "lib/Accesses.h"
+#include "lib/Carriers.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
 #include "lib/Fibers.h"
@@ -45,12 +46,15 @@ const Stmt* loopBody(const Stmt* loop) {
 }
 
 bool isJoinCall(const Stmt* s) {
-  return isMethodCall(s, "weave", "WaitGroup", "wait") ||
-         isMethodCall(s, "weave", "ErrGroup", "wait") || isMethodCall(s, "std", "thread", "join") ||
-         isMethodCall(s, "std", "jthread", "join") || isMethodCall(s, "std", "future", "get") ||
-         isMethodCall(s, "std", "future", "wait") ||
-         isMethodCall(s, "std", "shared_future", "get") ||
-         isMethodCall(s, "weave", "Chan", "recv") || isMethodCall(s, "weave", "RecvChan", "recv");
+  return api::isMethodCall(s, "weave", "WaitGroup", "wait") ||
+         api::isMethodCall(s, "weave", "ErrGroup", "wait") ||
+         api::isMethodCall(s, "std", "thread", "join") ||
+         api::isMethodCall(s, "std", "jthread", "join") ||
+         api::isMethodCall(s, "std", "future", "get") ||
+         api::isMethodCall(s, "std", "future", "wait") ||
+         api::isMethodCall(s, "std", "shared_future", "get") ||
+         api::isMethodCall(s, "weave", "Chan", "recv") ||
+         api::isMethodCall(s, "weave", "RecvChan", "recv");
 }
 
 class LoopCaptureCheck : public Check {
@@ -77,19 +81,12 @@ class LoopCaptureCheck : public Check {
                       sp.kind == SpawnKind::Async;
     if (ownsHandle) {
       // Through the nodes that only carry the value: into a local of the body, or discarded.
+      const Stmt* child = sp.expr;
       for (size_t i = parents.size(); i-- > 0;) {
         const Stmt* p = parents[i];
         if (isa<DeclStmt, CompoundStmt>(p)) return true;
-        if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-                ExprWithCleanups, CXXFunctionalCastExpr>(p))
-          continue;
-        if (const auto* cast = dyn_cast<CStyleCastExpr>(p);
-            cast && cast->getTypeAsWritten()->isVoidType())
-          continue;
-        if (const auto* ce = dyn_cast<CXXConstructExpr>(p);
-            ce && ce->getConstructor() && ce->getConstructor()->isCopyOrMoveConstructor())
-          continue;
-        break;
+        if (!carries(p, child) && !isVoidCast(p)) break;
+        child = p;
       }
     }
     SourceLocation after = sm.getExpansionLoc(sp.expr->getEndLoc());

@@ -9,6 +9,7 @@
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
+#include "lib/Carriers.h"
 #include "lib/CfgPaths.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
@@ -30,18 +31,6 @@ struct Binding {
   bool pairVar = false;            // Track: `var` holds the whole pair; only .second matters
   const Stmt* defStmt = nullptr;   // Track: the statement that binds it
 };
-
-bool isCarrier(const Stmt* s) {
-  if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-          ExprWithCleanups>(s))
-    return true;
-  if (const auto* ce = dyn_cast<CXXConstructExpr>(s))
-    return ce->getNumArgs() == 1 && ce->getConstructor() &&
-           ce->getConstructor()->isCopyOrMoveConstructor();
-  if (const auto* fc = dyn_cast<CXXFunctionalCastExpr>(s))
-    return fc->getCastKind() == CK_NoOp || fc->getCastKind() == CK_ConstructorConversion;
-  return false;
-}
 
 // std::get<I>(pair): 1 for the cancel function, 0 for the context, -1 if unknown.
 int getIndex(const CallExpr* call) {
@@ -106,7 +95,7 @@ class LostCancelCheck : public Check {
     bool holdsPair = true;
     for (size_t i = parents.size(); i-- > 0;) {
       const Stmt* p = parents[i];
-      if (isCarrier(p)) {
+      if (carries(p, child)) {
         child = p;
         continue;
       }
@@ -150,10 +139,10 @@ class LostCancelCheck : public Check {
         lhs = bo->getLHS();
       if (lhs) {
         const Stmt* def = fullStmt(parents, i, p);
-        lhs = api::ignoreCarriers(lhs);
+        lhs = ignoreCarriers(lhs);
         if (const auto* tie = dyn_cast<CallExpr>(lhs);
             tie && holdsPair && api::isStdCall(tie, "tie") && tie->getNumArgs() >= 2) {
-          const Expr* second = api::ignoreCarriers(tie->getArg(1));
+          const Expr* second = ignoreCarriers(tie->getArg(1));
           if (api::isStdIgnore(second)) return {Binding::Discard};
           if (const auto* dre = dyn_cast<DeclRefExpr>(second); dre && isLocal(dre->getDecl(), fb))
             return {Binding::Track, dre->getDecl(), false, def};
@@ -188,7 +177,7 @@ class LostCancelCheck : public Check {
         if (isa<UnaryExprOrTypeTraitExpr, CXXNoexceptExpr>(p)) return;
       if (b.pairVar) {
         size_t i = parents.size();
-        while (i > 0 && isCarrier(parents[i - 1])) --i;
+        while (i > 0 && carries(parents[i - 1], i < parents.size() ? parents[i] : dre)) --i;
         if (i > 0) {
           if (memberName(parents[i - 1]) == "first") return;
           if (const auto* c = dyn_cast<CallExpr>(parents[i - 1]);
@@ -228,6 +217,7 @@ class LostCancelCheck : public Check {
       if (!cfg) return;
       std::optional<CfgPoint> at = cfg->find(call);
       if (!at) return;  // unreachable code
+      if (deferredByReference(b, fb)) return;
       llvm::DenseSet<const Stmt*> uses = usesOf(b, fb);
       llvm::DenseSet<const Stmt*> def;
       walkBody(b.defStmt, [&](const Stmt* n, llvm::ArrayRef<const Stmt*>) { def.insert(n); });
@@ -243,6 +233,50 @@ class LostCancelCheck : public Check {
       if (!exit) return;
       reportLost(call, b, *exit, fb, parents);
     });
+  }
+
+  // `CancelFunc cancel; absl::Cleanup c = [&] { cancel(); }; … cancel = …;`: a Cleanup that
+  // captures the variable by reference, declared in a block around the binding and before it,
+  // calls whatever the variable holds when the block is left — on every path. (A Cleanup that is
+  // cancelled somewhere proves nothing.)
+  bool deferredByReference(const Binding& b, const FunctionBody& fb) const {
+    const SourceManager& sm = ctx_->getSourceManager();
+    bool found = false;
+    walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*> parents) {
+      const auto* ds = dyn_cast<DeclStmt>(s);
+      if (found || !ds || parents.empty()) return;
+      for (const Decl* d : ds->decls()) {
+        const auto* vd = dyn_cast<VarDecl>(d);
+        if (!vd || !vd->getInit() || !api::isTypeIn(vd->getType(), "absl", "Cleanup")) continue;
+        const auto* le = dyn_cast<LambdaExpr>(ignoreCarriers(vd->getInit()));
+        if (!le || !capturesByReference(le, b.var)) continue;
+        if (!contains(parents.back(), b.defStmt) ||
+            !sm.isBeforeInTranslationUnit(ds->getEndLoc(), b.defStmt->getBeginLoc()))
+          continue;
+        if (!cancelled(vd, fb)) found = true;
+      }
+    });
+    return found;
+  }
+
+  static bool capturesByReference(const LambdaExpr* le, const ValueDecl* v) {
+    for (const LambdaCapture& c : le->captures())
+      if (c.capturesVariable() && c.getCapturedVar() == v && c.getCaptureKind() == LCK_ByRef)
+        return true;
+    return false;
+  }
+
+  // `std::move(c).Cancel()` anywhere in the function.
+  static bool cancelled(const VarDecl* cleanup, const FunctionBody& fb) {
+    bool found = false;
+    walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
+      const auto* mc = dyn_cast<CXXMemberCallExpr>(s);
+      if (!mc || !mc->getMethodDecl() || !mc->getMethodDecl()->getIdentifier() ||
+          mc->getMethodDecl()->getName() != "Cancel")
+        return;
+      if (objectKey(mc->getImplicitObjectArgument()) == cleanup) found = true;
+    });
+    return found;
   }
 
   void reportLost(const CallExpr* call, const Binding& b, const PathExit& exit,

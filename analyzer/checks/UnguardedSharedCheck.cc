@@ -2,11 +2,13 @@
 // (the spawner), the accesses of each fiber body and of the spawner itself to shared state —
 // variables the fiber captures by reference, namespace-scope variables of this file, fields of a
 // captured `this` — are collected with the locks held at each (lib/Lockset.h; calls into functions
-// of this file through per-function summaries). Two accesses to the same location, one of them a
-// write, race when they can run in different fibers at once and no common mutex guards both: two
-// instances of a fiber started in a loop, two fibers started without a join between them, or a
-// fiber and its spawner between the spawn and the join (WaitGroup/ErrGroup wait, thread join,
-// future get, the receive of the fiber's result, a jthread's end of scope).
+// of this file through per-function summaries) and the program point where each runs. Two
+// accesses to the same location, one of them a write, race when no common mutex guards both, they
+// can run at once (two instances of a fiber, two fibers whose lives overlap, a fiber and its
+// spawner after the spawn) and no chain of synchronisation edges orders them
+// (lib/HappensBefore.h: the edges of weave's model, placed where they sit in each body).
+// Objects that synchronise themselves (lib/Synchronizers.h) are not data: a call into one is not
+// an access of whatever holds it.
 //
 // The field form (Infer's RacerD): in a class whose methods run in fibers or are public, a field
 // that one method writes under a mutex and another method reads or writes with no lock.
@@ -16,17 +18,22 @@
 #include <string>
 #include <vector>
 
+#include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMap.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
 #include "lib/Accesses.h"
+#include "lib/Carriers.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
 #include "lib/Fibers.h"
 #include "lib/FunctionWalker.h"
+#include "lib/HappensBefore.h"
+#include "lib/Locks.h"
 #include "lib/Lockset.h"
+#include "lib/Synchronizers.h"
 #include "lib/WeaveApi.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -43,54 +50,19 @@ struct Access {
   const Expr* expr = nullptr;      // where it happens (reported here)
   bool write = false;
   Lockset locks;
-  const Stmt* anchor = nullptr;  // the statement of the analysed body it happens in (a call for
-                                 // accesses inside callees)
+  unsigned part = 0;           // the participant (0: the spawner)
+  std::vector<Point> at;       // where it runs in the participant (a cleanup: each scope exit)
+  const void* once = nullptr;  // inside the body of this Once's call
 };
 
-bool typeInNamespace(QualType t, llvm::StringRef ns) {
-  t = t.getNonReferenceType().getCanonicalType();
-  while (const auto* at = t->getAsArrayTypeUnsafe()) t = at->getElementType().getCanonicalType();
-  const auto* rd = t->getAsCXXRecordDecl();
-  if (!rd) return false;
-  const DeclContext* dc = rd->getDeclContext();
-  while (dc && !dc->isTranslationUnit()) {
-    if (const auto* nd = dyn_cast<NamespaceDecl>(dc);
-        nd && nd->getIdentifier() && nd->getName() == ns && nd->getParent()->isTranslationUnit())
-      return true;
-    dc = dc->getParent();
-  }
-  return false;
-}
-
-// Objects that synchronise themselves, or that are not data: never reported.
-bool isSyncType(QualType t) {
-  t = t.getNonReferenceType().getCanonicalType();
-  while (const auto* at = t->getAsArrayTypeUnsafe()) t = at->getElementType().getCanonicalType();
-  if (isMutexType(t) || typeInNamespace(t, "weave")) return true;
-  static const char* const kStd[] = {"atomic",
-                                     "atomic_ref",
-                                     "atomic_flag",
-                                     "condition_variable",
-                                     "condition_variable_any",
-                                     "latch",
-                                     "barrier",
-                                     "counting_semaphore",
-                                     "thread",
-                                     "jthread",
-                                     "future",
-                                     "shared_future",
-                                     "promise",
-                                     "stop_source",
-                                     "stop_token",
-                                     "once_flag",
-                                     "packaged_task",
-                                     "function"};
-  for (const char* n : kStd)
-    if (isTypeIn(t, "std", n)) return true;
-  return isTypeIn(t, "absl", "Mutex") || isTypeIn(t, "absl", "Notification") ||
-         isTypeIn(t, "absl", "CondVar") || isTypeIn(t, "absl", "Cleanup") || t->isFunctionType() ||
-         (t->getAsCXXRecordDecl() && t->getAsCXXRecordDecl()->isLambda());
-}
+// Where the code being collected runs: the participant's own body (each access at its own
+// statement), or code written elsewhere that runs at given points (a callee, a nested lambda).
+struct Placement {
+  int part = -1;  // -1: a summary, placed by its callers
+  bool top = false;
+  std::vector<Point> points;
+  const void* once = nullptr;
+};
 
 bool capturesThis(const LambdaExpr* le) {
   for (const LambdaCapture& c : le->captures())
@@ -98,34 +70,29 @@ bool capturesThis(const LambdaExpr* le) {
   return false;
 }
 
-bool isDataDecl(const ValueDecl* d) {
-  if (!d) return false;
-  QualType t = d->getType();
-  if (t.getNonReferenceType().isConstQualified() && !t->isPointerType()) return false;
-  return !isSyncType(t);
-}
-
 // Containers whose operator[] does not change their structure (std::map's does: it inserts).
 bool isIndexable(QualType t) {
   t = t.getNonReferenceType();
   if (t->isArrayType()) return true;
-  return isTypeIn(t, "std", "vector") || isTypeIn(t, "std", "array") ||
-         isTypeIn(t, "std", "deque") || isTypeIn(t, "std", "span");
+  return api::isTypeIn(t, "std", "vector") || api::isTypeIn(t, "std", "array") ||
+         api::isTypeIn(t, "std", "deque") || api::isTypeIn(t, "std", "span");
 }
 
-bool isJoinMethod(const Stmt* s, SpawnKind kind) {
-  switch (kind) {
-    case SpawnKind::Thread:
-      return isMethodCall(s, "std", "thread", "join");
-    case SpawnKind::JThread:
-      return isMethodCall(s, "std", "jthread", "join");
-    case SpawnKind::Async:
-      return isMethodCall(s, "std", "future", "get") || isMethodCall(s, "std", "future", "wait") ||
-             isMethodCall(s, "std", "shared_future", "get") ||
-             isMethodCall(s, "std", "shared_future", "wait");
-    default:
-      return false;
+// The Once object (or std::once_flag) whose call runs this lambda, if it is such a body.
+const ValueDecl* onceOf(const LambdaExpr* le, const ParentMap& pm) {
+  const Stmt* child = le;
+  const Stmt* p = pm.getParent(le);
+  while (p && carries(p, child)) {
+    child = p;
+    p = pm.getParent(p);
   }
+  const auto* call = dyn_cast_or_null<CallExpr>(p);
+  if (!call) return nullptr;
+  if (api::isMethodCall(call, "weave", "Once", "call"))
+    return objectKey(cast<CXXMemberCallExpr>(call)->getImplicitObjectArgument());
+  if (api::isStdCall(call, "call_once") && call->getNumArgs() > 0)
+    return objectKey(call->getArg(0));
+  return nullptr;
 }
 
 class UnguardedSharedCheck : public Check {
@@ -135,6 +102,8 @@ class UnguardedSharedCheck : public Check {
     out_ = &out;
     reported_.clear();
     summaries_.clear();
+    sync_ = Synchronizers();
+    hb_ = nullptr;
     forEachFunctionBody(ctx, [&](const FunctionBody& fb) {
       if (fb.body) analyzeSpawner(fb);
     });
@@ -142,31 +111,54 @@ class UnguardedSharedCheck : public Check {
   }
 
  private:
-  // ---- accesses ---------------------------------------------------------------------------
+  // ---- what is data -----------------------------------------------------------------------
 
   bool inMainFile(const Decl* d) const {
     const SourceManager& sm = ctx_->getSourceManager();
     return d && sm.isInMainFile(sm.getExpansionLoc(d->getLocation()));
   }
 
-  bool isSharedGlobal(const VarDecl* v) const {
+  // Objects that synchronise themselves, and objects that are not data (callables, handles).
+  bool isSyncType(QualType t) {
+    t = t.getNonReferenceType();
+    while (const auto* at = t->getAsArrayTypeUnsafe()) t = at->getElementType();
+    if (sync_.is(t)) return true;
+    if (api::isTypeIn(t, "std", "thread") || api::isTypeIn(t, "std", "jthread") ||
+        api::isTypeIn(t, "std", "function") || api::isTypeIn(t, "absl", "Cleanup"))
+      return true;
+    return t->isFunctionType() || (t->getAsCXXRecordDecl() && t->getAsCXXRecordDecl()->isLambda());
+  }
+
+  bool isDataDecl(const ValueDecl* d) {
+    if (!d) return false;
+    QualType t = d->getType();
+    if (t.getNonReferenceType().isConstQualified() && !t->isPointerType()) return false;
+    return !isSyncType(t);
+  }
+
+  bool isSharedGlobal(const VarDecl* v) {
     return v->hasGlobalStorage() && !v->isConstexpr() && inMainFile(v) && isDataDecl(v);
   }
 
-  bool isOnceBody(const LambdaExpr* le, const ParentMap& pm) const {
-    const Stmt* p = pm.getParent(le);
-    while (p && isa<ImplicitCastExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-                    CXXConstructExpr, ParenExpr>(p))
-      p = pm.getParent(p);
-    const auto* call = dyn_cast_or_null<CallExpr>(p);
-    return call &&
-           (isMethodCall(call, "weave", "Once", "call") || api::isStdCall(call, "call_once"));
-  }
-
   bool accessWrites(const Expr* ref, const ParentMap& pm,
-                    llvm::function_ref<bool(const ValueDecl*)> shared) const {
-    bool w = isWriteAccess(ref, pm);
-    if (!w) return false;
+                    llvm::function_ref<bool(const ValueDecl*)> shared) {
+    // An element or part that synchronises itself (`counts[i].fetch_add(1)`): the call into it
+    // reads the container.
+    const Stmt* child = ref;
+    for (const Stmt* p = pm.getParent(ref); p; child = p, p = pm.getParent(p)) {
+      const auto* e = dyn_cast<Expr>(p);
+      bool through = carries(p, child) || isa<ArraySubscriptExpr>(p);
+      if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(p);
+          oc && oc->getNumArgs() > 0 && oc->getArg(0) == child &&
+          (oc->getOperator() == OO_Subscript || oc->getOperator() == OO_Star ||
+           oc->getOperator() == OO_Arrow))
+        through = true;
+      if (const auto* me = dyn_cast<MemberExpr>(p); me && isa<FieldDecl>(me->getMemberDecl()))
+        through = true;
+      if (!through || !e) break;
+      if (e->getType()->isRecordType() && isSyncType(e->getType())) return false;
+    }
+    if (!isWriteAccess(ref, pm)) return false;
     // `v[i] = x` with an index of the fiber's own writes one element, not the container.
     const Stmt* p = pm.getParent(ref);
     while (p && isa<ImplicitCastExpr, ParenExpr>(p)) p = pm.getParent(p);
@@ -186,14 +178,22 @@ class UnguardedSharedCheck : public Check {
     return true;
   }
 
+  // ---- collecting accesses ----------------------------------------------------------------
+
   // Collects the accesses of `body` (of function `fn`) to locations `shared` says are shared,
   // and — through summaries — those of the functions it calls. `thisShared`: accesses to fields
-  // of `this` count. Nested lambdas that are not fibers (absl::Cleanup, helpers) are part of the
-  // body; fiber lambdas and Once bodies are not.
-  void collect(const Decl* fn, const Stmt* body, const Lockset& entry, bool thisShared,
-               llvm::function_ref<bool(const ValueDecl*)> shared, std::vector<Access>& out,
-               bool nestedLambdas, const Stmt* anchorOverride = nullptr) {
-    std::unique_ptr<LocksetAnalysis> la = LocksetAnalysis::run(fn, body, *ctx_, entry);
+  // of `this` count. Nested lambdas that are not fibers are part of the body, placed where they
+  // run (lib/HappensBefore.h: a Cleanup at its scope's end, a callback at the call — a Once's
+  // body at its call, marked as such — a helper where it is defined); `nestedLambdas` false
+  // leaves them out. `la`: the body's lockset when already computed (a participant's).
+  void collect(const Decl* fn, const Stmt* body, const LocksetAnalysis* la, const Lockset& entry,
+               bool thisShared, llvm::function_ref<bool(const ValueDecl*)> shared,
+               std::vector<Access>& out, bool nestedLambdas, const Placement& place) {
+    std::unique_ptr<LocksetAnalysis> own;
+    if (!la) {
+      own = LocksetAnalysis::run(fn, body, *ctx_, entry);
+      la = own.get();
+    }
     if (!la) return;
     ParentMap pm(const_cast<Stmt*>(body));
     auto locksAt = [&](const Stmt* s) -> const Lockset* {
@@ -201,22 +201,41 @@ class UnguardedSharedCheck : public Check {
         if (const Lockset* l = la->before(cur)) return l;
       return nullptr;
     };
-    auto anchorOf = [&](const Stmt* s) -> const Stmt* {
-      if (anchorOverride) return anchorOverride;
+    auto pointsOf = [&](const Stmt* s) -> std::vector<Point> {
+      if (!place.top) return place.points;
       for (const Stmt* cur = s; cur; cur = pm.getParent(cur))
-        if (la->find(cur)) return cur;
-      return nullptr;
+        if (const auto* at = la->find(cur)) return {Point{at->block, at->index}};
+      return {};
     };
     llvm::DenseSet<const Stmt*> handled;
     std::function<void(const Stmt*)> walk = [&](const Stmt* s) {
       if (!s) return;
       if (const auto* le = dyn_cast<LambdaExpr>(s)) {
-        for (const Expr* init : le->capture_inits()) walk(init);
-        if (!nestedLambdas || isOnceBody(le, pm)) return;
+        // A capture by copy reads the variable; one by reference only binds it.
+        auto init = le->capture_init_begin();
+        for (const LambdaCapture& c : le->captures()) {
+          const Expr* e = *init++;
+          if (e && c.getCaptureKind() != LCK_ByRef) walk(e);
+        }
+        if (!nestedLambdas || fiberLambdas_.count(le)) return;
         const Lockset* at = locksAt(le);
         if (!at) return;
-        collect(le->getCallOperator(), le->getBody(), *at, thisShared, shared, out, true,
-                anchorOverride ? anchorOverride : anchorOf(le));
+        LambdaPlace where = placeOf(
+            le, [&](const Stmt* n) { return pm.getParent(n); }, sync_);
+        // A task handed to an executor runs in its time and on its threads: not this body's.
+        if (where.kind == LambdaPlace::HandedOff) return;
+        Placement inner = place;
+        if (const ValueDecl* o = onceOf(le, pm)) inner.once = o;
+        if (place.top) {
+          inner.points.clear();
+          if (where.kind == LambdaPlace::Cleanup)
+            inner.points = hb_->scopeEndsOf(part_, where.cleanup);
+          if (inner.points.empty())
+            inner.points = pointsOf(where.call ? static_cast<const Stmt*>(where.call) : le);
+        }
+        inner.top = false;
+        collect(le->getCallOperator(), le->getBody(), nullptr, *at, thisShared, shared, out, true,
+                inner);
         return;
       }
       if (std::optional<Spawn> sp = spawnAt(s)) {
@@ -226,39 +245,96 @@ class UnguardedSharedCheck : public Check {
             if (a != sp->callable) walk(a);
         return;
       }
-      const Lockset* locks = nullptr;
       auto add = [&](const ValueDecl* d, const Expr* e) {
-        if (!(locks = locksAt(e))) return;
-        out.push_back({d, e, accessWrites(e, pm, shared), *locks, anchorOf(e)});
+        const Lockset* locks = locksAt(e);
+        if (!locks) return;
+        Access a{d, e, accessWrites(e, pm, shared), *locks, 0, {}, place.once};
+        conditionLock(e, pm, a.locks);
+        if (place.part >= 0) {
+          a.part = static_cast<unsigned>(place.part);
+          a.at = pointsOf(e);
+          if (a.at.empty()) return;
+        }
+        out.push_back(std::move(a));
       };
       if (const auto* dre = dyn_cast<DeclRefExpr>(s); dre && !handled.count(dre)) {
-        if (const auto* v = dyn_cast<VarDecl>(dre->getDecl()); v && shared(v) && isDataDecl(v))
-          add(v, dre);
+        if (const auto* v = dyn_cast<VarDecl>(dre->getDecl()); v && shared(v)) {
+          if (isDataDecl(v))
+            add(v, dre);
+          else
+            syncObjectField(dre, pm, add);
+        }
       } else if (const auto* me = dyn_cast<MemberExpr>(s); me && !handled.count(me)) {
         if (const auto* fd = dyn_cast<FieldDecl>(me->getMemberDecl());
-            fd && thisShared && isa<CXXThisExpr>(me->getBase()->IgnoreParenImpCasts()) &&
-            isDataDecl(fd))
-          add(fd, me);
+            fd && thisShared && isa<CXXThisExpr>(me->getBase()->IgnoreParenImpCasts())) {
+          if (isDataDecl(fd))
+            add(fd, me);
+          else
+            syncObjectField(me, pm, add);
+        }
       }
-      if (const auto* call = dyn_cast<CallExpr>(s))
-        expandCall(call, pm, locksAt, anchorOf, thisShared, shared, out, handled);
+      if (const auto* call = dyn_cast<CallExpr>(s)) {
+        const Lockset* at = locksAt(call);
+        if (at)
+          expandCall(call, *at, place.part >= 0 ? pointsOf(call) : std::vector<Point>{}, place,
+                     thisShared, shared, out, handled);
+      }
       for (const Stmt* c : s->children()) walk(c);
     };
     walk(body);
   }
 
-  // A call into a function of this file: its summary's accesses, with the caller's locks added.
-  template <class LocksAt, class AnchorOf>
-  void expandCall(const CallExpr* call, const ParentMap& pm, LocksAt& locksAt, AnchorOf& anchorOf,
-                  bool thisShared, llvm::function_ref<bool(const ValueDecl*)> shared,
-                  std::vector<Access>& out, llvm::DenseSet<const Stmt*>& handled) {
+  // `&flag` handed to absl::Condition is read by the mutex that evaluates the condition, while it
+  // holds itself: LockWhen, Await, a MutexLock(&mu, cond)…
+  static void conditionLock(const Expr* ref, const ParentMap& pm, Lockset& locks) {
+    const Stmt* child = ref;
+    const Stmt* p = pm.getParent(ref);
+    while (p && (carries(p, child) || isa<UnaryOperator>(p))) {
+      child = p;
+      p = pm.getParent(p);
+    }
+    const auto* cond = dyn_cast_or_null<CXXConstructExpr>(p);
+    if (!cond || !api::isTypeIn(cond->getType(), "absl", "Condition")) return;
+    child = cond;
+    for (p = pm.getParent(cond); p && carries(p, child); p = pm.getParent(p)) child = p;
+    const ValueDecl* mu = nullptr;
+    bool shared = false;
+    if (const auto* mc = dyn_cast_or_null<CXXMemberCallExpr>(p)) {
+      mu = objectKey(mc->getImplicitObjectArgument());
+      if (const CXXMethodDecl* md = mc->getMethodDecl(); md && md->getIdentifier())
+        shared = md->getName().starts_with("Reader");
+    } else if (const auto* guard = dyn_cast_or_null<CXXConstructExpr>(p);
+               guard && guard->getNumArgs() > 0 && isGuardType(guard->getType())) {
+      mu = objectKey(guard->getArg(0));
+      shared = api::isTypeIn(guard->getType(), "absl", "ReaderMutexLock");
+    }
+    if (!mu) return;
+    auto [it, fresh] = locks.try_emplace(mu, shared);
+    if (!fresh) it->second = it->second && shared;
+  }
+
+  // `obj.field` where obj synchronises itself but `field` is plain data: an access of the field.
+  template <class Add>
+  void syncObjectField(const Expr* ref, const ParentMap& pm, Add& add) {
+    const Stmt* p = pm.getParent(ref);
+    while (p && isa<ImplicitCastExpr, ParenExpr>(p)) p = pm.getParent(p);
+    const auto* me = dyn_cast_or_null<MemberExpr>(p);
+    if (!me || me->isArrow()) return;
+    if (const auto* fd = dyn_cast<FieldDecl>(me->getMemberDecl()); fd && isDataDecl(fd))
+      add(fd, me);
+  }
+
+  // A call into a function of this file: its summary's accesses, with the caller's locks added,
+  // placed at the call.
+  void expandCall(const CallExpr* call, const Lockset& at, const std::vector<Point>& points,
+                  const Placement& place, bool thisShared,
+                  llvm::function_ref<bool(const ValueDecl*)> shared, std::vector<Access>& out,
+                  llvm::DenseSet<const Stmt*>& handled) {
     const FunctionDecl* callee = call->getDirectCallee();
     const FunctionDecl* def = nullptr;
     if (!callee || !callee->hasBody(def) || !def || !inMainFile(def)) return;
     const auto* md = dyn_cast<CXXMethodDecl>(def);
     if (md && md->getParent()->isLambda()) return;
-    const Lockset* at = locksAt(call);
-    if (!at) return;
     bool fieldsShared = false;
     if (md && !md->isStatic()) {
       const Expr* obj = callObject(call);
@@ -269,25 +345,28 @@ class UnguardedSharedCheck : public Check {
       } else if (const ValueDecl* d = namedObject(o); d && shared(d)) {
         // A method of a class of this file called on a shared object: its fields are what is
         // shared, with the locks the method takes; the call itself is not a whole-object access.
-        fieldsShared = true;
+        // A class that synchronises itself answers for its own fields.
+        fieldsShared = !isSyncType(d->getType());
         handled.insert(o);
-      } else {
-        fieldsShared = false;
       }
       if (isa<CXXConstructorDecl, CXXDestructorDecl>(md)) return;
     }
-    const std::vector<Access>& sum = summary(def);
-    for (const Access& a : sum) {
+    for (const Access& a : summary(def)) {
       bool isField = isa<FieldDecl>(a.loc);
       if (isField && !fieldsShared) continue;
       if (!isField && !shared(a.loc)) continue;
-      out.push_back({a.loc, a.expr, a.write, unionOf(*at, a.locks), anchorOf(call)});
+      Access c{
+          a.loc, a.expr, a.write, unionOf(at, a.locks), 0, points, a.once ? a.once : place.once};
+      if (place.part >= 0) {
+        if (points.empty()) continue;
+        c.part = static_cast<unsigned>(place.part);
+      }
+      out.push_back(std::move(c));
     }
-    (void)pm;
   }
 
   // The accesses of a function of this file to globals and to its own object's fields, with the
-  // locks it holds itself.
+  // locks it holds itself (and those its callers must hold).
   const std::vector<Access>& summary(const FunctionDecl* fd) {
     auto it = summaries_.find(fd);
     if (it != summaries_.end()) return it->second;
@@ -296,12 +375,12 @@ class UnguardedSharedCheck : public Check {
     if (depth_ < 4) {
       ++depth_;
       collect(
-          fd, fd->getBody(), {}, true,
+          fd, fd->getBody(), nullptr, {}, true,
           [&](const ValueDecl* d) {
             const auto* v = dyn_cast<VarDecl>(d);
             return v && isSharedGlobal(v);
           },
-          acc, true);
+          acc, true, Placement{});
       --depth_;
     }
     return summaries_[fd] = std::move(acc);
@@ -311,108 +390,29 @@ class UnguardedSharedCheck : public Check {
 
   struct Fiber {
     Spawn spawn;
-    const Stmt* at = nullptr;  // the spawn's element in the spawner's CFG
+    unsigned part = 0;
     std::vector<Access> accesses;
-    llvm::DenseSet<const Stmt*> reached;  // spawner statements that run while it may run
-    bool multi = false;
     bool joinedAtOnce = false;
-    llvm::DenseSet<const ValueDecl*> mentioned;  // WaitGroups, groups and channels it names
   };
-
-  static void mentionedIn(const Stmt* s, llvm::DenseSet<const ValueDecl*>& out) {
-    if (!s) return;
-    if (const auto* dre = dyn_cast<DeclRefExpr>(s)) out.insert(dre->getDecl());
-    if (const auto* me = dyn_cast<MemberExpr>(s)) out.insert(me->getMemberDecl());
-    if (const auto* le = dyn_cast<LambdaExpr>(s)) {
-      for (const LambdaCapture& c : le->captures())
-        if (c.capturesVariable()) out.insert(c.getCapturedVar());
-      mentionedIn(le->getBody(), out);
-    }
-    for (const Stmt* c : s->children()) mentionedIn(c, out);
-  }
-
-  bool isJoinFor(const Stmt* s, const Fiber& f) const {
-    if (isJoinMethod(s, f.spawn.kind)) return true;
-    if (isMethodCall(s, "weave", "WaitGroup", "wait") ||
-        isMethodCall(s, "weave", "ErrGroup", "wait")) {
-      const ValueDecl* g = namedObject(callObject(s));
-      return g && (g == f.spawn.group || f.mentioned.count(g));
-    }
-    // Receiving from a channel the fiber uses: the receive of its result (or of its close).
-    const Expr* chan = nullptr;
-    if (isMethodCall(s, "weave", "Chan", "recv") || isMethodCall(s, "weave", "RecvChan", "recv") ||
-        isMethodCall(s, "weave", "Chan", "begin") || isMethodCall(s, "weave", "RecvChan", "begin"))
-      chan = callObject(s);
-    else if (const auto* call = dyn_cast<CallExpr>(s);
-             call && api::isWeaveCall(call, "recv") && call->getNumArgs() > 0)
-      chan = call->getArg(0);
-    if (chan) {
-      const ValueDecl* c = namedObject(chan);
-      return c && f.mentioned.count(c);
-    }
-    return false;
-  }
-
-  // The spawner's statements that can run after the spawn and before the fiber's join.
-  void reach(const LocksetAnalysis& la, Fiber& f) {
-    const LocksetAnalysis::Point* start = la.find(f.at);
-    if (!start) return;
-    auto isJoinDtor = [&](const CFGElement& e) {
-      auto d = e.getAs<CFGAutomaticObjDtor>();
-      if (!d) return false;
-      QualType t = d->getVarDecl()->getType();
-      if (f.spawn.kind == SpawnKind::JThread)
-        return isTypeIn(t, "std", "jthread") || isTypeIn(t, "std", "vector");
-      if (f.spawn.kind == SpawnKind::Async)
-        return isTypeIn(t, "std", "future") || isTypeIn(t, "std", "vector");
-      return false;
-    };
-    llvm::DenseSet<const CFGBlock*> seen;
-    std::vector<std::pair<const CFGBlock*, unsigned>> work{{start->block, start->index + 1}};
-    while (!work.empty()) {
-      auto [b, from] = work.back();
-      work.pop_back();
-      bool stopped = false;
-      for (unsigned i = from; i < b->size(); ++i) {
-        const CFGElement& e = (*b)[i];
-        if (isJoinDtor(e)) {
-          stopped = true;
-          break;
-        }
-        if (auto cs = e.getAs<CFGStmt>()) {
-          const Stmt* s = cs->getStmt();
-          if (isJoinFor(s, f)) {
-            stopped = true;
-            break;
-          }
-          if (s == f.at) f.multi = true;
-          f.reached.insert(s);
-        }
-      }
-      if (stopped) continue;
-      for (const CFGBlock* s : b->succs())
-        if (s && seen.insert(s).second) work.push_back({s, 0});
-    }
-  }
 
   // std::async whose future is dropped, a std::jthread temporary: joined within the statement.
   static bool joinedAtOnce(const Spawn& sp, llvm::ArrayRef<const Stmt*> parents) {
     bool owns = (sp.kind == SpawnKind::JThread && isa<CXXConstructExpr>(sp.expr)) ||
                 sp.kind == SpawnKind::Async;
     if (!owns) return false;
+    const Stmt* child = sp.expr;
     for (size_t i = parents.size(); i-- > 0;) {
       const Stmt* p = parents[i];
       if (isa<CompoundStmt>(p)) return true;
-      if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-              ExprWithCleanups, CXXFunctionalCastExpr, CStyleCastExpr>(p))
-        continue;
-      return false;
+      if (!carries(p, child) && !isVoidCast(p)) return false;
+      child = p;
     }
     return false;
   }
 
   void analyzeSpawner(const FunctionBody& fb) {
     std::vector<Fiber> fibers;
+    fiberLambdas_.clear();
     // Loop variables a fiber of the loop captures by reference are weave-loop-capture's finding.
     llvm::DenseSet<const ValueDecl*> loopVars;
     walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*> parents) {
@@ -432,8 +432,8 @@ class UnguardedSharedCheck : public Check {
       }
       Fiber f;
       f.spawn = *sp;
-      f.at = sp->expr;
       f.joinedAtOnce = joinedAtOnce(*sp, parents);
+      if (sp->lambda) fiberLambdas_.insert(sp->lambda);
       fibers.push_back(std::move(f));
     });
     if (fibers.empty()) return;
@@ -441,81 +441,97 @@ class UnguardedSharedCheck : public Check {
     bool inMethod = method && !method->isStatic();
     if (fb.lambda) inMethod = capturesThis(fb.lambda) || inMethod;
 
-    // What each fiber shares with the spawner.
+    HappensBefore hb(*ctx_, sync_);
+    if (!hb.addSpawner(fb)) return;
+    hb_ = &hb;
+
+    // What each fiber shares with the spawner, and its accesses.
     llvm::DenseSet<const ValueDecl*> byRef;
+    std::vector<Fiber> live;
     for (Fiber& f : fibers) {
-      if (f.spawn.lambda) {
-        mentionedIn(f.spawn.lambda, f.mentioned);
-        for (const LambdaCapture& c : f.spawn.lambda->captures())
-          if (c.capturesVariable() && c.getCaptureKind() == LCK_ByRef &&
-              !loopVars.count(c.getCapturedVar()))
-            byRef.insert(c.getCapturedVar());
-      }
-      if (f.spawn.fn && f.spawn.fn->hasBody()) mentionedIn(f.spawn.fn->getBody(), f.mentioned);
-      if (const auto* call = dyn_cast<CallExpr>(f.spawn.expr))
-        if (const Expr* obj = callObject(call)) mentionedIn(obj, f.mentioned);
-    }
-    for (Fiber& f : fibers) {
-      if (f.spawn.lambda) {
-        const LambdaExpr* le = f.spawn.lambda;
-        llvm::DenseSet<const ValueDecl*> refs;
+      llvm::DenseSet<const ValueDecl*> refs;
+      const FunctionDecl* fn = nullptr;
+      const Stmt* body = nullptr;
+      bool thisShared = false;
+      if (const LambdaExpr* le = f.spawn.lambda) {
         for (const LambdaCapture& c : le->captures())
           if (c.capturesVariable() && c.getCaptureKind() == LCK_ByRef &&
               !loopVars.count(c.getCapturedVar()))
             refs.insert(c.getCapturedVar());
-        bool thisShared = capturesThis(le);
-        collect(
-            le->getCallOperator(), le->getBody(), {}, thisShared,
-            [&](const ValueDecl* d) {
-              if (refs.count(d)) return true;
-              const auto* v = dyn_cast<VarDecl>(d);
-              return v && isSharedGlobal(v);
-            },
-            f.accesses, true);
-      } else if (f.spawn.fn) {
+        byRef.insert(refs.begin(), refs.end());
+        fn = le->getCallOperator();
+        body = le->getBody();
+        thisShared = capturesThis(le);
+      } else {
         const FunctionDecl* def = nullptr;
-        if (f.spawn.fn->hasBody(def) && def && inMainFile(def))
-          for (const Access& a : summary(def))
-            if (!isa<FieldDecl>(a.loc)) f.accesses.push_back(a);
+        if (!f.spawn.fn->hasBody(def) || !def || !inMainFile(def)) continue;
+        fn = def;
+        body = def->getBody();
       }
+      std::optional<unsigned> part = hb.addFiber(f.spawn, fn, body);
+      if (!part) continue;
+      f.part = *part;
+      part_ = *part;
+      Placement place{static_cast<int>(*part), true, {}, nullptr};
+      collect(
+          fn, body, &hb.locks(*part), {}, thisShared,
+          [&](const ValueDecl* d) {
+            if (refs.count(d)) return true;
+            const auto* v = dyn_cast<VarDecl>(d);
+            return v && isSharedGlobal(v);
+          },
+          f.accesses, true, place);
+      live.push_back(std::move(f));
     }
 
-    // The spawner's own accesses, and when they run relative to each fiber.
-    std::unique_ptr<LocksetAnalysis> la = LocksetAnalysis::run(fb.decl, fb.body, *ctx_);
-    if (!la) return;
-    for (Fiber& f : fibers)
-      if (!f.joinedAtOnce) reach(*la, f);
+    // The spawner's own accesses.
     std::vector<Access> own;
+    part_ = 0;
     collect(
-        fb.decl, fb.body, {}, inMethod,
+        fb.decl, fb.body, &hb.locks(0), {}, inMethod,
         [&](const ValueDecl* d) {
           if (byRef.count(d)) return true;
           const auto* v = dyn_cast<VarDecl>(d);
           return v && isSharedGlobal(v);
         },
-        own, false);
+        own, false, Placement{0, true, {}, nullptr});
 
     // Pairs.
+    auto races = [&](const Access& a, const Access& b) {
+      for (Point pa : a.at)
+        for (Point pb : b.at) {
+          Event ea{a.part, pa, a.expr->getExprLoc(), a.once};
+          Event eb{b.part, pb, b.expr->getExprLoc(), b.once};
+          if (!hb.ordered(ea, eb) && !hb.ordered(eb, ea)) return true;
+        }
+      return false;
+    };
     auto check = [&](const Access& a, const Access& b) {
       if (a.loc != b.loc || (!a.write && !b.write)) return;
       if (commonGuard(a.locks, a.write, b.locks, b.write)) return;
-      report(a, b);
+      if (races(a, b)) report(a, b);
     };
-    for (size_t i = 0; i < fibers.size(); ++i) {
-      Fiber& fi = fibers[i];
-      if (fi.multi)
+    for (size_t i = 0; i < live.size(); ++i) {
+      Fiber& fi = live[i];
+      if (!fi.joinedAtOnce && hb.respawns(fi.part))
         for (size_t x = 0; x < fi.accesses.size(); ++x)
           for (size_t y = x; y < fi.accesses.size(); ++y) check(fi.accesses[x], fi.accesses[y]);
-      for (size_t j = i + 1; j < fibers.size(); ++j) {
-        Fiber& fj = fibers[j];
-        if (!fi.reached.count(fj.at) && !fj.reached.count(fi.at)) continue;
+      for (size_t j = i + 1; j < live.size(); ++j) {
+        Fiber& fj = live[j];
+        if (fi.joinedAtOnce && fj.joinedAtOnce) continue;
+        if (!hb.mayOverlap(fi.part, fj.part)) continue;
         for (const Access& a : fi.accesses)
           for (const Access& b : fj.accesses) check(a, b);
       }
-      for (const Access& a : own)
-        if (a.anchor && fi.reached.count(a.anchor))
+      if (fi.joinedAtOnce) continue;
+      for (const Access& a : own) {
+        bool after = false;
+        for (Point p : a.at) after = after || hb.afterSpawn(fi.part, p);
+        if (after)
           for (const Access& b : fi.accesses) check(a, b);
+      }
     }
+    hb_ = nullptr;
   }
 
   // ---- the field form ---------------------------------------------------------------------
@@ -532,10 +548,17 @@ class UnguardedSharedCheck : public Check {
   }
 
   void analyzeClass(const CXXRecordDecl* rd) {
-    bool hasMutex = false;
-    for (const FieldDecl* f : rd->fields())
+    bool hasMutex = false, annotated = false;
+    for (const FieldDecl* f : rd->fields()) {
       if (isMutexType(f->getType())) hasMutex = true;
+      if (f->hasAttr<GuardedByAttr>() || f->hasAttr<PtGuardedByAttr>()) annotated = true;
+    }
     if (!hasMutex) return;
+    // A class whose author wrote GUARDED_BY on its fields said which ones a lock guards; the
+    // others are left unguarded on purpose (owned by one thread, or by a protocol of its own).
+    auto checked = [&](const ValueDecl* d) {
+      return !annotated || d->hasAttr<GuardedByAttr>() || d->hasAttr<PtGuardedByAttr>();
+    };
     // Entry points: public methods (a class with a mutex is meant to be used from many fibers).
     std::vector<std::pair<const CXXMethodDecl*, std::vector<Access>>> entries;
     for (const CXXMethodDecl* m : rd->methods()) {
@@ -554,7 +577,7 @@ class UnguardedSharedCheck : public Check {
     // A field is guarded when some method writes it holding a lock.
     for (auto& [m1, acc1] : entries)
       for (const Access& w : acc1) {
-        if (!w.write || !guards(w.locks, true)) continue;
+        if (!w.write || !guards(w.locks, true) || !checked(w.loc)) continue;
         for (auto& [m2, acc2] : entries)
           for (const Access& a : acc2)
             if (a.loc == w.loc && !commonGuard(a.locks, a.write, w.locks, w.write) &&
@@ -596,6 +619,10 @@ class UnguardedSharedCheck : public Check {
   ASTContext* ctx_ = nullptr;
   Reporter* out_ = nullptr;
   int depth_ = 0;
+  Synchronizers sync_;
+  HappensBefore* hb_ = nullptr;
+  unsigned part_ = 0;  // the participant being collected (for scope ends)
+  llvm::DenseSet<const LambdaExpr*> fiberLambdas_;
   llvm::DenseSet<const Expr*> reported_;
   std::map<const FunctionDecl*, std::vector<Access>> summaries_;
   std::set<const CXXRecordDecl*> classes_;

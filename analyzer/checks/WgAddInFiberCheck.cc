@@ -12,6 +12,7 @@
 #include "lib/CheckRegistry.h"
 #include "lib/Fibers.h"
 #include "lib/FunctionWalker.h"
+#include "lib/WeaveApi.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -22,7 +23,7 @@ using namespace clang;
 constexpr const char* kName = "weave-wg-add-in-fiber";
 
 bool isWgCall(const Stmt* s, llvm::StringRef method) {
-  return isMethodCall(s, "weave", "WaitGroup", method);
+  return api::isMethodCall(s, "weave", "WaitGroup", method);
 }
 
 const ValueDecl* wgOf(const Stmt* call) { return namedObject(callObject(call)); }
@@ -47,9 +48,9 @@ void collectCounted(const Stmt* s, llvm::DenseSet<const ValueDecl*>& out) {
   if (d) {
     QualType t = d->getType().getNonReferenceType();
     if (t->isPointerType()) t = t->getPointeeType();
-    if (isTypeIn(t, "weave", "WaitGroup")) out.insert(d);
+    if (api::isTypeIn(t, "weave", "WaitGroup")) out.insert(d);
   }
-  if (const auto* le = dyn_cast<LambdaExpr>(s)) collectCounted(le->getBody(), out);
+  // A lambda's children are its captures and its body.
   for (const Stmt* c : s->children()) collectCounted(c, out);
 }
 
@@ -70,8 +71,8 @@ void collect(const Stmt* s, FiberFacts& f) {
   }
   if (const auto* call = dyn_cast<CallExpr>(s); call && !isa<CXXMemberCallExpr>(call))
     f.calls.push_back(call);
-  // Lambdas that are not fibers (absl::Cleanup's `defer wg.done()`, helpers) are part of the body.
-  if (const auto* le = dyn_cast<LambdaExpr>(s)) collect(le->getBody(), f);
+  // Lambdas that are not fibers (absl::Cleanup's `defer wg.done()`, helpers) are part of the body:
+  // a lambda's children are its captures and its body.
   for (const Stmt* c : s->children()) collect(c, f);
 }
 

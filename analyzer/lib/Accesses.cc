@@ -6,6 +6,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
+#include "lib/WeaveApi.h"
 
 namespace weave::lint {
 using namespace clang;
@@ -30,17 +31,9 @@ bool argWrites(const FunctionDecl* fd, unsigned argIndex) {
   return nonConstRef(fd->getParamDecl(argIndex)->getType());
 }
 
-bool inStd(const Decl* d) {
-  for (const DeclContext* dc = d->getDeclContext(); dc; dc = dc->getParent())
-    if (const auto* ns = dyn_cast<NamespaceDecl>(dc);
-        ns && ns->getIdentifier() && ns->getName() == "std" && ns->getParent()->isTranslationUnit())
-      return true;
-  return false;
-}
-
 // Methods of the standard containers that have a non-const overload but change nothing.
 bool lookupOnly(const CXXMethodDecl* md) {
-  if (!md->getIdentifier() || !inStd(md)) return false;
+  if (!md->getIdentifier() || !api::isWithin(md, "std")) return false;
   static const char* const kNames[] = {
       "find",  "count", "contains", "begin",  "end",         "cbegin",      "cend",        "rbegin",
       "rend",  "size",  "empty",    "at",     "lower_bound", "upper_bound", "equal_range", "data",
@@ -48,6 +41,36 @@ bool lookupOnly(const CXXMethodDecl* md) {
   for (const char* n : kNames)
     if (md->getName() == n) return true;
   return false;
+}
+
+// Where the address `&x` goes: a pointer-to-const parameter only reads through it, and so does
+// absl::Condition, which evaluates its predicate on the pointer while the lock is held.
+bool addressWrites(const Stmt* addr, const ParentMap& pm) {
+  const Stmt* child = addr;
+  const Stmt* p = pm.getParent(child);
+  while (p && isa<ImplicitCastExpr, ParenExpr>(p)) {
+    child = p;
+    p = pm.getParent(p);
+  }
+  auto pointeeConst = [](const FunctionDecl* fd, unsigned i) {
+    if (!fd || i >= fd->getNumParams()) return false;
+    QualType t = fd->getParamDecl(i)->getType();
+    return t->isPointerType() && t->getPointeeType().isConstQualified();
+  };
+  if (const auto* ce = dyn_cast_or_null<CXXConstructExpr>(p)) {
+    if (api::isTypeIn(ce->getType(), "absl", "Condition")) return false;
+    for (unsigned i = 0; i < ce->getNumArgs(); ++i)
+      if (ce->getArg(i) == child) return !pointeeConst(ce->getConstructor(), i);
+  }
+  if (const auto* call = dyn_cast_or_null<CallExpr>(p)) {
+    unsigned offset = 0;
+    if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(call);
+        oc && isa_and_nonnull<CXXMethodDecl>(oc->getDirectCallee()))
+      offset = 1;
+    for (unsigned i = offset; i < call->getNumArgs(); ++i)
+      if (call->getArg(i) == child) return !pointeeConst(call->getDirectCallee(), i - offset);
+  }
+  return true;
 }
 
 }  // namespace
@@ -78,7 +101,8 @@ bool isWriteAccess(const Expr* ref, const ParentMap& pm) {
     } else if (const auto* bo = dyn_cast<BinaryOperator>(p)) {
       return bo->isAssignmentOp() && bo->getLHS() == child;
     } else if (const auto* uo = dyn_cast<UnaryOperator>(p)) {
-      return uo->isIncrementDecrementOp() || uo->getOpcode() == UO_AddrOf;
+      if (uo->getOpcode() == UO_AddrOf) return addressWrites(uo, pm);
+      return uo->isIncrementDecrementOp();
     } else if (const auto* oc = dyn_cast<CXXOperatorCallExpr>(p)) {
       const FunctionDecl* fd = oc->getDirectCallee();
       if (const auto* md = dyn_cast_or_null<CXXMethodDecl>(fd)) {

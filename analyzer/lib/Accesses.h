@@ -1,7 +1,9 @@
 // Reads and writes: whether a reference to a variable (or a field) in an expression reads it or
 // may write it. A write is an assignment, ++/--, a call of a non-const method on it (including
 // operators such as std::map's []), binding it to a non-const reference parameter or variable, or
-// taking its address. Member and subscript accesses count as accesses of the whole object.
+// taking its address (unless the address goes straight to a pointer-to-const parameter, or to
+// absl::Condition, which only reads through it). Member and subscript accesses count as accesses of
+// the whole object.
 #pragma once
 
 #include "clang/AST/Decl.h"

@@ -6,6 +6,7 @@
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
+#include "lib/Carriers.h"
 #include "lib/WeaveApi.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -13,23 +14,6 @@ namespace weave::lint {
 using namespace clang;
 
 namespace {
-
-bool isTypeNamed(QualType t, llvm::StringRef ns, llvm::StringRef name) {
-  if (t.isNull()) return false;
-  t = t.getNonReferenceType().getCanonicalType().getUnqualifiedType();
-  if (const auto* rd = t->getAsCXXRecordDecl()) {
-    if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd))
-      return api::isDeclIn(spec->getSpecializedTemplate(), ns, name);
-    return api::isDeclIn(rd, ns, name);
-  }
-  if (const auto* tst = t->getAs<TemplateSpecializationType>())
-    if (const TemplateDecl* td = tst->getTemplateName().getAsTemplateDecl())
-      return api::isDeclIn(td, ns, name);
-  if (const auto* dt = t->getAs<DeducedTemplateSpecializationType>())
-    if (const TemplateDecl* td = dt->getTemplateName().getAsTemplateDecl())
-      return api::isDeclIn(td, ns, name);
-  return false;
-}
 
 bool isLoop(const Stmt* s) { return isa<ForStmt, WhileStmt, DoStmt, CXXForRangeStmt>(s); }
 
@@ -46,20 +30,12 @@ const Stmt* loopCondVar(const Stmt* s) {
   return nullptr;
 }
 
-// Nodes that only carry a value along (for the upward climb from a channel expression).
+// A carrier that keeps it a channel: a conversion into another kind of object (a class of this
+// file built from the channel) is a use of its own.
 bool isCarrierNode(const Stmt* p, const Stmt* child) {
-  if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-          ExprWithCleanups, CXXFunctionalCastExpr, CXXStaticCastExpr, CXXConstCastExpr>(p))
-    return true;
-  if (const auto* co = dyn_cast<ConditionalOperator>(p)) return co->getCond() != child;
-  if (const auto* ce = dyn_cast<CXXConstructExpr>(p))
-    return ce->getNumArgs() >= 1 && ce->getArg(0) == child && isChanType(ce->getType());
-  if (const auto* me = dyn_cast<MemberExpr>(p)) return isa<CXXConversionDecl>(me->getMemberDecl());
-  if (const auto* mc = dyn_cast<CXXMemberCallExpr>(p))
-    return isa_and_nonnull<CXXConversionDecl>(mc->getMethodDecl()) && mc->getCallee() == child;
-  if (const auto* call = dyn_cast<CallExpr>(p))
-    return api::isStdCall(call, "move") && call->getNumArgs() == 1 && call->getArg(0) == child;
-  return false;
+  if (!carries(p, child)) return false;
+  if (const auto* ce = dyn_cast<CXXConstructExpr>(p)) return isChanType(ce->getType());
+  return true;
 }
 
 }  // namespace
@@ -147,22 +123,8 @@ struct ChanFlow::Impl {
   }
 
   const void* nodeOf(const Expr* e) const {
-    while (e) {
-      const Expr* next = e->IgnoreParenImpCasts();
-      if (const auto* ewc = dyn_cast<ExprWithCleanups>(next)) next = ewc->getSubExpr();
-      if (const auto* mte = dyn_cast<MaterializeTemporaryExpr>(next)) next = mte->getSubExpr();
-      if (const auto* bte = dyn_cast<CXXBindTemporaryExpr>(next)) next = bte->getSubExpr();
-      if (const auto* fce = dyn_cast<CXXFunctionalCastExpr>(next)) next = fce->getSubExpr();
-      if (const auto* ce = dyn_cast<CXXConstructExpr>(next))
-        if (ce->getNumArgs() >= 1 && isChanType(ce->getType()) &&
-            isChanType(ce->getArg(0)->getType()))
-          next = ce->getArg(0);
-      if (const auto* mc = dyn_cast<CXXMemberCallExpr>(next))
-        if (isa_and_nonnull<CXXConversionDecl>(mc->getMethodDecl()))
-          next = mc->getImplicitObjectArgument();
-      if (const auto* call = dyn_cast<CallExpr>(next))
-        if (api::isStdCall(call, "move") && call->getNumArgs() == 1) next = call->getArg(0);
-      if (next == e) break;
+    while (const Expr* next = carriedChild(e)) {
+      if (isa<CXXConstructExpr>(e) && !isChanType(e->getType())) break;
       e = next;
     }
     return leafNode(e);
@@ -180,17 +142,17 @@ struct ChanFlow::Impl {
     if (const auto* call = dyn_cast<CallExpr>(s))
       return api::isWeaveCall(call, "go") || api::isStdCall(call, "async");
     if (const auto* ce = dyn_cast<CXXConstructExpr>(s))
-      return isTypeNamed(ce->getType(), "std", "thread") ||
-             isTypeNamed(ce->getType(), "std", "jthread");
+      return api::isTypeIn(ce->getType(), "std", "thread") ||
+             api::isTypeIn(ce->getType(), "std", "jthread");
     return false;
   }
 
   const LambdaExpr* lambdaOf(const Expr* e) const {
-    e = api::ignoreCarriers(e);
+    e = ignoreCarriers(e);
     if (const auto* le = dyn_cast_or_null<LambdaExpr>(e)) return le;
     if (const auto* dre = dyn_cast_or_null<DeclRefExpr>(e))
       if (const auto* vd = dyn_cast<VarDecl>(dre->getDecl()))
-        if (vd->getInit()) return dyn_cast_or_null<LambdaExpr>(api::ignoreCarriers(vd->getInit()));
+        if (vd->getInit()) return dyn_cast_or_null<LambdaExpr>(ignoreCarriers(vd->getInit()));
     return nullptr;
   }
 
@@ -475,14 +437,15 @@ struct ChanFlow::Impl {
               BodyInfo& bi = out[it->second];
               bi.fiber = true;
               bi.spawn = s;
-              for (const Stmt* p : parents) bi.spawnedInLoop = bi.spawnedInLoop || isLoop(p);
+              for (const Stmt* p : parents)
+                if (isLoop(p)) bi.spawnLoops.push_back(p);
             }
           }
         }
         if (const auto* ds = dyn_cast<DeclStmt>(s)) {
           for (const Decl* d : ds->decls())
             if (const auto* vd = dyn_cast<VarDecl>(d);
-                vd && vd->getInit() && isTypeNamed(vd->getType(), "absl", "Cleanup"))
+                vd && vd->getInit() && api::isTypeIn(vd->getType(), "absl", "Cleanup"))
               if (const LambdaExpr* le = lambdaOf(vd->getInit())) {
                 auto it = lambdaBody.find(le);
                 if (it != lambdaBody.end()) {
@@ -500,7 +463,9 @@ struct ChanFlow::Impl {
         const void* n = leafNode(e);
         if (!n) return;
         if (const auto* call = dyn_cast<CallExpr>(e); call && api::isWeaveCall(call, "make_chan")) {
-          ChanOrigin o{call, b, std::nullopt, false};
+          ChanOrigin o{call, b, std::nullopt, false, {}};
+          for (const Stmt* p : parents)
+            if (isLoop(p)) o.loops.push_back(p);
           const Expr* capArg = call->getNumArgs() > 0 ? call->getArg(0) : nullptr;
           if (!capArg || isa<CXXDefaultArgExpr>(capArg)) {
             o.capacity = 0;
@@ -529,7 +494,9 @@ ChanFlow::ChanFlow(ASTContext& ctx) : impl_(std::make_shared<Impl>()) {
   forEachFunctionBody(ctx, [&](const FunctionBody& fb) {
     if (!fb.body) return;
     if (fb.lambda) im.lambdaBody[fb.lambda] = static_cast<unsigned>(bodies_.size());
-    bodies_.push_back(BodyInfo{fb});
+    BodyInfo bi;
+    bi.fb = fb;
+    bodies_.push_back(std::move(bi));
   });
   im.opsPerBody.resize(bodies_.size());
   std::vector<BodyInfo> snapshot = bodies_;

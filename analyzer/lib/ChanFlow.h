@@ -57,8 +57,8 @@ struct BodyInfo {
   bool fiber = false;                  // run by weave::go, WaitGroup::go, ErrGroup::go, a thread
   bool cleanup = false;                // the initialiser of an absl::Cleanup
   const clang::Stmt* spawn = nullptr;  // fiber: the call that starts it
-  bool spawnedInLoop = false;          // fiber: the spawn is inside a loop of the parent
-  const clang::Stmt* cleanupDecl = nullptr;  // cleanup: the DeclStmt of the absl::Cleanup
+  std::vector<const clang::Stmt*> spawnLoops;  // fiber: the parent's loops around the spawn
+  const clang::Stmt* cleanupDecl = nullptr;    // cleanup: the DeclStmt of the absl::Cleanup
 };
 
 struct ChanOrigin {
@@ -66,6 +66,8 @@ struct ChanOrigin {
   unsigned body;                     // where it is
   std::optional<uint64_t> capacity;  // nullopt when not a constant
   bool capacityDefaulted;            // make_chan<T>() without an argument
+  // The loops of its body around it: each of their iterations makes a new channel.
+  std::vector<const clang::Stmt*> loops;
 };
 
 class ChanFlow {

@@ -31,14 +31,6 @@ std::optional<Spawn> spawnAt(const clang::Stmt* s);
 // The variable or field an object expression names (`wg`, `this->wg_`, `*pwg` is not), or null.
 const clang::ValueDecl* namedObject(const clang::Expr* e);
 
-// A class type (after sugar, references, cv) named `name` declared directly in top-level
-// namespace `ns`, or an instantiation of such a template.
-bool isTypeIn(clang::QualType t, llvm::StringRef ns, llvm::StringRef name);
-
-// A member call `obj.method(…)` where obj's type is ns::cls (or a template instance of it).
-bool isMethodCall(const clang::Stmt* s, llvm::StringRef ns, llvm::StringRef cls,
-                  llvm::StringRef method);
-
 // The object of a member call (implicit `this` included), or null.
 const clang::Expr* callObject(const clang::Stmt* s);
 

@@ -1,11 +1,7 @@
 // Lockset analysis: which mutexes are held at each point of a function body, computed forward
 // over Clang's CFG (with scope-end destructors) as a must-analysis (a lock counts only when every
-// path to the point holds it). It understands lock()/unlock() and their shared and absl
-// spellings on weave::Mutex, weave::RWMutex, std::mutex (and its timed/recursive kin),
-// std::shared_mutex and absl::Mutex, and the scoped guards std::lock_guard, std::unique_lock
-// (with its own unlock()/lock(), std::defer_lock and std::adopt_lock), std::scoped_lock,
-// std::shared_lock (held shared) and absl::MutexLock/ReaderMutexLock/WriterMutexLock.
-// A mutex is identified by the variable or field that holds it.
+// path to the point holds it). What each statement does to locks, and which locks the caller holds
+// on entry (REQUIRES / EXCLUSIVE_LOCKS_REQUIRED), come from Locks.h.
 #pragma once
 
 #include <map>
@@ -32,11 +28,10 @@ bool commonGuard(const Lockset& a, bool aWrites, const Lockset& b, bool bWrites)
 // for a write).
 bool guards(const Lockset& l, bool writes);
 
-bool isMutexType(clang::QualType t);
-
 class LocksetAnalysis {
  public:
-  // Null if no CFG can be built. `entry` is what the caller holds when the body starts.
+  // Null if no CFG can be built. `entry` is what the caller holds when the body starts, besides
+  // the locks the function requires of its callers.
   static std::unique_ptr<LocksetAnalysis> run(const clang::Decl* fn, const clang::Stmt* body,
                                               clang::ASTContext& ctx, const Lockset& entry = {});
 

@@ -1,37 +1,82 @@
-// Name-based recognition of weave and std declarations (see WeaveApi.h).
+// Name-based recognition of declarations (see WeaveApi.h).
 #include "lib/WeaveApi.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/DeclTemplate.h"
+#include "lib/Carriers.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace weave::lint::api {
 using namespace clang;
 
 namespace {
 
-bool inTopNamespace(const Decl* d, llvm::StringRef ns) {
-  const DeclContext* dc = d->getDeclContext();
+const DeclContext* skipInline(const DeclContext* dc) {
   while (dc && dc->isInlineNamespace()) dc = dc->getParent();
-  const auto* nd = dyn_cast_or_null<NamespaceDecl>(dc);
-  if (!nd || !nd->getIdentifier() || nd->getName() != ns) return false;
-  const DeclContext* parent = nd->getParent();
-  while (parent && parent->isInlineNamespace()) parent = parent->getParent();
-  return parent && parent->isTranslationUnit();
+  return dc;
+}
+
+// True if `dc` is the namespace whose path from the top level is `ns` ("a::b::c").
+bool isNamespacePath(const DeclContext* dc, llvm::StringRef ns) {
+  llvm::SmallVector<llvm::StringRef, 4> parts;
+  ns.split(parts, "::");
+  for (size_t i = parts.size(); i-- > 0;) {
+    const auto* nd = dyn_cast_or_null<NamespaceDecl>(skipInline(dc));
+    if (!nd || !nd->getIdentifier() || nd->getName() != parts[i]) return false;
+    dc = nd->getParent();
+  }
+  dc = skipInline(dc);
+  return dc && dc->isTranslationUnit();
 }
 
 }  // namespace
 
+bool isDirectlyIn(const Decl* d, llvm::StringRef ns) {
+  return d && isNamespacePath(d->getDeclContext(), ns);
+}
+
+bool isWithin(const Decl* d, llvm::StringRef ns) {
+  if (!d) return false;
+  for (const DeclContext* dc = d->getDeclContext(); dc && !dc->isTranslationUnit();
+       dc = dc->getParent())
+    if (isa<NamespaceDecl>(dc) && isNamespacePath(dc, ns)) return true;
+  return false;
+}
+
 bool isDeclIn(const NamedDecl* d, llvm::StringRef ns, llvm::StringRef name) {
   if (!d) return false;
   const IdentifierInfo* id = d->getIdentifier();
-  return id && id->getName() == name && inTopNamespace(d, ns);
+  return id && id->getName() == name && isDirectlyIn(d, ns);
 }
+
+const NamedDecl* typeDecl(QualType t) {
+  if (t.isNull()) return nullptr;
+  t = t.getNonReferenceType();
+  if (const auto* dt = t->getAs<DeducedTemplateSpecializationType>();
+      dt && dt->getDeducedType().isNull())
+    return dt->getTemplateName().getAsTemplateDecl();
+  t = t.getCanonicalType().getUnqualifiedType();
+  if (const auto* rd = t->getAsCXXRecordDecl()) {
+    if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd))
+      return spec->getSpecializedTemplate();
+    return rd;
+  }
+  if (const auto* tst = t->getAs<TemplateSpecializationType>())
+    return tst->getTemplateName().getAsTemplateDecl();
+  return nullptr;
+}
+
+bool isTypeIn(QualType t, llvm::StringRef ns, llvm::StringRef name) {
+  return isDeclIn(typeDecl(t), ns, name);
+}
+
+bool isTypeWithin(QualType t, llvm::StringRef ns) { return isWithin(typeDecl(t), ns); }
 
 llvm::StringRef calleeNameIn(const CallExpr* call, llvm::StringRef ns) {
   if (!call) return {};
   if (const FunctionDecl* fd = call->getDirectCallee()) {
     const IdentifierInfo* id = fd->getIdentifier();
-    if (id && inTopNamespace(fd, ns)) return id->getName();
+    if (id && isDirectlyIn(fd, ns)) return id->getName();
     return {};
   }
   // In a template a call with dependent arguments keeps the set of candidates its name found.
@@ -40,10 +85,22 @@ llvm::StringRef calleeNameIn(const CallExpr* call, llvm::StringRef ns) {
     for (const NamedDecl* d : ule->decls()) {
       const NamedDecl* u = d->getUnderlyingDecl();
       if (const auto* ft = dyn_cast<FunctionTemplateDecl>(u)) u = ft->getTemplatedDecl();
-      if (u->getIdentifier() && inTopNamespace(u, ns)) return u->getIdentifier()->getName();
+      if (u->getIdentifier() && isDirectlyIn(u, ns)) return u->getIdentifier()->getName();
     }
   }
   return {};
+}
+
+bool isMethodCall(const Stmt* s, llvm::StringRef ns, llvm::StringRef cls, llvm::StringRef method) {
+  const auto* mc = dyn_cast_or_null<CXXMemberCallExpr>(s);
+  if (!mc) return false;
+  const CXXMethodDecl* md = mc->getMethodDecl();
+  if (!md || !md->getIdentifier() || md->getName() != method) return false;
+  const Expr* obj = mc->getImplicitObjectArgument();
+  if (!obj) return false;
+  QualType t = obj->getType();
+  if (t->isPointerType()) t = t->getPointeeType();
+  return isTypeIn(t, ns, cls);
 }
 
 llvm::StringRef contextFactory(const CallExpr* call) {
@@ -52,20 +109,6 @@ llvm::StringRef contextFactory(const CallExpr* call) {
       name == "with_cancel_cause")
     return name;
   return {};
-}
-
-bool isWeaveType(QualType t, llvm::StringRef name) {
-  if (t.isNull()) return false;
-  t = t.getNonReferenceType().getCanonicalType().getUnqualifiedType();
-  if (const auto* rd = t->getAsCXXRecordDecl()) {
-    if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd))
-      return isDeclIn(spec->getSpecializedTemplate(), "weave", name);
-    return isDeclIn(rd, "weave", name);
-  }
-  if (const auto* tst = t->getAs<TemplateSpecializationType>())
-    if (const TemplateDecl* td = tst->getTemplateName().getAsTemplateDecl())
-      return isDeclIn(td, "weave", name);
-  return false;
 }
 
 bool isStdIgnore(const Expr* e) {
@@ -85,25 +128,6 @@ std::optional<SelectInfo> selectCall(const Expr* e) {
       if (isWeaveCall(c, "otherwise")) info.hasDefault = true;
   }
   return info;
-}
-
-const Expr* ignoreCarriers(const Expr* e) {
-  while (e) {
-    const Expr* next = e->IgnoreParenImpCasts();
-    if (const auto* ewc = dyn_cast<ExprWithCleanups>(next)) next = ewc->getSubExpr();
-    if (const auto* mte = dyn_cast<MaterializeTemporaryExpr>(next)) next = mte->getSubExpr();
-    if (const auto* bte = dyn_cast<CXXBindTemporaryExpr>(next)) next = bte->getSubExpr();
-    if (const auto* fce = dyn_cast<CXXFunctionalCastExpr>(next))
-      if (fce->getCastKind() == CK_NoOp || fce->getCastKind() == CK_ConstructorConversion)
-        next = fce->getSubExpr();
-    if (const auto* ce = dyn_cast<CXXConstructExpr>(next))
-      if (ce->getNumArgs() == 1 && ce->getConstructor() &&
-          (ce->getConstructor()->isCopyOrMoveConstructor()))
-        next = ce->getArg(0);
-    if (next == e) return e;
-    e = next;
-  }
-  return e;
 }
 
 }  // namespace weave::lint::api

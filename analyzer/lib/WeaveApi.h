@@ -1,7 +1,9 @@
-// Recognising weave's API (and the few std facilities the checks reason about) by qualified name,
-// through the real headers: a declaration counts when its name is declared directly in namespace
-// `weave` (or `std`, looking through inline namespaces). Calls in templates whose callee is still
-// an unresolved lookup are recognised by the names the lookup found.
+// Recognising declarations by qualified name, through the real headers: weave's API, the std and
+// absl facilities the checks reason about, and any class the user names. A namespace is written as
+// its path from the top level ("weave", "std", "absl::base_internal"); inline namespaces
+// (std::__1, absl::lts_…) are looked through. Calls in templates whose callee is still an
+// unresolved lookup are recognised by the names the lookup found. This is the one place the
+// analyzer compares qualified names.
 #pragma once
 
 #include <optional>
@@ -14,8 +16,25 @@
 
 namespace weave::lint::api {
 
-// True if `d` is named `name` and declared directly in namespace `ns` (a top-level namespace).
+// True if `d` is declared directly in namespace `ns` (a path from the top level).
+bool isDirectlyIn(const clang::Decl* d, llvm::StringRef ns);
+// True if `d` is declared in namespace `ns` or in anything nested in it (namespaces, classes).
+bool isWithin(const clang::Decl* d, llvm::StringRef ns);
+// True if `d` is named `name` and declared directly in namespace `ns`.
 bool isDeclIn(const clang::NamedDecl* d, llvm::StringRef ns, llvm::StringRef name);
+
+// The class or class template a type names, after sugar, references and cv: the template of an
+// instantiation (also of one still dependent or deduced), else the class. Null for other types.
+const clang::NamedDecl* typeDecl(clang::QualType t);
+
+// A class type named `name` declared directly in `ns`, or an instantiation of such a template:
+// isTypeIn(t, "std", "thread"), isTypeIn(t, "absl::base_internal", "SpinLock").
+bool isTypeIn(clang::QualType t, llvm::StringRef ns, llvm::StringRef name);
+inline bool isWeaveType(clang::QualType t, llvm::StringRef name) {
+  return isTypeIn(t, "weave", name);
+}
+// A class type declared anywhere inside `ns` (every weave type).
+bool isTypeWithin(clang::QualType t, llvm::StringRef ns);
 
 // The name of the function a call calls when that function is declared in namespace `ns`; empty
 // otherwise. Works for resolved calls and for unresolved lookups in templates.
@@ -27,13 +46,14 @@ inline bool isStdCall(const clang::CallExpr* call, llvm::StringRef name) {
   return calleeNameIn(call, "std") == name;
 }
 
+// A member call `obj.method(…)` (or `p->method(…)`) on an object of class ns::cls, or of an
+// instantiation of the template ns::cls.
+bool isMethodCall(const clang::Stmt* s, llvm::StringRef ns, llvm::StringRef cls,
+                  llvm::StringRef method);
+
 // The four context factories: with_cancel, with_timeout, with_deadline, with_cancel_cause.
 // Returns the factory's name, or empty.
 llvm::StringRef contextFactory(const clang::CallExpr* call);
-
-// A class type (after sugar, references and cv) declared as weave::<name> or an instantiation of
-// the template weave::<name>: isWeaveType(t, "Chan"), isWeaveType(t, "CancelFunc").
-bool isWeaveType(clang::QualType t, llvm::StringRef name);
 
 // `std::ignore` as it appears in std::tie(…, std::ignore).
 bool isStdIgnore(const clang::Expr* e);
@@ -44,9 +64,5 @@ struct SelectInfo {
   bool hasDefault = false;
 };
 std::optional<SelectInfo> selectCall(const clang::Expr* e);
-
-// Strips the nodes that only carry a value along (implicit casts, temporaries, parentheses,
-// cleanups, copy/move constructions of the same value).
-const clang::Expr* ignoreCarriers(const clang::Expr* e);
 
 }  // namespace weave::lint::api
