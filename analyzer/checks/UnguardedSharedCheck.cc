@@ -144,10 +144,8 @@ class UnguardedSharedCheck : public Check {
  private:
   // ---- accesses ---------------------------------------------------------------------------
 
-  bool inMainFile(const Decl* d) const {
-    const SourceManager& sm = ctx_->getSourceManager();
-    return d && sm.isInMainFile(sm.getExpansionLoc(d->getLocation()));
-  }
+  // The main file, or a header the front end admits (AnalysisScope.h).
+  bool inMainFile(const Decl* d) const { return isAnalysed(d); }
 
   bool isSharedGlobal(const VarDecl* v) const {
     return v->hasGlobalStorage() && !v->isConstexpr() && inMainFile(v) && isDataDecl(v);
