@@ -24,8 +24,11 @@ std::string validator(std::string& why) {
     return "";
   }
   fs::create_directories(dir);
-  RunResult r = run("npm install --no-audit --no-fund --prefix " + quote(dir.string()) +
-                    " @microsoft/sarif-multitool");
+  // Offline, npm would retry for minutes: one short try.
+  RunResult r =
+      run("timeout 300 npm install --no-audit --no-fund --fetch-retries=1 "
+          "--fetch-timeout=30000 --prefix " +
+          quote(dir.string()) + " @microsoft/sarif-multitool");
   if (r.status != 0 || !fs::exists(exe)) {
     why = "cannot install @microsoft/sarif-multitool from npm (offline?):\n" + r.err;
     return "";

@@ -50,8 +50,8 @@ std::string lintExe() { return WEAVE_LINT_EXE; }
 std::string sourceDir() { return WEAVE_SOURCE_DIR; }
 std::string fixtureArgs() { return "-std=c++20 -I" + quote(sourceDir() + "/runtime/include"); }
 
-std::string fixtureArgsWithPch() {
-  static const std::string args = [] {
+std::string weavePch() {
+  static const std::string path = [] {
     fs::path include = fs::path(sourceDir()) / "runtime/include";
     fs::path pch = fs::path(WEAVE_TEST_TMP) / "pch" / "weave.h.pch";
     fs::create_directories(pch.parent_path());
@@ -66,12 +66,17 @@ std::string fixtureArgsWithPch() {
       tmp += "." + std::to_string(getpid());
       RunResult r = run(std::string(WEAVE_CLANGXX) + " -x c++-header " + fixtureArgs() + " " +
                         quote((include / "weave/weave.h").string()) + " -o " + quote(tmp.string()));
-      if (r.status != 0) return fixtureArgs();
+      if (r.status != 0) return std::string();
       fs::rename(tmp, pch);
     }
-    return fixtureArgs() + " -include-pch " + quote(pch.string());
+    return pch.string();
   }();
-  return args;
+  return path;
+}
+
+std::string fixtureArgsWithPch() {
+  std::string pch = weavePch();
+  return pch.empty() ? fixtureArgs() : fixtureArgs() + " -include-pch " + quote(pch);
 }
 
 fs::path scratch(const std::string& name) {

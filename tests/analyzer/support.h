@@ -32,6 +32,8 @@ std::string fixtureArgs();
 // small files spends its time there. The header is precompiled once for all the tests (rebuilt
 // when a header under runtime/include is newer); without clang++-19, fixtureArgs().
 std::string fixtureArgsWithPch();
+// That precompiled header's path; empty without clang++-19.
+std::string weavePch();
 // A fresh, empty scratch directory for one test.
 std::filesystem::path scratch(const std::string& name);
 
