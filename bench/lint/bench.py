@@ -10,22 +10,28 @@ shape and the findings shape (three findings a function) at each size, and the n
 shape at each depth. Times are CPU seconds (user+sys of the child), the median of --reps runs,
 which a shared machine disturbs far less than wall time. The time spent in the checks alone is
 measured inside weave-lint (--check-timing, CPU time of the thread that runs them). A run that
-takes longer than --timeout seconds is stopped and reported as such."""
-import argparse, glob, os, re, resource, statistics, subprocess, sys, tempfile
+uses more than --timeout CPU seconds is stopped (RLIMIT_CPU) and reported as such: a limit on CPU
+time, not wall time, so that other work on the machine cannot cut a measurement short."""
+import argparse, glob, os, re, resource, signal, statistics, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGS = ["-std=c++20", "-I" + os.path.join(ROOT, "runtime/include")]
 
 
 def cpu(cmd, timeout):
+    """(CPU seconds, the process), or (CPU seconds, None) when it ran out of its CPU time."""
+    limit = max(1, int(timeout))
+
+    def limit_cpu():
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 5))
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p = None
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       preexec_fn=limit_cpu)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if p.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        p = None
     return t, p
 
 
@@ -71,7 +77,7 @@ def main():
     ap.add_argument("--checks", default="weave-*")
     ap.add_argument("--sizes", default="500,1000,2000,4000,8000,20000")
     ap.add_argument("--depths", default="25,30,100")
-    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--timeout", type=float, default=120, help="CPU seconds a run may use")
     ap.add_argument("--no-fixtures", action="store_true")
     a = ap.parse_args()
     lint = os.path.join(a.build, "bin", "weave-lint")
@@ -83,13 +89,15 @@ def main():
                                             "checks%", "findings"))
 
     def row(name, files, reps=a.reps):
+        """Prints and returns (syntax, lint, checks, findings); None when a run timed out."""
         s, l, c, n = measure(lint, files, reps, a.checks, a.timeout)
-        if l is None:
-            print("%-30s %9s %9s" % (name, "%.3f" % s if s else "-", "> %ds" % a.timeout),
-                  flush=True)
-        else:
-            print("%-30s %9.3f %9.3f %6.2f %9.4f %6.2f%% %8d" % (name, s, l, l / s, c,
-                                                                 100 * c / s, n), flush=True)
+        if s is None or l is None:
+            over = "> %ds" % a.timeout
+            print("%-30s %9s %9s" % (name, over if s is None else "%.3f" % s,
+                                      over if l is None else "%.3f" % l), flush=True)
+            return None
+        print("%-30s %9.3f %9.3f %6.2f %9.4f %6.2f%% %8d" % (name, s, l, l / s, c, 100 * c / s, n),
+              flush=True)
         return s, l, c, n
 
     if not a.no_fixtures:
@@ -97,8 +105,9 @@ def main():
         tot = [0.0, 0.0, 0.0, 0]
         for f in fixtures:
             r = row(os.path.relpath(f, ROOT)[-30:], [f])
-            tot = [x + y for x, y in zip(tot, r)]
-        if fixtures:
+            if r:
+                tot = [x + y for x, y in zip(tot, r)]
+        if tot[0]:
             print("%-30s %9.3f %9.3f %6.2f %9.4f %6.2f%% %8d" % (
                 "fixtures (sum)", tot[0], tot[1], tot[1] / tot[0], tot[2], 100 * tot[2] / tot[0],
                 tot[3]))
@@ -111,8 +120,9 @@ def main():
         for n in [int(x) for x in a.sizes.split(",") if x]:
             args = [str(n)] if shape == "mixed" else ["--findings", str(n)]
             path, lines = generate(tmp, "%s%d.cc" % (shape, n), args)
-            s, l, c, found = row("%d fns, %d lines" % (n, lines), [path])
-            if l is not None:
+            r = row("%d fns, %d lines" % (n, lines), [path])
+            if r:
+                s, l, c, _ = r
                 per_fn.append((n, c / n * 1e6, (l - s) / n * 1e6))
         print("%-10s %16s %20s" % ("functions", "checks us/fn", "(lint-syntax) us/fn"))
         for n, c, d in per_fn:
