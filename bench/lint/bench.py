@@ -4,6 +4,7 @@ parsing, and whether it grows linearly with the size of the file and the number 
 
   bench/lint/bench.py BUILD_DIR [--reps 3] [--checks weave-*] [--sizes 500,1000,…]
                                 [--depths 25,30,100] [--timeout 120] [--no-fixtures]
+                                [--shapes mixed,findings,nested]
 
 Inputs: the lint fixtures one by one; the generated shapes of bench/lint/gen.py — the mixed
 shape and the findings shape (three findings a function) at each size, and the nested-fiber
@@ -79,6 +80,8 @@ def main():
     ap.add_argument("--depths", default="25,30,100")
     ap.add_argument("--timeout", type=float, default=120, help="CPU seconds a run may use")
     ap.add_argument("--no-fixtures", action="store_true")
+    ap.add_argument("--shapes", default="mixed,findings,nested",
+                    help="the generated shapes to measure")
     a = ap.parse_args()
     lint = os.path.join(a.build, "bin", "weave-lint")
     if not os.access(lint, os.X_OK):
@@ -88,9 +91,9 @@ def main():
     print("%-30s %9s %9s %6s %9s %7s %8s" % ("input", "syntax s", "lint s", "ratio", "checks s",
                                             "checks%", "findings"))
 
-    def row(name, files, reps=a.reps):
+    def row(name, files):
         """Prints and returns (syntax, lint, checks, findings); None when a run timed out."""
-        s, l, c, n = measure(lint, files, reps, a.checks, a.timeout)
+        s, l, c, n = measure(lint, files, a.reps, a.checks, a.timeout)
         if s is None or l is None:
             over = "> %ds" % a.timeout
             print("%-30s %9s %9s" % (name, over if s is None else "%.3f" % s,
@@ -113,7 +116,8 @@ def main():
                 tot[3]))
 
     tmp = tempfile.mkdtemp(prefix="weave-lint-bench-")
-    for shape in ("mixed", "findings"):
+    shapes = a.shapes.split(",")
+    for shape in [x for x in ("mixed", "findings") if x in shapes]:
         print()
         print("generated, %s shape: growth with the number of functions" % shape)
         per_fn = []
@@ -128,11 +132,13 @@ def main():
         for n, c, d in per_fn:
             print("%-10d %16.1f %20.1f" % (n, c, d))
 
+    if "nested" not in shapes:
+        return
     print()
     print("generated, nested fibers: go([&] { go([&] { ... }); }) DEPTH deep")
     for depth in [int(x) for x in a.depths.split(",") if x]:
         path, _ = generate(tmp, "nested%d.cc" % depth, ["--nested", str(depth)])
-        row("depth %d" % depth, [path], reps=1)
+        row("depth %d" % depth, [path])
 
 
 if __name__ == "__main__":
