@@ -32,6 +32,31 @@ ensure_packages() {
   fi
 }
 
+# Microsoft's SARIF validator, which tests/analyzer/sarif_test.cc runs: Node.js from Debian when
+# there is no `node` yet (one installed from elsewhere is left as it is), the validator from npm
+# into the cache directory the test looks in. Offline, the test is skipped and says why.
+SARIF_VALIDATOR_DIR="${HOME}/.cache/weave/sarif-multitool"
+ensure_sarif_validator() {
+  [ -x "$SARIF_VALIDATOR_DIR/node_modules/.bin/sarif-multitool" ] && return 0
+  if ! command -v node >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm \
+        >/dev/null; } ||
+        echo "dev.sh: could not install nodejs and npm: the SARIF validator test is skipped" >&2
+    else
+      echo "dev.sh: for the SARIF validator test: sudo apt-get install -y nodejs npm" >&2
+    fi
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "dev.sh: no npm next to node: the SARIF validator test is skipped" >&2
+    return 0
+  fi
+  mkdir -p "$SARIF_VALIDATOR_DIR"
+  npm install --no-audit --no-fund --prefix "$SARIF_VALIDATOR_DIR" @microsoft/sarif-multitool \
+    >/dev/null 2>&1 ||
+    echo "dev.sh: could not install @microsoft/sarif-multitool (offline?): its test is skipped" >&2
+}
+
 build() {  # build DIR [cmake args…]
   local dir=$1
   shift
@@ -60,6 +85,7 @@ case "$cmd" in
     ;;
   test)
     ensure_packages
+    ensure_sarif_validator
     build build
     ctest --test-dir build --output-on-failure -LE long -j 2
     preset race

@@ -58,7 +58,7 @@ class LostCancelCheck : public Check {
   void checkTranslationUnit(ASTContext& ctx, Reporter& out) override {
     ctx_ = &ctx;
     out_ = &out;
-    includeOffered_ = false;
+    includeOffered_.clear();
     forEachFunctionBody(ctx, [&](const FunctionBody& fb) { analyze(fb); });
   }
 
@@ -329,10 +329,11 @@ class LostCancelCheck : public Check {
     std::string deferName = "defer_" + (b.pairVar ? std::string("cancel") : name);
     f.fixes.push_back(FixItHint::CreateInsertion(
         after, "\n" + indent + "absl::Cleanup " + deferName + " = " + init + ";"));
-    if (!includeOffered_ && !cleanupDeclared()) {
-      includeOffered_ = true;
-      f.fixes.push_back(
-          FixItHint::CreateInsertion(includeLocation(), "#include \"absl/cleanup/cleanup.h\"\n"));
+    // The include goes into the file that gets the Cleanup (a header, when headers are analysed).
+    FileID file = sm.getFileID(after);
+    if (!cleanupDeclared() && includeOffered_.insert(file).second) {
+      f.fixes.push_back(FixItHint::CreateInsertion(includeLocation(file),
+                                                   "#include \"absl/cleanup/cleanup.h\"\n"));
     }
   }
 
@@ -344,10 +345,9 @@ class LostCancelCheck : public Check {
     return false;
   }
 
-  // Before the main file's first #include, so the new include joins the others.
-  SourceLocation includeLocation() const {
+  // Before the file's first #include, so the new include joins the others.
+  SourceLocation includeLocation(FileID fid) const {
     const SourceManager& sm = ctx_->getSourceManager();
-    FileID fid = sm.getMainFileID();
     llvm::StringRef text = sm.getBufferData(fid);
     size_t pos = 0;
     while (pos < text.size()) {
@@ -361,7 +361,7 @@ class LostCancelCheck : public Check {
 
   ASTContext* ctx_ = nullptr;
   Reporter* out_ = nullptr;
-  bool includeOffered_ = false;
+  llvm::DenseSet<FileID> includeOffered_;
 };
 
 }  // namespace

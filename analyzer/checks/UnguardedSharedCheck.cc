@@ -113,10 +113,8 @@ class UnguardedSharedCheck : public Check {
  private:
   // ---- what is data -----------------------------------------------------------------------
 
-  bool inMainFile(const Decl* d) const {
-    const SourceManager& sm = ctx_->getSourceManager();
-    return d && sm.isInMainFile(sm.getExpansionLoc(d->getLocation()));
-  }
+  // The main file, or a header the front end admits (AnalysisScope.h).
+  bool inMainFile(const Decl* d) const { return isAnalysed(d); }
 
   // Objects that synchronise themselves, and objects that are not data (callables, handles).
   bool isSyncType(QualType t) {

@@ -97,10 +97,8 @@ class WgAddInFiberCheck : public Check {
   }
 
  private:
-  bool inMainFile(const Decl* d) const {
-    const SourceManager& sm = ctx_->getSourceManager();
-    return sm.isInMainFile(sm.getExpansionLoc(d->getLocation()));
-  }
+  // The main file, or a header the front end admits (AnalysisScope.h).
+  bool inMainFile(const Decl* d) const { return isAnalysed(d); }
 
   // `spawn` and `parents` are set for a fiber lambda (for the fix-it); `depth` counts the named
   // functions followed from the fiber body.

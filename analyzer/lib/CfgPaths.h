@@ -38,7 +38,8 @@ class FunctionCfg {
                                             clang::ASTContext& ctx);
 
   const clang::CFG& cfg() const { return *cfg_; }
-  // The element whose statement is `s`, if `s` is reachable code in this body.
+  // The element whose statement is `s`, if `s` is code of this body (code after a return
+  // included: Clang's CFG keeps unreachable blocks, which no path from the entry reaches).
   std::optional<CfgPoint> find(const clang::Stmt* s) const;
 
   // Walks the paths that start right after `from`, each block once, exception edges included.

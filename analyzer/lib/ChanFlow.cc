@@ -6,6 +6,7 @@
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
+#include "lib/AnalysisScope.h"
 #include "lib/Carriers.h"
 #include "lib/WeaveApi.h"
 #include "llvm/ADT/DenseSet.h"
@@ -84,10 +85,8 @@ struct ChanFlow::Impl {
     if (ra != rb) parent[ra] = rb;
   }
 
-  bool inMainFile(const Decl* d) const {
-    const SourceManager& sm = ctx->getSourceManager();
-    return d && sm.isInMainFile(sm.getExpansionLoc(d->getLocation()));
-  }
+  // The main file, or a header the front end admits (AnalysisScope.h).
+  bool inMainFile(const Decl* d) const { return isAnalysed(d); }
 
   // A function whose body the flow walks: defined in the main file, not weave's or std's.
   const FunctionDecl* followable(const FunctionDecl* fd) const {

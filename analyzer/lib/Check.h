@@ -39,8 +39,9 @@ class Reporter {
 class Check {
  public:
   virtual ~Check() = default;
-  // Called once per translation unit that parsed without errors. Checks report only on code
-  // spelled in the main file (see FunctionWalker.h), as clang-tidy does without -header-filter.
+  // Called once per translation unit that parsed without errors. Checks analyse the code of the
+  // main file and of the headers the front end admits (AnalysisScope.h), as clang-tidy reports
+  // on the main file and the headers its --header-filter lets through.
   virtual void checkTranslationUnit(clang::ASTContext& ctx, Reporter& out) = 0;
 };
 

@@ -1,8 +1,9 @@
-// The TU traversal that finds function bodies in the main file, and body-local walks.
+// The TU traversal that finds function bodies in the analysed files, and body-local walks.
 #include "lib/FunctionWalker.h"
 
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
+#include "lib/AnalysisScope.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace weave::lint {
@@ -22,13 +23,13 @@ class BodyFinder : public RecursiveASTVisitor<BodyFinder> {
   BodyFinder(ASTContext& ctx, llvm::function_ref<void(const FunctionBody&)> visit)
       : sm_(ctx.getSourceManager()), visit_(visit) {}
 
-  // Declarations from headers are skipped whole: checks report on the main file only, and not
+  // Declarations from headers that are not analysed (AnalysisScope.h) are skipped whole: not
   // walking the standard library is most of what keeps the analysis cheap.
   bool TraverseDecl(Decl* d) {
     if (!d) return true;
     if (!isa<TranslationUnitDecl>(d)) {
       SourceLocation loc = d->getLocation();
-      if (loc.isValid() && !sm_.isInMainFile(sm_.getExpansionLoc(loc))) return true;
+      if (loc.isValid() && !isAnalysed(sm_, loc)) return true;
     }
     return RecursiveASTVisitor::TraverseDecl(d);
   }

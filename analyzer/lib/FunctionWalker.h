@@ -1,14 +1,15 @@
-// Which code a check looks at, and how it walks it. Every function body spelled in the main file
-// is visited once: ordinary functions, methods, and each lambda body on its own (fiber bodies are
-// lambdas). Templates are visited once, as written, never per instantiation. Within a body, a walk
-// does not enter nested lambda bodies (they are functions of their own) but does see their
-// captures.
+// Which code a check looks at, and how it walks it. Every function body spelled in an analysed
+// file (the main file, and the headers the front end admits: AnalysisScope.h) is visited once:
+// ordinary functions, methods, and each lambda body on its own (fiber bodies are lambdas).
+// Templates are visited once, as written, never per instantiation. Within a body, a walk does not
+// enter nested lambda bodies (they are functions of their own) but does see their captures.
 #pragma once
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/Stmt.h"
+#include "lib/AnalysisScope.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 

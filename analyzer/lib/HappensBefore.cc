@@ -13,6 +13,7 @@
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
 #include "lib/Accesses.h"
+#include "lib/AnalysisScope.h"
 #include "lib/Carriers.h"
 #include "lib/ChanFlow.h"
 #include "lib/Locks.h"
@@ -217,10 +218,7 @@ struct HappensBefore::Impl {
 
   Impl(ASTContext& c, Synchronizers& s) : ctx(c), sync(s) {}
 
-  bool inMainFile(const Decl* d) const {
-    const SourceManager& sm = ctx.getSourceManager();
-    return d && sm.isInMainFile(sm.getExpansionLoc(d->getLocation()));
-  }
+  bool inMainFile(const Decl* d) const { return d && isAnalysed(d); }
 
   std::unique_ptr<Participant> makePart(const Decl* fn, const Stmt* body) {
     auto p = std::make_unique<Participant>();

@@ -27,6 +27,12 @@ bool markerSuppresses(llvm::StringRef text, llvm::StringRef marker, llvm::String
   return false;
 }
 
+size_t lineStartOf(llvm::StringRef text, size_t offset) {
+  if (offset == 0) return 0;
+  size_t nl = text.rfind('\n', offset - 1);
+  return nl == llvm::StringRef::npos ? 0 : nl + 1;
+}
+
 }  // namespace
 
 bool nolintMatches(llvm::StringRef line, llvm::StringRef marker, llvm::StringRef check) {
@@ -37,37 +43,46 @@ bool nolintMatches(llvm::StringRef line, llvm::StringRef marker, llvm::StringRef
   return markerSuppresses(line.substr(start), marker, check);
 }
 
-bool isSuppressedByNolint(const SourceManager& sm, SourceLocation loc, llvm::StringRef check) {
-  if (loc.isInvalid()) return false;
-  loc = sm.getFileLoc(loc);
-  FileID fid = sm.getFileID(loc);
-  bool invalid = false;
-  llvm::StringRef text = sm.getBufferData(fid, &invalid);
-  if (invalid) return false;
-  unsigned offset = sm.getFileOffset(loc);
-  size_t lineStart = text.rfind('\n', offset == 0 ? 0 : offset - 1);
-  lineStart = (lineStart == llvm::StringRef::npos || offset == 0) ? 0 : lineStart + 1;
-  size_t lineEnd = text.find('\n', offset);
-  llvm::StringRef line = text.slice(lineStart, lineEnd);
-  if (nolintMatches(line, "NOLINT", check)) return true;
-  if (lineStart > 0) {
-    size_t prevStart = text.rfind('\n', lineStart - 1 == 0 ? 0 : lineStart - 2);
-    prevStart = prevStart == llvm::StringRef::npos ? 0 : prevStart + 1;
-    if (lineStart >= 1 &&
-        nolintMatches(text.slice(prevStart, lineStart - 1), "NOLINTNEXTLINE", check))
-      return true;
+const NolintIndex::RegionMarks& NolintIndex::marksOf(FileID file, llvm::StringRef text) {
+  auto [it, fresh] = marks_.try_emplace(file);
+  if (!fresh) return it->second;
+  RegionMarks& m = it->second;
+  for (size_t pos = 0; (pos = text.find("NOLINT", pos)) != llvm::StringRef::npos;) {
+    llvm::StringRef rest = text.substr(pos + 6);
+    if (!rest.starts_with("BEGIN") && !rest.starts_with("END")) {
+      pos += 6;
+      continue;
+    }
+    size_t start = lineStartOf(text, pos);
+    size_t end = text.find('\n', pos);
+    m.lines.push_back(text.slice(start, end));
+    m.starts.push_back(static_cast<unsigned>(start));
+    // The scan goes on from the end of the line, so each line is recorded once.
+    pos = end == llvm::StringRef::npos ? text.size() : end;
   }
-  // NOLINTBEGIN/NOLINTEND: count open regions for this check above the finding.
+  return m;
+}
+
+bool NolintIndex::suppresses(SourceLocation loc, llvm::StringRef check) {
+  if (loc.isInvalid()) return false;
+  loc = sm_.getFileLoc(loc);
+  FileID fid = sm_.getFileID(loc);
+  bool invalid = false;
+  llvm::StringRef text = sm_.getBufferData(fid, &invalid);
+  if (invalid) return false;
+  unsigned offset = sm_.getFileOffset(loc);
+  size_t lineStart = lineStartOf(text, offset);
+  if (nolintMatches(text.slice(lineStart, text.find('\n', offset)), "NOLINT", check)) return true;
+  if (lineStart > 0) {
+    size_t prevStart = lineStartOf(text, lineStart - 1);
+    if (nolintMatches(text.slice(prevStart, lineStart - 1), "NOLINTNEXTLINE", check)) return true;
+  }
+  // NOLINTBEGIN/NOLINTEND: count the regions for this check still open above the finding.
+  const RegionMarks& marks = marksOf(fid, text);
   int open = 0;
-  llvm::StringRef before = text.substr(0, lineStart);
-  size_t pos = 0;
-  while (pos < before.size()) {
-    size_t eol = before.find('\n', pos);
-    llvm::StringRef l = before.slice(pos, eol);
-    if (nolintMatches(l, "NOLINTBEGIN", check)) ++open;
-    if (nolintMatches(l, "NOLINTEND", check) && open > 0) --open;
-    if (eol == llvm::StringRef::npos) break;
-    pos = eol + 1;
+  for (size_t i = 0; i < marks.lines.size() && marks.starts[i] < lineStart; ++i) {
+    if (nolintMatches(marks.lines[i], "NOLINTBEGIN", check)) ++open;
+    if (nolintMatches(marks.lines[i], "NOLINTEND", check) && open > 0) --open;
   }
   return open > 0;
 }

@@ -1,12 +1,15 @@
 // The clang-tidy front end: a module that offers every weave check to clang-tidy (and so to any
 // tool that loads clang-tidy modules). Each check is the same Check object weave-lint runs; this
-// adapter only turns its Findings into clang-tidy diagnostics. clang-tidy applies its own NOLINT,
-// --fix and output handling.
+// adapter only turns its Findings into clang-tidy diagnostics, and tells the checks which headers
+// clang-tidy's header filter lets through (they analyse those too). clang-tidy applies its own
+// NOLINT, filters, --fix and output handling.
 #include "ClangTidyCheck.h"
 #include "ClangTidyModule.h"
 #include "ClangTidyModuleRegistry.h"
+#include "ClangTidyOptions.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
+#include "lib/AnalysisScope.h"
 #include "lib/CheckRegistry.h"
 
 namespace weave::lint {
@@ -16,7 +19,7 @@ using namespace clang;
 class TidyAdapter : public tidy::ClangTidyCheck, private Reporter {
  public:
   TidyAdapter(llvm::StringRef name, tidy::ClangTidyContext* ctx, const CheckInfo& info)
-      : ClangTidyCheck(name, ctx), impl_(info.make()) {}
+      : ClangTidyCheck(name, ctx), context_(ctx), impl_(info.make()) {}
 
   bool isLanguageVersionSupported(const LangOptions& lo) const override { return lo.CPlusPlus; }
 
@@ -26,6 +29,14 @@ class TidyAdapter : public tidy::ClangTidyCheck, private Reporter {
   }
 
   void check(const ast_matchers::MatchFinder::MatchResult& result) override {
+    const tidy::ClangTidyOptions& o = context_->getOptions();
+    std::optional<llvm::Regex> include, exclude;
+    if (!o.HeaderFilterRegex.value_or("").empty()) include.emplace(*o.HeaderFilterRegex);
+    if (!o.ExcludeHeaderFilterRegex.value_or("").empty())
+      exclude.emplace(*o.ExcludeHeaderFilterRegex);
+    HeaderFilterAdmission headers(include ? &*include : nullptr, exclude ? &*exclude : nullptr,
+                                  o.SystemHeaders.value_or(false));
+    ScopedHeaderAdmission scope(&headers);
     impl_->checkTranslationUnit(*result.Context, *this);
   }
 
@@ -38,6 +49,7 @@ class TidyAdapter : public tidy::ClangTidyCheck, private Reporter {
     for (const Note& n : f.notes) diag(n.loc, "%0", DiagnosticIDs::Note) << n.message;
   }
 
+  tidy::ClangTidyContext* context_;
   std::unique_ptr<Check> impl_;
 };
 

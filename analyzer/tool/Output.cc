@@ -1,13 +1,10 @@
-// Resolution of findings to plain positions, and the JSON / SARIF / YAML writers.
+// Resolution of findings to plain positions, and the JSON and YAML writers.
 #include "tool/Output.h"
-
-#include <map>
 
 #include "clang/Basic/FileManager.h"
 #include "clang/Lex/Lexer.h"
 #include "clang/Tooling/Core/Diagnostic.h"
 #include "clang/Tooling/DiagnosticsYaml.h"
-#include "lib/CheckRegistry.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/YAMLTraits.h"
@@ -26,26 +23,25 @@ Position position(const SourceManager& sm, SourceLocation loc) {
     llvm::StringRef canon = sm.getFileManager().getCanonicalName(*fe);
     p.file = canon.empty() ? fe->getName().str() : canon.str();
   }
-  p.line = sm.getLineNumber(fid, sm.getFileOffset(loc));
-  p.column = sm.getColumnNumber(fid, sm.getFileOffset(loc));
   p.offset = sm.getFileOffset(loc);
+  p.line = sm.getLineNumber(fid, p.offset);
+  p.column = sm.getColumnNumber(fid, p.offset);
+  // Code points: every byte but UTF-8's continuation bytes starts one (an invalid byte counts
+  // as one of its own).
+  llvm::StringRef text = sm.getBufferData(fid);
+  p.charColumn = 1;
+  for (unsigned i = p.offset - (p.column - 1); i < p.offset && i < text.size(); ++i)
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++p.charColumn;
   return p;
-}
-
-std::string uriFor(const std::string& file, const std::string& baseDir, bool& relative) {
-  llvm::StringRef f(file);
-  if (!baseDir.empty() && f.starts_with(baseDir + "/")) {
-    relative = true;
-    return f.substr(baseDir.size() + 1).str();
-  }
-  relative = false;
-  return "file://" + file;
 }
 
 }  // namespace
 
 ResolvedFinding resolve(const Finding& f, const SourceManager& sm, const LangOptions& lo) {
-  ResolvedFinding r{f.check, f.message, position(sm, f.loc), {}, {}};
+  ResolvedFinding r;
+  r.check = f.check;
+  r.message = f.message;
+  r.pos = position(sm, f.loc);
   for (const Note& n : f.notes) r.notes.push_back({position(sm, n.loc), n.message});
   for (const FixItHint& h : f.fixes) {
     if (h.RemoveRange.isInvalid()) continue;
@@ -57,8 +53,12 @@ ResolvedFinding resolve(const Finding& f, const SourceManager& sm, const LangOpt
   return r;
 }
 
+std::string jsonText(const std::string& s) {
+  return llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
+}
+
 static llvm::json::Object posJson(const Position& p) {
-  return llvm::json::Object{{"file", p.file}, {"line", p.line}, {"column", p.column}};
+  return llvm::json::Object{{"file", jsonText(p.file)}, {"line", p.line}, {"column", p.column}};
 }
 
 void writeJson(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findings) {
@@ -67,111 +67,28 @@ void writeJson(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findin
     llvm::json::Array notes, fixes;
     for (const ResolvedNote& n : f.notes) {
       llvm::json::Object o = posJson(n.pos);
-      o["message"] = n.message;
+      o["message"] = jsonText(n.message);
       notes.push_back(std::move(o));
     }
     for (const ResolvedFix& x : f.fixes)
-      fixes.push_back(llvm::json::Object{{"file", x.begin.file},
+      fixes.push_back(llvm::json::Object{{"file", jsonText(x.begin.file)},
                                          {"offset", x.begin.offset},
                                          {"length", x.end.offset - x.begin.offset},
                                          {"line", x.begin.line},
                                          {"column", x.begin.column},
                                          {"end_line", x.end.line},
                                          {"end_column", x.end.column},
-                                         {"replacement", x.text}});
+                                         {"replacement", jsonText(x.text)}});
     out.push_back(llvm::json::Object{{"check", f.check},
-                                     {"message", f.message},
-                                     {"file", f.pos.file},
+                                     {"level", f.error ? "error" : "warning"},
+                                     {"message", jsonText(f.message)},
+                                     {"file", jsonText(f.pos.file)},
                                      {"line", f.pos.line},
                                      {"column", f.pos.column},
                                      {"notes", std::move(notes)},
                                      {"fixes", std::move(fixes)}});
   }
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(out))) << "\n";
-}
-
-void writeSarif(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findings,
-                const std::string& baseDir) {
-  llvm::json::Array rules;
-  std::map<std::string, int> ruleIndex;
-  for (const CheckInfo& c : allChecks()) {
-    ruleIndex[c.name] = static_cast<int>(rules.size());
-    rules.push_back(
-        llvm::json::Object{{"id", c.name},
-                           {"name", c.name},
-                           {"shortDescription", llvm::json::Object{{"text", c.summary}}},
-                           {"fullDescription", llvm::json::Object{{"text", c.summary}}},
-                           {"help", llvm::json::Object{{"text", std::string("See ") + c.doc}}},
-                           {"defaultConfiguration", llvm::json::Object{{"level", "warning"}}}});
-  }
-  auto location = [&](const Position& p, const std::string* message) {
-    bool rel = false;
-    std::string uri = uriFor(p.file, baseDir, rel);
-    llvm::json::Object art{{"uri", uri}};
-    if (rel) art["uriBaseId"] = "%SRCROOT%";
-    llvm::json::Object loc{
-        {"physicalLocation",
-         llvm::json::Object{
-             {"artifactLocation", std::move(art)},
-             {"region", llvm::json::Object{{"startLine", p.line}, {"startColumn", p.column}}}}}};
-    if (message) loc["message"] = llvm::json::Object{{"text", *message}};
-    return loc;
-  };
-  llvm::json::Array results;
-  for (const ResolvedFinding& f : findings) {
-    llvm::json::Object r{{"ruleId", f.check},
-                         {"level", "warning"},
-                         {"message", llvm::json::Object{{"text", f.message}}},
-                         {"locations", llvm::json::Array{location(f.pos, nullptr)}}};
-    if (ruleIndex.count(f.check)) r["ruleIndex"] = ruleIndex[f.check];
-    if (!f.notes.empty()) {
-      llvm::json::Array related;
-      int id = 0;
-      for (const ResolvedNote& n : f.notes) {
-        llvm::json::Object l = location(n.pos, &n.message);
-        l["id"] = id++;
-        related.push_back(std::move(l));
-      }
-      r["relatedLocations"] = std::move(related);
-    }
-    if (!f.fixes.empty()) {
-      // One fix with one change per file, as SARIF groups replacements.
-      std::map<std::string, llvm::json::Array> byFile;
-      for (const ResolvedFix& x : f.fixes)
-        byFile[x.begin.file].push_back(
-            llvm::json::Object{{"deletedRegion", llvm::json::Object{{"startLine", x.begin.line},
-                                                                    {"startColumn", x.begin.column},
-                                                                    {"endLine", x.end.line},
-                                                                    {"endColumn", x.end.column}}},
-                               {"insertedContent", llvm::json::Object{{"text", x.text}}}});
-      llvm::json::Array changes;
-      for (auto& [file, reps] : byFile) {
-        bool rel = false;
-        std::string uri = uriFor(file, baseDir, rel);
-        llvm::json::Object art{{"uri", uri}};
-        if (rel) art["uriBaseId"] = "%SRCROOT%";
-        changes.push_back(llvm::json::Object{{"artifactLocation", std::move(art)},
-                                             {"replacements", std::move(reps)}});
-      }
-      r["fixes"] = llvm::json::Array{llvm::json::Object{
-          {"description", llvm::json::Object{{"text", "apply weave-lint's fix-it"}}},
-          {"artifactChanges", std::move(changes)}}};
-    }
-    results.push_back(std::move(r));
-  }
-  llvm::json::Object run{
-      {"tool", llvm::json::Object{{"driver", llvm::json::Object{{"name", "weave-lint"},
-                                                                {"version", "0.1.0"},
-                                                                {"rules", std::move(rules)}}}}},
-      {"columnKind", "unicodeCodePoints"},
-      {"results", std::move(results)}};
-  if (!baseDir.empty())
-    run["originalUriBaseIds"] =
-        llvm::json::Object{{"%SRCROOT%", llvm::json::Object{{"uri", "file://" + baseDir + "/"}}}};
-  llvm::json::Object log{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-                         {"version", "2.1.0"},
-                         {"runs", llvm::json::Array{std::move(run)}}};
-  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(log))) << "\n";
 }
 
 void writeExportFixes(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findings,

@@ -1,5 +1,6 @@
 // Findings as plain data (file/line/column, byte offsets) once their SourceManager is gone, and
-// the machine-readable outputs of weave-lint: JSON, SARIF 2.1.0 and clang-tidy's export-fixes YAML.
+// two of weave-lint's machine-readable outputs: JSON and clang-tidy's export-fixes YAML (SARIF is
+// Sarif.h's).
 #pragma once
 
 #include <string>
@@ -13,8 +14,9 @@
 namespace weave::lint {
 
 struct Position {
-  std::string file;  // absolute path
-  unsigned line = 0, column = 0, offset = 0;
+  std::string file;                           // absolute path
+  unsigned line = 0, column = 0, offset = 0;  // column: 1-based, in bytes, as Clang counts
+  unsigned charColumn = 0;                    // the same column in Unicode code points
 };
 
 struct ResolvedFix {
@@ -29,6 +31,7 @@ struct ResolvedNote {
 
 struct ResolvedFinding {
   std::string check, message;
+  bool error = false;  // a warning made an error by WarningsAsErrors
   Position pos;
   std::vector<ResolvedNote> notes;
   std::vector<ResolvedFix> fixes;
@@ -37,9 +40,10 @@ struct ResolvedFinding {
 ResolvedFinding resolve(const Finding& f, const clang::SourceManager& sm,
                         const clang::LangOptions& lo);
 
+// `s` as JSON may hold it: a byte that is not UTF-8 (a file name's) becomes U+FFFD.
+std::string jsonText(const std::string& s);
+
 void writeJson(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findings);
-void writeSarif(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findings,
-                const std::string& baseDir);
 void writeExportFixes(llvm::raw_ostream& os, const std::vector<ResolvedFinding>& findings,
                       const std::string& mainFile, const std::string& buildDir);
 

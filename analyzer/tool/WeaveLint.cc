@@ -1,34 +1,30 @@
-// weave-lint, the standalone front end: command line, compilation databases, running the checks
-// over files N at a time, NOLINT filtering, Clang-format text diagnostics, JSON/SARIF output,
-// applying and exporting fixes, and clang-tidy's exit statuses.
+// weave-lint, the standalone front end: the command line (clang-tidy's options, spelled as
+// clang-tidy 19 spells them, plus --format and --werror), each file's configuration, running the
+// files N at a time with their output in file order, header findings shown once however many
+// files include the header, progress on a terminal, the run's statistics, --fix and
+// --export-fixes, and clang-tidy's exit statuses.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
-#include "clang/AST/ASTConsumer.h"
-#include "clang/Basic/DiagnosticOptions.h"
-#include "clang/Frontend/CompilerInstance.h"
-#include "clang/Frontend/FrontendAction.h"
-#include "clang/Frontend/TextDiagnosticPrinter.h"
-#include "clang/Tooling/ArgumentsAdjusters.h"
 #include "clang/Tooling/CommonOptionsParser.h"
 #include "clang/Tooling/Core/Replacement.h"
-#include "clang/Tooling/Tooling.h"
 #include "lib/CheckRegistry.h"
-#include "lib/Nolint.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Signals.h"
-#include "llvm/Support/VirtualFileSystem.h"
+#include "tool/Config.h"
+#include "tool/Filter.h"
+#include "tool/Lint.h"
 #include "tool/Output.h"
+#include "tool/Sarif.h"
 
 using namespace clang;
 using namespace weave::lint;
@@ -36,8 +32,55 @@ namespace cl = llvm::cl;
 
 static cl::OptionCategory category("weave-lint options");
 static cl::opt<std::string> checksOpt(
-    "checks", cl::desc("Comma-separated globs of checks to run; '-' removes (default: weave-*)"),
-    cl::init("weave-*"), cl::cat(category));
+    "checks",
+    cl::desc("Comma-separated globs of checks, '-' removes; appended to the Checks of the\n"
+             ".clang-tidy file, if any (default: weave-*)"),
+    cl::cat(category));
+static cl::opt<std::string> configOpt(
+    "config",
+    cl::desc("A configuration in YAML/JSON, e.g. -config=\"{Checks: 'weave-*'}\"; when\n"
+             "empty, .clang-tidy files are looked for from each source file upward"),
+    cl::cat(category));
+static cl::opt<std::string> configFileOpt(
+    "config-file", cl::desc("A .clang-tidy-style configuration file, read as --config"),
+    cl::value_desc("FILE"), cl::cat(category));
+static cl::opt<bool> dumpConfigOpt(
+    "dump-config",
+    cl::desc("Print the configuration for the first file (or the working directory) and exit"),
+    cl::cat(category));
+static cl::opt<std::string> warningsAsErrorsOpt(
+    "warnings-as-errors",
+    cl::desc("Globs of checks whose warnings are errors (exit status 1); appended to the\n"
+             "WarningsAsErrors of the .clang-tidy file, if any"),
+    cl::cat(category));
+static cl::opt<bool> werrorOpt("werror",
+                               cl::desc("Every warning is an error: --warnings-as-errors=*"),
+                               cl::cat(category));
+static cl::opt<std::string> headerFilterOpt(
+    "header-filter",
+    cl::desc("Regular expression matching the names of the headers to analyse and report\n"
+             "on (the main file always is); overrides HeaderFilterRegex"),
+    cl::cat(category));
+static cl::opt<std::string> excludeHeaderFilterOpt(
+    "exclude-header-filter",
+    cl::desc("Regular expression matching the names of headers --header-filter must not\n"
+             "admit; overrides ExcludeHeaderFilterRegex"),
+    cl::cat(category));
+static cl::opt<bool> systemHeadersOpt(
+    "system-headers",
+    cl::desc("Analyse and report on system headers too (those --header-filter admits)"),
+    cl::cat(category));
+static cl::opt<std::string> lineFilterOpt(
+    "line-filter",
+    cl::desc("Report only on these files and lines, as JSON:\n"
+             "[{\"name\":\"file1.cc\",\"lines\":[[1,3],[5,7]]}, {\"name\":\"file2.h\"}]"),
+    cl::cat(category));
+static cl::opt<bool> quietOpt(
+    "quiet", cl::desc("Do not print the counts of suppressed warnings and of warnings as errors"),
+    cl::cat(category));
+static cl::opt<bool> allowNoChecksOpt("allow-no-checks",
+                                      cl::desc("Run even when no check is enabled (no error)"),
+                                      cl::cat(category));
 static cl::opt<std::string> formatOpt("format", cl::desc("Output format: text, json or sarif"),
                                       cl::init("text"), cl::cat(category));
 static cl::opt<bool> fixOpt("fix", cl::desc("Apply the suggested fixes to the files"),
@@ -47,204 +90,18 @@ static cl::opt<std::string> exportFixesOpt(
     cl::value_desc("FILE"), cl::cat(category));
 static cl::opt<unsigned> jobsOpt("j", cl::desc("Files analysed at once (default: all cores)"),
                                  cl::Prefix, cl::init(0), cl::cat(category));
-static cl::opt<bool> werrorOpt("werror", cl::desc("Exit with status 1 if there is a finding"),
-                               cl::cat(category));
 static cl::opt<bool> listChecksOpt("list-checks", cl::desc("List the enabled checks and exit"),
                                    cl::cat(category));
-static cl::opt<bool> statsOpt("check-timing",
-                              cl::desc("Print the time spent in the checks, per file (stderr)"),
-                              cl::cat(category));
-static cl::opt<std::string> colorOpt("use-color",
-                                     cl::desc("Colours in text output: auto|always|never"),
-                                     cl::init("auto"), cl::cat(category));
+static cl::opt<bool> checkTimingOpt(
+    "check-timing", cl::desc("Print the CPU time spent in the checks, per file (stderr)"),
+    cl::cat(category));
+static cl::opt<std::string> colorOpt(
+    "use-color", cl::ValueOptional,
+    cl::desc("Colours in text output: auto, always (or bare --use-color, true), never (false);\n"
+             "overrides UseColor (default: when stdout is a terminal)"),
+    cl::cat(category));
 
 namespace {
-
-struct FileResult {
-  std::string text;    // rendered findings (text format)
-  std::string errors;  // the compiler's errors
-  std::vector<ResolvedFinding> findings;
-  bool failed = false;
-};
-
-// The compiler's own diagnostics: errors (and their notes) only. Warnings are the compiler's
-// business; a build already shows them.
-class ErrorPrinter : public DiagnosticConsumer {
- public:
-  ErrorPrinter(llvm::raw_ostream& os, DiagnosticOptions* opts) : printer_(os, opts) {}
-  void BeginSourceFile(const LangOptions& lo, const Preprocessor* pp) override {
-    printer_.BeginSourceFile(lo, pp);
-  }
-  void EndSourceFile() override { printer_.EndSourceFile(); }
-  void HandleDiagnostic(DiagnosticsEngine::Level level, const Diagnostic& info) override {
-    DiagnosticConsumer::HandleDiagnostic(level, info);
-    if (level >= DiagnosticsEngine::Error) {
-      showing_ = true;
-      printer_.HandleDiagnostic(level, info);
-    } else if (level == DiagnosticsEngine::Note) {
-      if (showing_) printer_.HandleDiagnostic(level, info);
-    } else {
-      showing_ = false;
-    }
-  }
-
- private:
-  TextDiagnosticPrinter printer_;
-  bool showing_ = false;
-};
-
-class CollectingReporter : public Reporter {
- public:
-  void report(Finding f) override { findings.push_back(std::move(f)); }
-  std::vector<Finding> findings;
-};
-
-struct Settings {
-  CheckFilter filter{"weave-*"};
-  std::string format;
-  bool color = false;
-  bool stats = false;
-};
-
-class LintConsumer : public ASTConsumer {
- public:
-  LintConsumer(CompilerInstance& ci, const Settings& s, FileResult& out)
-      : ci_(ci), settings_(s), out_(out) {}
-
-  void HandleTranslationUnit(ASTContext& ctx) override {
-    if (ci_.getDiagnostics().hasErrorOccurred()) return;
-    CollectingReporter reporter;
-    auto start = std::chrono::steady_clock::now();
-    for (const CheckInfo& info : allChecks()) {
-      if (!settings_.filter.enabled(info.name)) continue;
-      info.make()->checkTranslationUnit(ctx, reporter);
-    }
-    if (settings_.stats) {
-      std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-      llvm::raw_string_ostream(out_.errors)
-          << "weave-lint: " << ci_.getFrontendOpts().Inputs[0].getFile() << ": checks took "
-          << llvm::format("%.3f", ms.count()) << " ms\n";
-    }
-    const SourceManager& sm = ctx.getSourceManager();
-    std::vector<Finding> kept;
-    for (Finding& f : reporter.findings)
-      if (!isSuppressedByNolint(sm, f.loc, f.check)) kept.push_back(std::move(f));
-    std::stable_sort(kept.begin(), kept.end(), [&](const Finding& a, const Finding& b) {
-      return sm.isBeforeInTranslationUnit(sm.getFileLoc(a.loc), sm.getFileLoc(b.loc));
-    });
-    for (const Finding& f : kept) out_.findings.push_back(resolve(f, sm, ctx.getLangOpts()));
-    if (settings_.format == "text") render(kept, ctx);
-  }
-
- private:
-  // Findings go through a DiagnosticsEngine of their own so they look exactly like Clang's
-  // (caret, ranges, fix-it lines, colours) whatever -W flags the compile command carries.
-  void render(const std::vector<Finding>& findings, ASTContext& ctx) {
-    llvm::raw_string_ostream os(out_.text);
-    os.enable_colors(settings_.color);
-    IntrusiveRefCntPtr<DiagnosticOptions> opts(new DiagnosticOptions());
-    opts->ShowColors = settings_.color;
-    TextDiagnosticPrinter printer(os, opts.get());
-    DiagnosticsEngine engine(new DiagnosticIDs(), opts, &printer, false);
-    const SourceManager& sm = ctx.getSourceManager();
-    engine.setSourceManager(&ctx.getSourceManager());
-    printer.BeginSourceFile(ctx.getLangOpts(), &ci_.getPreprocessor());
-    unsigned warning = engine.getCustomDiagID(DiagnosticsEngine::Warning, "%0 [%1]");
-    unsigned note = engine.getCustomDiagID(DiagnosticsEngine::Note, "%0");
-    for (const Finding& f : findings) {
-      {
-        DiagnosticBuilder db = engine.Report(f.loc, warning);
-        db << f.message << f.check;
-        // A fix-it that starts on another line (the #include a fix may need) would make Clang
-        // print every line in between; the fix is still applied and exported.
-        for (const FixItHint& h : f.fixes)
-          if (sm.getExpansionLineNumber(h.RemoveRange.getBegin()) ==
-              sm.getExpansionLineNumber(f.loc))
-            db << h;
-      }
-      for (const Note& n : f.notes) engine.Report(n.loc, note) << n.message;
-      // Clang does not draw insertions that span lines; say what --fix would insert instead.
-      for (const FixItHint& h : f.fixes)
-        if (llvm::StringRef(h.CodeToInsert).contains('\n') && h.RemoveRange.isValid())
-          engine.Report(h.RemoveRange.getBegin(), note)
-              << ("--fix inserts '" + llvm::StringRef(h.CodeToInsert).trim().str() + "' here");
-    }
-    printer.EndSourceFile();
-  }
-
-  CompilerInstance& ci_;
-  const Settings& settings_;
-  FileResult& out_;
-};
-
-class LintAction : public ASTFrontendAction {
- public:
-  LintAction(const Settings& s, FileResult& out) : settings_(s), out_(out) {}
-  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance& ci, llvm::StringRef) override {
-    return std::make_unique<LintConsumer>(ci, settings_, out_);
-  }
-
- private:
-  const Settings& settings_;
-  FileResult& out_;
-};
-
-class LintActionFactory : public tooling::FrontendActionFactory {
- public:
-  LintActionFactory(const Settings& s, FileResult& out) : settings_(s), out_(out) {}
-  std::unique_ptr<FrontendAction> create() override {
-    return std::make_unique<LintAction>(settings_, out_);
-  }
-
- private:
-  const Settings& settings_;
-  FileResult& out_;
-};
-
-// The compile command, made fit for analysis: -Werror would turn the build's warnings into
-// failures to analyse, the compiler's warnings are not ours to show (-w), and Clang's builtin
-// headers live with the installed compiler, not next to this binary.
-tooling::CommandLineArguments adjust(const tooling::CommandLineArguments& args, llvm::StringRef) {
-  tooling::CommandLineArguments out;
-  bool hasResourceDir = false;
-  for (const std::string& a : args) {
-    llvm::StringRef s(a);
-    if (s == "-Werror" || s.starts_with("-Werror=") || s == "-pedantic-errors") continue;
-    if (s.starts_with("-resource-dir")) hasResourceDir = true;
-    out.push_back(a);
-  }
-  out.push_back("-w");
-  // The compiler's "N errors generated." line would come unordered with the buffered errors.
-  out.push_back("-fno-caret-diagnostics");
-  if (!hasResourceDir) out.push_back("-resource-dir=" WEAVE_CLANG_RESOURCE_DIR);
-  return out;
-}
-
-FileResult lintFile(const tooling::CompilationDatabase& db, const std::string& file,
-                    const Settings& settings) {
-  FileResult result;
-  llvm::raw_string_ostream errs(result.errors);
-  errs.enable_colors(settings.color);
-  IntrusiveRefCntPtr<DiagnosticOptions> opts(new DiagnosticOptions());
-  opts->ShowColors = settings.color;
-  ErrorPrinter errors(errs, opts.get());
-  // A file system of its own, with its own working directory: ClangTool moves into each compile
-  // command's directory and back, and on the process-wide file system two files linted at once
-  // (-j) moved each other, so a file's name sometimes stayed relative in the findings.
-  tooling::ClangTool tool(db, {file}, std::make_shared<PCHContainerOperations>(),
-                          llvm::vfs::createPhysicalFileSystem());
-  tool.appendArgumentsAdjuster(adjust);
-  tool.setDiagnosticConsumer(&errors);
-  tool.setPrintErrorMessage(false);
-  LintActionFactory factory(settings, result);
-  int status = tool.run(&factory);
-  if (status != 0 || errors.getNumErrors() > 0) {
-    result.failed = true;
-    errs << "weave-lint: error: " << file << " could not be analysed"
-         << (errors.getNumErrors() ? " (it does not compile)" : "") << "\n";
-  }
-  return result;
-}
 
 bool applyFixes(const std::vector<ResolvedFinding>& findings) {
   std::map<std::string, tooling::Replacements> byFile;
@@ -287,26 +144,44 @@ bool applyFixes(const std::vector<ResolvedFinding>& findings) {
   return ok;
 }
 
+// The command line's layer of the configuration: what it sets, nothing else.
+TidyOptions commandLineOptions() {
+  TidyOptions o;
+  if (checksOpt.getNumOccurrences()) o.checks = checksOpt;
+  if (warningsAsErrorsOpt.getNumOccurrences()) o.warningsAsErrors = warningsAsErrorsOpt;
+  if (werrorOpt) o.warningsAsErrors = o.warningsAsErrors ? *o.warningsAsErrors + ",*" : "*";
+  if (headerFilterOpt.getNumOccurrences()) o.headerFilterRegex = headerFilterOpt;
+  if (excludeHeaderFilterOpt.getNumOccurrences())
+    o.excludeHeaderFilterRegex = excludeHeaderFilterOpt;
+  if (systemHeadersOpt.getNumOccurrences()) o.systemHeaders = systemHeadersOpt;
+  return o;
+}
+
+// --use-color's value: nullopt for auto (or absent), else on or off.
+llvm::Expected<std::optional<bool>> colorChoice() {
+  if (!colorOpt.getNumOccurrences() || colorOpt == "auto") return std::nullopt;
+  llvm::StringRef v = colorOpt;
+  if (v.empty() || v == "always" || v == "true" || v == "1") return true;
+  if (v == "never" || v == "false" || v == "0") return false;
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "unknown --use-color=%s (auto, always or never)", v.str().c_str());
+}
+
+std::string findingKey(const ResolvedFinding& f) {
+  std::string key = f.check;
+  for (const std::string& part : {f.pos.file, std::to_string(f.pos.offset), f.message})
+    key += '\0' + part;
+  return key;
+}
+
 }  // namespace
 
 int main(int argc, const char** argv) {
   llvm::sys::PrintStackTraceOnErrorSignal(argv[0]);
-  for (int i = 1; i < argc; ++i) {
-    llvm::StringRef a(argv[i]);
-    if (a == "--") break;
-    if (a == "--list-checks" || a == "-list-checks") {
-      // Parse just the --checks filter; no compilation database is needed to list checks.
-      std::string globs = "weave-*";
-      for (int j = 1; j < argc; ++j) {
-        llvm::StringRef b(argv[j]);
-        if (b.consume_front("--checks=") || b.consume_front("-checks=")) globs = b.str();
-      }
-      CheckFilter filter(globs);
-      for (const CheckInfo& c : allChecks())
-        if (filter.enabled(c.name)) llvm::outs() << c.name << "\n";
-      return 0;
-    }
-  }
+  cl::SetVersionPrinter([](llvm::raw_ostream& os) {
+    os << "weave-lint version " << WEAVE_LINT_VERSION << "\n  built with LLVM "
+       << LLVM_VERSION_STRING << "\n";
+  });
   auto parser = tooling::CommonOptionsParser::create(
       argc, argv, category, cl::ZeroOrMore,
       "weave-lint: Go-style concurrency checks for weave C++ programs.\n");
@@ -319,16 +194,75 @@ int main(int argc, const char** argv) {
                  << " (text, json or sarif)\n";
     return 2;
   }
-  Settings settings;
-  settings.filter = CheckFilter(checksOpt);
-  settings.format = formatOpt;
-  settings.stats = statsOpt;
-  settings.color =
-      colorOpt == "always" || (colorOpt == "auto" && llvm::sys::Process::StandardOutIsDisplayed());
+  llvm::Expected<std::optional<bool>> color = colorChoice();
+  if (!color) {
+    llvm::errs() << "weave-lint: error: " << llvm::toString(color.takeError()) << "\n";
+    return 2;
+  }
+
+  // The configuration, as clang-tidy takes it (Config.h); what it gets wrong is an error, exit 1.
+  if (!configOpt.empty() && !configFileOpt.empty()) {
+    llvm::errs() << "Error: --config and --config-file are mutually exclusive. Specify only one.\n";
+    return 1;
+  }
+  std::optional<TidyOptions> explicitConfig;
+  if (!configOpt.empty() || !configFileOpt.empty()) {
+    std::string text = configOpt, source = "--config";
+    if (!configFileOpt.empty()) {
+      auto buffer = llvm::MemoryBuffer::getFile(configFileOpt);
+      if (!buffer) {
+        llvm::errs() << "Error: cannot read config file '" << configFileOpt
+                     << "': " << buffer.getError().message() << "\n";
+        return 1;
+      }
+      text = (*buffer)->getBuffer().str();
+      source = configFileOpt;
+    }
+    llvm::Expected<TidyOptions> parsed = parseTidyOptions(text, source);
+    if (!parsed) {
+      llvm::errs() << "Error: invalid configuration specified.\n"
+                   << llvm::toString(parsed.takeError()) << "\n";
+      return 1;
+    }
+    explicitConfig = std::move(*parsed);
+    if (explicitConfig->checks)
+      for (const std::string& name : unknownWeaveChecks(*explicitConfig->checks))
+        llvm::errs() << "weave-lint: warning: unknown check '" << name << "' in " << source << "\n";
+  }
+  llvm::Expected<LineFilter> lineFilter = LineFilter::parse(lineFilterOpt);
+  if (!lineFilter) {
+    llvm::errs() << "Error: invalid LineFilter: " << llvm::toString(lineFilter.takeError()) << "\n";
+    return 1;
+  }
+  TidyOptions overrides = commandLineOptions();
+  if (overrides.checks)
+    for (const std::string& name : unknownWeaveChecks(*overrides.checks)) {
+      llvm::errs() << "weave-lint: warning: unknown check '" << name << "' in --checks";
+      llvm::StringRef closest;
+      unsigned best = 4;  // suggest only a near miss
+      for (const CheckInfo& c : allChecks())
+        if (unsigned d = llvm::StringRef(c.name).edit_distance(name); d < best) {
+          best = d;
+          closest = c.name;
+        }
+      if (!closest.empty()) llvm::errs() << "; did you mean '" << closest << "'?";
+      llvm::errs() << "\n";
+    }
+  TidyOptions defaults;
+  defaults.checks = "weave-*";
+  defaults.warningsAsErrors = "";
+  defaults.headerFilterRegex = "";
+  defaults.excludeHeaderFilterRegex = "";
+  defaults.systemHeaders = false;
+  std::mutex warnMu;
+  ConfigProvider configs(defaults, explicitConfig, overrides, [&](const std::string& w) {
+    std::lock_guard<std::mutex> lock(warnMu);
+    llvm::errs() << "weave-lint: warning: " << w << "\n";
+  });
 
   std::vector<std::string> files = parser->getSourcePathList();
   std::unique_ptr<tooling::CompilationDatabase> wholeDb;
-  if (files.empty()) {
+  if (files.empty() && !dumpConfigOpt && !listChecksOpt) {
     // CommonOptionsParser loads no database when it is given no files: with -p, every file of
     // the database is the input.
     std::string buildDir;
@@ -350,33 +284,98 @@ int main(int argc, const char** argv) {
       files = wholeDb->getAllFiles();
     }
   }
-  const tooling::CompilationDatabase& db = wholeDb ? *wholeDb : parser->getCompilations();
+
+  // The first file's configuration (or the working directory's) answers the questions about the
+  // whole run: what to dump, what to list, whether any check is on, the colours.
+  llvm::SmallString<256> first(files.empty() ? "dummy" : files.front());
+  llvm::sys::fs::make_absolute(first);
+  llvm::Expected<TidyOptions> effective = configs.optionsFor(first);
+  if (!effective) {
+    llvm::errs() << "Error: " << llvm::toString(effective.takeError()) << "\n";
+    return 1;
+  }
+  if (dumpConfigOpt) {
+    dumpTidyOptions(llvm::outs(), *effective);
+    return 0;
+  }
+  CheckFilter enabled(effective->checks.value_or(""));
+  std::vector<const char*> names;
+  for (const CheckInfo& c : allChecks())
+    if (enabled.enabled(c.name)) names.push_back(c.name);
+  if (listChecksOpt) {
+    if (names.empty() && !allowNoChecksOpt) {
+      llvm::errs() << "No checks enabled.\n";
+      return 1;
+    }
+    for (const char* n : names) llvm::outs() << n << "\n";
+    return 0;
+  }
+  if (names.empty() && !allowNoChecksOpt) {
+    llvm::errs() << "Error: no checks enabled (Checks: '" << effective->checks.value_or("")
+                 << "'; weave-lint's checks are weave-*).\n";
+    return 1;
+  }
   if (files.empty()) {
     llvm::errs() << "weave-lint: error: no input files (give FILES, or -p BUILD_DIR)\n";
     return 2;
   }
+  const tooling::CompilationDatabase& db = wholeDb ? *wholeDb : parser->getCompilations();
+
+  std::vector<FileSettings> settings;
+  for (const std::string& f : files) {
+    llvm::Expected<TidyOptions> o = configs.optionsFor(f);
+    llvm::Expected<FileSettings> s =
+        o ? FileSettings::from(*o) : llvm::Expected<FileSettings>(o.takeError());
+    if (!s) {
+      llvm::errs() << "Error: " << llvm::toString(s.takeError()) << "\n";
+      return 1;
+    }
+    settings.push_back(std::move(*s));
+  }
+  RunSettings run;
+  run.format = formatOpt;
+  run.checkTiming = checkTimingOpt;
+  run.lineFilter = &*lineFilter;
+  std::optional<bool> useColor = *color ? *color : effective->useColor;
+  run.color = useColor ? *useColor : llvm::sys::Process::StandardOutIsDisplayed();
+  bool progress = files.size() > 1 && llvm::sys::Process::StandardErrIsDisplayed();
 
   std::vector<FileResult> results(files.size());
   std::vector<bool> done(files.size(), false);
-  size_t printed = 0;
+  size_t printed = 0, finished = 0;
   std::mutex mu;
   std::atomic<size_t> next{0};
-  // Output follows the order of the files, whatever order they finish in.
+  std::vector<ResolvedFinding> all;
+  std::vector<AnalysisFailure> failures;
+  SuppressionStats suppressed;
+  std::set<std::string> seen;
+  // Output follows the order of the files, whatever order they finish in. A finding already
+  // shown (a header's, from another file that includes it) is shown once.
   auto flush = [&] {
     while (printed < files.size() && done[printed]) {
-      FileResult& r = results[printed++];
+      FileResult& r = results[printed];
       llvm::errs() << r.errors;
-      if (settings.format == "text") llvm::outs() << r.text;
+      if (r.failed) failures.push_back({files[printed], r.failure});
+      suppressed.add(r.suppressed);
+      for (ShownFinding& s : r.findings) {
+        if (!seen.insert(findingKey(s.finding)).second) continue;
+        llvm::outs() << s.text;
+        all.push_back(std::move(s.finding));
+      }
+      r = FileResult();
+      ++printed;
       llvm::outs().flush();
       llvm::errs().flush();
     }
   };
   auto worker = [&] {
     for (size_t i; (i = next++) < files.size();) {
-      FileResult r = lintFile(db, files[i], settings);
+      FileResult r = lintFile(db, files[i], run, settings[i]);
       std::lock_guard<std::mutex> lock(mu);
       results[i] = std::move(r);
       done[i] = true;
+      if (progress)
+        llvm::errs() << "[" << ++finished << "/" << files.size() << "] " << files[i] << "\n";
       flush();
     }
   };
@@ -390,17 +389,12 @@ int main(int argc, const char** argv) {
     for (std::thread& t : threads) t.join();
   }
 
-  std::vector<ResolvedFinding> all;
-  bool failed = false;
-  for (FileResult& r : results) {
-    failed = failed || r.failed;
-    for (ResolvedFinding& f : r.findings) all.push_back(std::move(f));
-  }
   llvm::SmallString<256> cwd;
   llvm::sys::fs::current_path(cwd);
-  if (settings.format == "json") writeJson(llvm::outs(), all);
-  if (settings.format == "sarif") writeSarif(llvm::outs(), all, std::string(cwd));
+  if (run.format == "json") writeJson(llvm::outs(), all);
+  if (run.format == "sarif") writeSarif(llvm::outs(), all, failures, std::string(cwd));
   llvm::outs().flush();
+  bool failed = !failures.empty();
   if (!exportFixesOpt.empty()) {
     std::error_code ec;
     llvm::raw_fd_ostream os(exportFixesOpt, ec);
@@ -413,7 +407,14 @@ int main(int argc, const char** argv) {
     writeExportFixes(os, all, std::string(main), std::string(cwd));
   }
   if (fixOpt && !applyFixes(all)) failed = true;
+  size_t errors = std::count_if(all.begin(), all.end(), [](auto& f) { return f.error; });
+  if (!quietOpt) {
+    llvm::errs() << suppressed.summary();
+    if (errors)
+      llvm::errs() << errors
+                   << (errors == 1 ? " warning treated as error\n"
+                                   : " warnings treated as errors\n");
+  }
   if (failed) return 2;
-  if (werrorOpt && !all.empty()) return 1;
-  return 0;
+  return errors ? 1 : 0;
 }

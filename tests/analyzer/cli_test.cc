@@ -1,6 +1,7 @@
 // weave-lint's command line as a user meets it: text, JSON and SARIF output read field by field,
 // NOLINT, exit statuses, --fix (the result compiles and is clean), --export-fixes, -p with a
-// compile_commands.json, --checks and -j.
+// compile_commands.json (and a file it does not list), --checks, -j and progress on a terminal.
+// clang-tidy's own options are options_test.cc's; SARIF's validity is sarif_test.cc's.
 #include <gtest/gtest.h>
 
 #include "llvm/Support/JSON.h"
@@ -43,7 +44,8 @@ fs::path writeSample(const std::string& test, const std::string& text = kSample,
 }
 
 RunResult lint(const std::string& flags, const fs::path& file) {
-  return run(quote(lintExe()) + " " + flags + " " + quote(file.string()) + " -- " + fixtureArgs());
+  return run(quote(lintExe()) + " " + flags + " " + quote(file.string()) + " -- " +
+             fixtureArgsWithPch());
 }
 
 llvm::json::Value parseJson(const std::string& text) {
@@ -129,7 +131,7 @@ TEST(LintCli, JsonOutputFields) {
 TEST(LintCli, SarifOutputFields) {
   fs::path f = writeSample("sarif");
   RunResult r = run("cd " + quote(f.parent_path().string()) + " && " + quote(lintExe()) +
-                    " --format=sarif sample.cc -- " + fixtureArgs());
+                    " --format=sarif sample.cc -- " + fixtureArgsWithPch());
   ASSERT_EQ(r.status, 0) << r.err;
   llvm::json::Value v = parseJson(r.out);
   const llvm::json::Object* log = v.getAsObject();
@@ -222,13 +224,17 @@ TEST(LintCli, ExitStatuses) {
   EXPECT_NE(r.err.find("error: use of undeclared identifier 'undeclared'"), std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("Stack dump"), std::string::npos);
-  EXPECT_EQ(lint("", scratch("exit-missing") / "missing.cc").status, 2);
+  // A file that does not exist: said once, and not as a compile error.
+  RunResult missing = lint("", scratch("exit-missing") / "missing.cc");
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(missing.err, "weave-lint: error: no such file or directory: '" +
+                             (scratch("exit-missing") / "missing.cc").string() + "'\n");
   EXPECT_EQ(lint("--format=xml", clean).status, 2);
 }
 
 TEST(LintCli, ChecksFilterAndList) {
   fs::path f = writeSample("filter");
-  RunResult none = lint("--checks=-* --format=json", f);
+  RunResult none = lint("--checks=-*,weave-loop-capture --format=json", f);
   ASSERT_EQ(none.status, 0);
   EXPECT_EQ(parseJson(none.out).getAsArray()->size(), 0u);
   RunResult list = run(quote(lintExe()) + " --list-checks");
@@ -293,6 +299,35 @@ TEST(LintCli, CompilationDatabaseAllFilesAndJobs) {
   RunResult one = run(quote(lintExe()) + " -p " + quote((dir / "build").string()) + " " +
                       quote((dir / "src/clean.cc").string()) + " --werror");
   EXPECT_EQ(one.status, 0) << one.out << one.err;
+
+  // A file the database does not list gets a neighbour's flags, interpolated by Clang (with a
+  // `--` before the file name): weave-lint's own flags still go before it.
+  writeFile(dir / "src/unlisted.cc", kSample);
+  RunResult unlisted = run(quote(lintExe()) + " -p " + quote((dir / "build").string()) + " " +
+                           quote((dir / "src/unlisted.cc").string()) + " --format=json");
+  EXPECT_EQ(unlisted.status, 0) << unlisted.err;
+  EXPECT_EQ(unlisted.err.find("no such file or directory"), std::string::npos) << unlisted.err;
+  EXPECT_EQ(parseJson(unlisted.out).getAsArray()->size(), 2u) << unlisted.out;
+}
+
+// `[n/N] file` on stderr as each file of a run finishes, only when stderr is a terminal (a log
+// or a pipe gets the findings alone).
+TEST(LintCli, ProgressOnATerminalOnly) {
+  if (run("command -v script").status != 0) GTEST_SKIP() << "script(1) is not installed";
+  fs::path dir = scratch("progress");
+  writeFile(dir / "a.cc", kClean);
+  writeFile(dir / "b.cc", kClean);
+  std::string cmd = quote(lintExe()) + " -j 2 " + quote((dir / "a.cc").string()) + " " +
+                    quote((dir / "b.cc").string()) + " -- " + fixtureArgsWithPch();
+  RunResult piped = run(cmd);
+  EXPECT_EQ(piped.status, 0) << piped.err;
+  EXPECT_EQ(piped.err.find("/2] "), std::string::npos) << piped.err;
+  // script(1) runs the command on a pseudo-terminal: stderr is a terminal there.
+  RunResult tty = run("script -qec " + quote(cmd) + " /dev/null");
+  EXPECT_EQ(tty.status, 0) << tty.out;
+  EXPECT_NE(tty.out.find("[1/2] "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("[2/2] "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("a.cc"), std::string::npos) << tty.out;
 }
 
 }  // namespace

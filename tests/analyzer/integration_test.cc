@@ -8,16 +8,6 @@ namespace weave::lint::testing {
 namespace {
 namespace fs = std::filesystem;
 
-const char* kLeaky = R"(#include <weave/weave.h>
-
-void leak(bool c) {
-  auto [ctx, cancel] = weave::with_cancel(weave::background());
-  if (c) {
-    cancel();
-  }
-}
-)";
-
 bool crashed(const RunResult& r) {
   return r.status > 2 || r.err.find("Stack dump") != std::string::npos ||
          r.err.find("PLEASE submit a bug report") != std::string::npos;
