@@ -208,6 +208,22 @@ bool isMutexType(QualType t) {
          isTypeIn(t, "absl", "Mutex");
 }
 
+MutexMethod mutexMethod(llvm::StringRef name) {
+  switch (mutexOp(name)) {
+    case Op::Lock:
+      return MutexMethod::Lock;
+    case Op::LockShared:
+      return MutexMethod::LockShared;
+    case Op::Unlock:
+      return MutexMethod::Unlock;
+    case Op::None:
+      break;
+  }
+  return MutexMethod::None;
+}
+
+bool isLockGuardType(QualType t, bool& shared) { return isGuardType(t, shared); }
+
 std::unique_ptr<LocksetAnalysis> LocksetAnalysis::run(const Decl* fn, const Stmt* body,
                                                       ASTContext& ctx, const Lockset& entry) {
   if (!body) return nullptr;
