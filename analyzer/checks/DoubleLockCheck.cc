@@ -61,6 +61,10 @@ class DoubleLockCheck : public Check {
         message = name +
                   " is write-locked while this path holds its read lock: the writer waits for "
                   "the reader, which is itself (deadlock)";
+      else if (e.shared)
+        message = name +
+                  " is read-locked while this path holds its write lock: the reader waits for "
+                  "the writer, which is itself (deadlock)";
       else
         message = name +
                   " is locked again while this path already holds it: the fiber blocks on itself "

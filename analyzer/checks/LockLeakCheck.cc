@@ -15,6 +15,7 @@
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/ExprCXX.h"
+#include "clang/AST/ParentMap.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
 #include "lib/Fibers.h"
@@ -64,6 +65,7 @@ class LockLeakCheck : public Check {
         }
       for (auto& [m, x] : leaks) {
         if (leakedByCallee(model, *b.locks, *m)) continue;  // reported in the callee
+        if (correlated(ctx, b.fb, *m)) continue;
         if (!b.locks->releases(m->path)) {
           if (!b.fb.isMain() && !fibers.count(b.fb.decl)) continue;  // a lock helper
         } else if (isLockHelper(b.fb.decl, m->path)) {
@@ -91,6 +93,37 @@ class LockLeakCheck : public Check {
           if (callee.tr.apply(p) == m.path) return true;
     }
     return false;
+  }
+
+  // `if (c) mu.lock(); … if (c) mu.unlock();`: the paths that lock and do not unlock test the
+  // same condition both ways, which the dataflow cannot see; the same condition written twice is
+  // taken to mean the same value.
+  static bool correlated(ASTContext& ctx, const FunctionBody& fb, const ManualLock& m) {
+    ParentMap pm(const_cast<Stmt*>(fb.body));
+    auto guardOf = [&](const Stmt* s) -> const Expr* {
+      for (const Stmt *cur = s, *p = pm.getParent(s); p; cur = p, p = pm.getParent(p))
+        if (const auto* is = dyn_cast<IfStmt>(p); is && is->getThen() == cur) return is->getCond();
+      return nullptr;
+    };
+    auto profile = [&](const Expr* e) {
+      llvm::FoldingSetNodeID id;
+      e->Profile(id, ctx, /*Canonical=*/true);
+      return id;
+    };
+    const Expr* lockCond = guardOf(m.site);
+    if (!lockCond) return false;
+    llvm::FoldingSetNodeID want = profile(lockCond);
+    bool found = false;
+    walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
+      const auto* mc = dyn_cast<CXXMemberCallExpr>(s);
+      if (found || !mc || !mc->getMethodDecl() || !mc->getMethodDecl()->getIdentifier() ||
+          mutexMethod(mc->getMethodDecl()->getName()) != MutexMethod::Unlock)
+        return;
+      std::optional<LockPath> p = objectPath(mc->getImplicitObjectArgument());
+      if (!p || *p != m.path) return;
+      if (const Expr* c = guardOf(mc)) found = profile(c) == want;
+    });
+    return found;
   }
 
   bool isLockHelper(const FunctionDecl* fd, const LockPath& p) const {

@@ -207,13 +207,14 @@ class WgDoneMissingCheck : public Check {
           SourceLocation at = e.thrown ? e.thrown->getBeginLoc()
                               : e.ret  ? e.ret->getBeginLoc()
                                        : closingBrace(fd);
-          std::string how = e.thrown ? "this throw" : e.ret ? "this return" : "this path";
-          std::string whose = isFiber ? "ends the fiber" : "leaves '" + fd->getNameAsString() + "'";
+          std::string what = isFiber ? "the fiber" : "'" + fd->getNameAsString() + "'";
+          std::string how = e.thrown ? "this throw leaves " + what
+                            : e.ret  ? "this return leaves " + what
+                                     : what + " can end here";
           Finding f{kName,
                     at,
-                    how + " " + whose + " without calling done() on " + name +
-                        ", which counts the fiber: " + group->getNameAsString() +
-                        ".wait() never returns (deadlock)",
+                    how + " without calling done() on " + name + ", which counts the fiber: " +
+                        group->getNameAsString() + ".wait() never returns (deadlock)",
                     {},
                     {}};
           f.notes.push_back({add->getBeginLoc(), name + " counts the fiber here"});

@@ -7,6 +7,7 @@
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
+#include "clang/AST/StmtCXX.h"
 #include "clang/Analysis/CFG.h"
 #include "clang/Basic/SourceManager.h"
 #include "lib/Fibers.h"
@@ -593,7 +594,10 @@ struct LockModel::Impl {
       }
       bool toExit = false;
       for (const CFGBlock* succ : b->succs()) toExit = toExit || succ == exit;
-      if (toExit && !b->hasNoReturnElement())
+      // A try's dispatch block reaches the exit for an exception no handler may match: whether
+      // one does is not known here, so that is no way out.
+      if (toExit && !b->hasNoReturnElement() &&
+          !isa_and_nonnull<CXXTryStmt>(b->getTerminatorStmt()))
         out->exits_.push_back(LockExit{last, st.held, st.manual, st.taken});
     }
     for (const LockPath& p : unheld)
