@@ -9,6 +9,7 @@
 // itself and is never reported. Only a WaitGroup that some code of the file waits on, a fiber
 // whose done() is not in a loop (a fiber that counts several units), and fibers started with a
 // lambda are judged.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -53,18 +54,22 @@ class WgDoneMissingCheck : public Check {
     forEachFunctionBody(ctx, [&](const FunctionBody& fb) {
       if (fb.body) bodies.push_back(fb);
     });
-    std::map<const ValueDecl*, std::vector<std::pair<const FunctionBody*, const Stmt*>>> adds;
+    // Per body, the WaitGroups it adds to (the first add of each), and the fibers it starts.
+    std::map<const FunctionBody*, std::vector<std::pair<LockPath, const Stmt*>>> adds;
     std::vector<Spawned> spawns;
     for (const FunctionBody& fb : bodies)
       walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
-        if (isMethodCall(s, "weave", "WaitGroup", "add") ||
-            isMethodCall(s, "weave", "WaitGroup", "wait")) {
+        bool wait = isMethodCall(s, "weave", "WaitGroup", "wait");
+        if (wait || isMethodCall(s, "weave", "WaitGroup", "add")) {
           std::optional<LockPath> p = objectPath(callObject(s));
           if (!p || !p->decl()) return;
-          if (isMethodCall(s, "weave", "WaitGroup", "wait"))
+          if (wait) {
             waits_.try_emplace(p->decl(), s);
-          else
-            adds[p->decl()].push_back({&fb, s});
+            return;
+          }
+          auto& mine = adds[&fb];
+          if (std::none_of(mine.begin(), mine.end(), [&](const auto& a) { return a.first == *p; }))
+            mine.push_back({*p, s});
         }
         if (std::optional<Spawn> sp = spawnAt(s); sp && sp->lambda &&
                                                   sp->kind != SpawnKind::WaitGroupGo &&
@@ -72,16 +77,12 @@ class WgDoneMissingCheck : public Check {
           spawns.push_back({&fb, sp->lambda});
       });
     for (const Spawned& sp : spawns) {
-      for (auto& [wg, sites] : adds) {
+      auto it = adds.find(sp.spawner);
+      if (it == adds.end()) continue;
+      // The WaitGroup as the spawner (and so its lambdas) names it.
+      for (const auto& [path, add] : it->second) {
+        const ValueDecl* wg = path.decl();
         if (!waits_.count(wg)) continue;
-        const Stmt* add = nullptr;
-        for (auto& [fb, s] : sites)
-          if (fb == sp.spawner) add = s;
-        if (!add) continue;
-        // The WaitGroup as the spawner (and so its lambdas) names it.
-        LockPath path;
-        for (auto& [fb, s] : sites)
-          if (s == add) path = *objectPath(callObject(s));
         const FunctionDecl* fiber = sp.lambda->getCallOperator();
         const DoneInfo& d = doneInfo(fiber, path);
         if (!d.any || d.all || d.looped) continue;  // not counted by it, or always done
