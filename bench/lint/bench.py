@@ -2,12 +2,18 @@
 """weave-lint against `clang++-19 -fsyntax-only` on the same files: how much the analysis adds to
 parsing, and whether it grows linearly with the number of functions.
 
-  bench/lint/bench.py BUILD_DIR [--reps 3]
+  bench/lint/bench.py BUILD_DIR [--reps 3] [--checks GLOBS] [--gen gen.py,gen_locks.py]
+                      [--sizes 500,1000,2000,4000] [--no-fixtures]
 
-Times are CPU seconds (user+sys of the child, best of --reps runs), which a shared machine
-disturbs far less than wall time. The analysis cost is also measured inside weave-lint
-(--check-timing: the time spent in the checks alone), which isolates it from parsing noise."""
-import argparse, glob, os, re, resource, subprocess, sys, tempfile
+Times are CPU seconds (user+sys of the child), the median of --reps runs, with the least in
+brackets: a shared machine disturbs CPU time far less than wall time, but still by ±10% on one
+file. The analysis cost is also measured inside weave-lint (--check-timing: the time spent in the
+checks alone), which isolates it from parsing noise.
+
+Two generators write the growing inputs: gen.py (contexts, channels and the sync types, for every
+check) and gen_locks.py (lock-heavy classes whose methods call each other, for the blocking
+checks)."""
+import argparse, glob, os, re, resource, statistics, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGS = ["-std=c++20", "-I" + os.path.join(ROOT, "runtime/include")]
@@ -21,26 +27,36 @@ def cpu(cmd):
     return t, p
 
 
-def best(cmd, reps):
-    times, out = [], None
-    for _ in range(reps):
-        t, p = cpu(cmd)
-        times.append(t)
-        out = p
-    return min(times), out
-
-
 def check_seconds(stderr):
     return sum(float(m) for m in re.findall(r"checks took ([0-9.]+) ms", stderr)) / 1000.0
 
 
+def findings(stdout):
+    return len(re.findall(r'"check":', stdout))
+
+
+class Sample:
+    """The runs of one command: median and least of the CPU time and of the checks' own time."""
+
+    def __init__(self, cpu, checks):
+        self.med, self.least = statistics.median(cpu), min(cpu)
+        self.checks = statistics.median(checks)
+        self.checks_least = min(checks)
+
+
 def measure(lint, files, reps, checks):
-    syntax, _ = best(["clang++-19", "-fsyntax-only"] + ARGS + files, reps)
-    full, p = best([lint, "--check-timing", "--checks=" + checks, "-j", "1", "--format=json"] +
-                   files + ["--"] + ARGS, reps)
-    if p.returncode not in (0, 1):
-        sys.exit("weave-lint failed:\n" + p.stderr)
-    return syntax, full, check_seconds(p.stderr)
+    syntax, full, inside, last = [], [], [], None
+    # Interleaved, so that a burst of load hits both commands alike.
+    for _ in range(reps):
+        t, _ = cpu(["clang++-19", "-fsyntax-only"] + ARGS + files)
+        syntax.append(t)
+        t, last = cpu([lint, "--check-timing", "--checks=" + checks, "-j", "1", "--format=json"] +
+                      files + ["--"] + ARGS)
+        if last.returncode not in (0, 1):
+            sys.exit("weave-lint failed:\n" + last.stderr)
+        full.append(t)
+        inside.append(check_seconds(last.stderr))
+    return Sample(syntax, [0.0]), Sample(full, inside), findings(last.stdout)
 
 
 def main():
@@ -48,44 +64,52 @@ def main():
     ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--checks", default="weave-*")
+    ap.add_argument("--gen", default="gen.py,gen_locks.py")
+    ap.add_argument("--sizes", default="500,1000,2000,4000")
+    ap.add_argument("--no-fixtures", action="store_true")
     a = ap.parse_args()
     lint = os.path.join(a.build, "bin", "weave-lint")
     if not os.access(lint, os.X_OK):
         sys.exit("no weave-lint at " + lint)
 
-    print("checks: %s; CPU seconds, best of %d" % (a.checks, a.reps))
-    print("%-28s %10s %10s %8s %10s %8s" % ("input", "syntax s", "lint s", "ratio", "checks s",
-                                            "checks%"))
+    print("checks: %s; CPU seconds, median of %d runs [least]" % (a.checks, a.reps))
+    print("%-30s %16s %16s %6s %18s %7s %5s" % ("input", "syntax s", "lint s", "ratio",
+                                                "checks s", "checks%", "finds"))
+
     def row(name, files):
-        s, l, c = measure(lint, files, a.reps, a.checks)
-        print("%-28s %10.3f %10.3f %8.3f %10.4f %7.2f%%" % (name, s, l, l / s, c, 100 * c / s))
-        return s, l, c
+        s, l, n = measure(lint, files, a.reps, a.checks)
+        print("%-30s %7.3f [%6.3f] %7.3f [%6.3f] %6.3f %8.4f [%7.4f] %6.2f%% %5d" % (
+            name, s.med, s.least, l.med, l.least, l.med / s.med, l.checks, l.checks_least,
+            100 * l.checks / s.med, n))
+        return s, l
 
-    fixtures = sorted(glob.glob(os.path.join(ROOT, "fixtures/lint/**/*.cc"), recursive=True))
-    tot = [0.0, 0.0, 0.0]
-    for f in fixtures:
-        s, l, c = row(os.path.relpath(f, ROOT)[-28:], [f])
-        tot = [tot[0] + s, tot[1] + l, tot[2] + c]
-    if fixtures:
-        print("%-28s %10.3f %10.3f %8.3f %10.4f %7.2f%%" % (
-            "fixtures (sum)", tot[0], tot[1], tot[1] / tot[0], tot[2], 100 * tot[2] / tot[0]))
+    if not a.no_fixtures:
+        fixtures = sorted(glob.glob(os.path.join(ROOT, "fixtures/lint/**/*.cc"), recursive=True))
+        tot = [0.0, 0.0, 0.0]
+        for f in fixtures:
+            s, l = row(os.path.relpath(f, ROOT)[-30:], [f])
+            tot = [tot[0] + s.med, tot[1] + l.med, tot[2] + l.checks]
+        if fixtures:
+            print("%-30s %7.3f %16.3f %6.3f %8.4f %17.2f%%" % (
+                "fixtures (sum of medians)", tot[0], tot[1], tot[1] / tot[0], tot[2],
+                100 * tot[2] / tot[0]))
 
-    print()
-    print("generated TUs (bench/lint/gen.py): growth with the number of functions")
     tmp = tempfile.mkdtemp(prefix="weave-lint-bench-")
-    per_fn = []
-    for n in (500, 1000, 2000, 4000):
-        path = os.path.join(tmp, "gen%d.cc" % n)
-        with open(path, "w") as out:
-            subprocess.run([sys.executable, os.path.join(ROOT, "bench/lint/gen.py"), str(n)],
-                           stdout=out, check=True)
-        lines = sum(1 for _ in open(path))
-        s, l, c = row("%d fns, %d lines" % (n, lines), [path])
-        per_fn.append((n, c / n * 1e6, (l - s) / n * 1e6))
-    print()
-    print("%-10s %16s %20s" % ("functions", "checks us/fn", "(lint-syntax) us/fn"))
-    for n, c, d in per_fn:
-        print("%-10d %16.1f %20.1f" % (n, c, d))
+    for gen in a.gen.split(","):
+        print()
+        print("generated TUs (bench/lint/%s): growth with the number of functions" % gen)
+        per_fn = []
+        for n in (int(x) for x in a.sizes.split(",")):
+            path = os.path.join(tmp, "%s%d.cc" % (gen.split(".")[0], n))
+            with open(path, "w") as out:
+                subprocess.run([sys.executable, os.path.join(ROOT, "bench/lint", gen), str(n)],
+                               stdout=out, check=True)
+            lines = sum(1 for _ in open(path))
+            s, l = row("%d fns, %d lines" % (n, lines), [path])
+            per_fn.append((n, l.checks / n * 1e6, (l.med - s.med) / n * 1e6))
+        print("%-10s %16s %20s" % ("functions", "checks us/fn", "(lint-syntax) us/fn"))
+        for n, c, d in per_fn:
+            print("%-10d %16.1f %20.1f" % (n, c, d))
 
 
 if __name__ == "__main__":
