@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libboost-context-dev libgtest-dev libgmock-dev
-  libbenchmark-dev llvm-19-dev libclang-19-dev clang-19 clang-tidy-19 golang-1.19-go)
+  libbenchmark-dev llvm-19-dev libclang-19-dev clang-19 clang-tidy-19 golang-1.19-go
+  libclang-rt-19-dev graphviz)
 
 ensure_packages() {
   local missing=()

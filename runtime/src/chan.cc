@@ -19,6 +19,15 @@ Unlocker unlock_chan(ChanCore* c) {
   return Unlocker{[](void* p) { static_cast<ChanCore*>(p)->lock.unlock(); }, c};
 }
 
+// A value handed between the current task and a parked partner (Go's racesync): each side's past
+// happens before the other's operation completes, the partner's half done on its behalf.
+void hand_off(Task* parked, ChanCore* c) {
+  hook::release(c);
+  hook::acquire_for(parked, c);
+  hook::release_for(parked, c);
+  hook::acquire(c);
+}
+
 [[noreturn]] void block_forever(WaitReason why, const Location& loc) {
   park(current(), why, WaitObject::named("nil chan"), loc, Unlocker{});
   std::abort();  // nothing can ready a task parked on a nil channel
@@ -50,21 +59,27 @@ void chan_release(ChanCore* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   // No handle is left, so no task can be queued on it.
   for (std::size_t i = 0; i < c->count; ++i) c->ops->destroy(c->slot(i));
-  if (c->buffer) ::operator delete(c->buffer, std::align_val_t(c->ops->align));
+  if (c->buffer) {
+    hook::object_gone(c->buffer, c->cap * c->ops->size);
+    ::operator delete(c->buffer, std::align_val_t(c->ops->align));
+  }
+  hook::object_gone(c, sizeof(ChanCore));
   delete c;
 }
 
 bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
   if (Waiter* r = wl_pop_claimed(c->recvq)) {
-    hook::release(c);
+    hand_off(r->task, c);
     r->dst.put(r->dst.dst, src);
     r->success = true;
     *wake = r->task;
     return true;
   }
   if (c->count < c->cap) {
-    hook::release(c->slot(c->count));
-    c->ops->move_construct(c->slot(c->count), src);
+    void* s = c->slot(c->count);
+    hook::acquire(s);  // the receive that emptied this slot happens before this send completes
+    hook::release(s);
+    c->ops->move_construct(s, src);
     ++c->count;
     return true;
   }
@@ -75,14 +90,18 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
   if (c->count > 0) {
     void* s = c->slot(0);
     hook::acquire(s);
+    hook::release(s);
     dst.put(dst.dst, s);
     c->ops->destroy(s);
     c->head = (c->head + 1) % c->cap;
     --c->count;
-    // The buffer has room now: the longest-waiting sender moves its value in at the tail.
+    // The buffer has room now: the longest-waiting sender moves its value in at the tail (the
+    // slot just emptied), and its send completes on its behalf.
     if (Waiter* w = wl_pop_claimed(c->sendq)) {
-      hook::release(c->slot(c->count));
-      c->ops->move_construct(c->slot(c->count), w->elem);
+      void* tail = c->slot(c->count);
+      hook::acquire_for(w->task, tail);
+      hook::release_for(w->task, tail);
+      c->ops->move_construct(tail, w->elem);
       ++c->count;
       w->success = true;
       *wake = w->task;
@@ -90,7 +109,7 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
     return 1;
   }
   if (Waiter* w = wl_pop_claimed(c->sendq)) {  // unbuffered: take it from the sender's frame
-    hook::acquire(c);
+    hand_off(w->task, c);
     dst.put(dst.dst, w->elem);
     w->success = true;
     *wake = w->task;
@@ -105,6 +124,7 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
 
 void chan_send(ChanCore* c, void* src, const Location& loc) {
   if (!c) block_forever(WaitReason::kChanSendNil, loc);
+  hook::object_read(c);
   c->lock.lock();
   if (c->closed) {
     c->lock.unlock();
@@ -118,14 +138,16 @@ void chan_send(ChanCore* c, void* src, const Location& loc) {
   }
   Waiter w;
   w.task = current();
+  w.on = c;
   w.elem = src;
   wl_push_back(c->sendq, &w);
-  park(w.task, WaitReason::kChanSend, chan_wait_object(c), loc, unlock_chan(c));
+  park(w.task, WaitReason::kChanSend, chan_wait_object(c), loc, unlock_chan(c), &w, 1);
   if (!w.success) throw_panic("send on closed channel");
 }
 
 bool chan_recv(ChanCore* c, RecvDst dst, const Location& loc) {
   if (!c) block_forever(WaitReason::kChanRecvNil, loc);
+  hook::object_read(c);
   c->lock.lock();
   Task* wake = nullptr;
   const int r = chan_try_recv_locked(c, dst, &wake);
@@ -136,15 +158,17 @@ bool chan_recv(ChanCore* c, RecvDst dst, const Location& loc) {
   }
   Waiter w;
   w.task = current();
+  w.on = c;
   w.dst = dst;
   wl_push_back(c->recvq, &w);
-  park(w.task, WaitReason::kChanRecv, chan_wait_object(c), loc, unlock_chan(c));
+  park(w.task, WaitReason::kChanRecv, chan_wait_object(c), loc, unlock_chan(c), &w, 1);
   return w.success;
 }
 
 void chan_close(ChanCore* c, const Location& loc) {
   (void)loc;
   if (!c) throw_panic("close of nil channel");
+  hook::object_write(c);
   c->lock.lock();
   if (c->closed) {
     c->lock.unlock();
@@ -156,6 +180,7 @@ void chan_close(ChanCore* c, const Location& loc) {
   Waiter* woken = nullptr;
   for (WaitList* q : {&c->recvq, &c->sendq}) {
     while (Waiter* w = wl_pop_claimed(*q)) {
+      hook::acquire_for(w->task, c);  // the close happens before the woken operation returns
       w->success = false;
       w->next = woken;  // reuse the unlinked waiter's link for our list
       woken = w;

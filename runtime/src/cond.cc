@@ -11,13 +11,15 @@ namespace weave {
 void Cond::wait(Location loc) {
   detail::Waiter w;
   w.task = detail::current();
+  w.on = this;
   detail::wl_lock(waiters_);
   detail::wl_push_back(waiters_, &w);
   mu_->unlock();  // may wake a lock waiter, never parks: fine under the queue's spin lock
   detail::park(
       w.task, detail::WaitReason::kCondWait, detail::WaitObject::named("cond", this), loc,
       detail::Unlocker{[](void* l) { detail::wl_unlock(*static_cast<detail::WaitList*>(l)); },
-                       &waiters_});
+                       &waiters_},
+      &w, 1);
   detail::hook::acquire(this);
   mu_->lock(loc);
 }

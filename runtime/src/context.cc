@@ -59,6 +59,7 @@ struct CtxNode {
   std::weak_ptr<CtxNode> self;
 
   ~CtxNode() {
+    hook::object_gone(this, sizeof(*this));
     if (canceler != this) return;
     // timer_stop waits for a fire in progress. If this destructor runs inside this node's own
     // deadline fire (the fire dropped the last reference: e.g. an after-func that captured the

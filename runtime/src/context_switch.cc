@@ -55,6 +55,10 @@ void* make_context(void* top, std::size_t /*size*/, ContextEntry entry) {
   return frame;
 }
 
+const void* context_frame_pointer(const void* context) {
+  return static_cast<void* const*>(context)[5];  // rbp, the last of the six pushes
+}
+
 #else
 
 void* make_context(void* top, std::size_t size, ContextEntry entry) {
@@ -62,6 +66,8 @@ void* make_context(void* top, std::size_t size, ContextEntry entry) {
   static_assert(sizeof(bctx::transfer_t) == sizeof(Transfer));
   return bctx::make_fcontext(top, size, reinterpret_cast<void (*)(bctx::transfer_t)>(entry));
 }
+
+const void* context_frame_pointer(const void*) { return nullptr; }
 
 #endif
 

@@ -48,4 +48,8 @@ inline Transfer jump_context(void* to, void* data) {
 // entry must never return.
 void* make_context(void* top, std::size_t size, ContextEntry entry);
 
+// The frame pointer a saved context resumes with (the start of a walk over a parked fiber's
+// frames), or null where it is not known (Boost.Context's layout).
+const void* context_frame_pointer(const void* context);
+
 }  // namespace weave::detail

@@ -11,7 +11,10 @@
 #include <string_view>
 #include <thread>
 
+#include "dump.h"
+
 #include "fiber.h"
+#include "hooks.h"
 #include "registry.h"
 #include "task.h"
 #include "weave/fiber.h"
@@ -48,8 +51,6 @@ const char* wait_reason_name(WaitReason r) {
       return "sleep";
     case WaitReason::kSemaphoreAcquire:
       return "semaphore acquire";
-    case WaitReason::kJoin:
-      return "join";
   }
   return "unknown";
 }
@@ -105,6 +106,7 @@ void on_sigquit(int) {
 void start_dump_signal_watcher() {
   if (pipe2(g_quit_pipe, O_CLOEXEC) != 0) return;
   std::thread([] {
+    hook::runtime_thread();
     char c;
     while (read(g_quit_pipe[0], &c, 1) != 1) {
     }

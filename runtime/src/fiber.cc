@@ -20,6 +20,7 @@
 #include "registry.h"
 #include "scheduler.h"
 #include "stack.h"
+#include "stack_trace.h"
 #include "weave/fiber.h"
 
 namespace weave::detail {
@@ -32,21 +33,15 @@ char* align_down(char* p, std::size_t align) {
   return reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(p) & ~(align - 1));
 }
 
-[[noreturn]] void panic(Fiber* f, const char* what) {
-  std::fprintf(stderr, "panic: %s\n\nfiber %llu [running]:\ncreated by %s %llu at %s:%u (%s)\n",
-               what, static_cast<unsigned long long>(f->id),
-               f->parent_is_thread ? "thread" : "fiber",
-               static_cast<unsigned long long>(f->parent_id), f->created_at.file_name(),
-               f->created_at.line(), f->created_at.function_name());
-  std::fflush(stderr);
-  std::abort();
-}
-
-// An exception escaping main or a std::thread is a panic too, as in Go: print it the same way.
+// An exception that escapes a fiber's callable, main or a std::thread is a panic, as in Go:
+// `panic: <what>`, the panicking task's stack as it was at the throw, where a fiber was created,
+// then abort. Nothing catches it on the way (run_fiber_body does not), so the unwinder finds no
+// handler and std::terminate runs here with the throwing frames still on the stack.
 void on_terminate() {
+  const char* what = "std::terminate called without an active exception";
+  std::string text;
   if (std::exception_ptr e = std::current_exception()) {
-    const char* what = "exception of unknown type";
-    std::string text;
+    what = "exception of unknown type";
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
@@ -54,12 +49,24 @@ void on_terminate() {
       what = text.c_str();
     } catch (...) {
     }
-    Task* t = current();
-    std::fprintf(stderr, "panic: %s\n\n%s %llu [running]\n", what,
-                 t->kind == TaskKind::kFiber ? "fiber" : "thread",
-                 static_cast<unsigned long long>(t->id));
-    std::fflush(stderr);
   }
+  void* pcs[64];
+  const int n = capture_stack(pcs, 64);
+  Task* t = current();
+  std::fprintf(stderr, "panic: %s\n\n%s %llu [running]:\n", what,
+               t->kind == TaskKind::kFiber ? "fiber" : "thread",
+               static_cast<unsigned long long>(t->id));
+  print_frames(stderr, user_frames(pcs, n));
+  if (t->kind == TaskKind::kFiber) {
+    auto* f = static_cast<Fiber*>(t);
+    std::fprintf(stderr, "created by %s %llu at %s:%u (%s)\n",
+                 f->parent_is_thread ? "thread" : "fiber",
+                 static_cast<unsigned long long>(f->parent_id), f->created_at.file_name(),
+                 f->created_at.line(), f->created_at.function_name());
+  }
+  std::fputs("\n", stderr);
+  std::fflush(stderr);
+  hook::panic(what);
   std::abort();
 }
 
@@ -118,18 +125,13 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
 }
 
 void run_fiber_body(Fiber* f) {
-  try {
-    f->fn->run(f->closure);
-  } catch (const std::exception& e) {
-    panic(f, e.what());
-  } catch (...) {
-    panic(f, "exception of unknown type");
-  }
+  f->fn->run(f->closure);  // an exception escaping it is a panic: on_terminate, with its stack
   f->fn->destroy(f->closure);
+  hook::fiber_exit(f);
 }
 
 void finish_fiber(Fiber* f) {
-  hook::finish(f);
+  hook::task_gone(f);
   registry_remove(f);
   Stack* s = f->stack;
   f->~Fiber();

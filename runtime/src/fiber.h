@@ -37,9 +37,12 @@ struct Fiber : Task {
 }  // namespace weave::detail
 
 namespace weave::detail {
-// fiber.cc: runs the fiber's callable, turning an escaping exception into a panic.
+// fiber.cc: runs the fiber's callable (an exception escaping it is a panic).
 void run_fiber_body(Fiber* f);
-// sched.cc: prepares f's machine context so that its first resume enters run_fiber_body.
+// fiber.cc: the fiber's end: registry, hooks, stack back to the pool. Runs once the fiber is off
+// its stack: on the stack of whatever its worker switched to (after_switch in scheduler.cc).
+void finish_fiber(Fiber* f);
+// scheduler.cc: prepares f's machine context so that its first resume enters run_fiber_body.
 void make_fiber_context(Fiber* f, void* stack_top, std::size_t size);
 int scheduler_procs();
 // Makes an exception that escapes main or a thread print `panic: …` before aborting.

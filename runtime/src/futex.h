@@ -32,4 +32,9 @@ inline void futex_wake_one(std::atomic<std::uint32_t>* word) {
           nullptr, 0);
 }
 
+inline void futex_wake_all(std::atomic<std::uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, 0x7fffffff,
+          nullptr, nullptr, 0);
+}
+
 }  // namespace weave::detail

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "hooks.h"
+#include "sema.h"
 #include "spinlock.h"
 #include "task.h"
 #include "weave/fiber.h"
@@ -27,22 +28,32 @@ bool can_spin(int iter) { return iter < 4 && weave::procs() > 1; }
 }  // namespace
 
 void Mutex::lock(Location loc) {
-  std::int32_t expected = 0;
-  if (!state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire)) lock_slow(loc);
+  lock_unreported(loc, nullptr);
   detail::hook::acquire(this);
-  detail::hook::lock(this, false);
+  detail::hook::locked(this, detail::LockKind::kMutex, loc);
 }
 
-bool Mutex::try_lock() {
-  std::int32_t old = state_.load(std::memory_order_relaxed);
-  if (old & (kLocked | kStarving)) return false;
-  if (!state_.compare_exchange_strong(old, old | kLocked, std::memory_order_acquire)) return false;
+void Mutex::lock_unreported(const Location& loc, const RWMutex* rw) {
+  std::int32_t expected = 0;
+  if (!state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire)) {
+    lock_slow(loc, rw);
+  }
+}
+
+bool Mutex::try_lock(Location loc) {
+  if (!try_lock_unreported()) return false;
   detail::hook::acquire(this);
-  detail::hook::lock(this, false);
+  detail::hook::locked(this, detail::LockKind::kMutex, loc);
   return true;
 }
 
-void Mutex::lock_slow(const Location& loc) {
+bool Mutex::try_lock_unreported() {
+  std::int32_t old = state_.load(std::memory_order_relaxed);
+  if (old & (kLocked | kStarving)) return false;
+  return state_.compare_exchange_strong(old, old | kLocked, std::memory_order_acquire);
+}
+
+void Mutex::lock_slow(const Location& loc, const RWMutex* rw) {
   std::int64_t wait_start = 0;
   bool starving = false;
   bool awoke = false;
@@ -70,7 +81,13 @@ void Mutex::lock_slow(const Location& loc) {
       if (!(old & (kLocked | kStarving))) return;  // took it
       const bool lifo = wait_start != 0;           // a waiter that waited before goes to the front
       if (wait_start == 0) wait_start = detail::monotonic_now_ns();
-      detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc);
+      if (rw) {
+        detail::hook::lock_blocks(rw, detail::LockKind::kRWMutex, loc);
+        detail::sema_acquire(&sema_, lifo, detail::WaitReason::kRWMutexLock, rw, loc);
+      } else {
+        detail::hook::lock_blocks(this, detail::LockKind::kMutex, loc);
+        detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc);
+      }
       starving = starving || detail::monotonic_now_ns() - wait_start > kStarvationThresholdNs;
       old = state_.load(std::memory_order_relaxed);
       if (old & kStarving) {
@@ -88,8 +105,12 @@ void Mutex::lock_slow(const Location& loc) {
 }
 
 void Mutex::unlock() {
-  detail::hook::unlock(this, false);
+  detail::hook::unlocked(this, detail::LockKind::kMutex);
   detail::hook::release(this);
+  unlock_unreported();
+}
+
+void Mutex::unlock_unreported() {
   const std::int32_t next = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
   if (next != 0) unlock_slow(next);
 }

@@ -138,4 +138,17 @@ std::vector<TaskView> registry_snapshot() {
   return views;
 }
 
+void registry_visit(void (*fn)(Task* t, void* arg), void* arg) {
+  const std::size_t n = stacks_made();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (Fiber* f = stack_at(i)->fiber.load(std::memory_order_acquire)) fn(f, arg);
+  }
+  registry_visit_threads(fn, arg);
+}
+
+void registry_visit_threads(void (*fn)(Task* t, void* arg), void* arg) {
+  std::lock_guard<std::mutex> hold(threads().mu);
+  for (Task* t : threads().list) fn(t, arg);
+}
+
 }  // namespace weave::detail

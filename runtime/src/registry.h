@@ -44,11 +44,11 @@ struct TaskView {
 // the call may be missed; none is seen half-made or half-destroyed.
 std::vector<TaskView> registry_snapshot();
 
-// The fiber's end: registry, hooks, stack back to the pool. Runs once the fiber is off its stack:
-// on the stack of whatever its worker switched to (after_switch in scheduler.cc).
-void finish_fiber(Fiber* f);
-
-// SIGQUIT prints the dump and exits with status 2, as Go does.
-void start_dump_signal_watcher();
+// Calls fn for every live fiber and every registered thread (the debug runtime's walks over
+// tasks). A fiber may start or finish during the call: fn must read a fiber's memory as possibly
+// stale (it is never unmapped), unless the world is stopped.
+void registry_visit(void (*fn)(Task* t, void* arg), void* arg);
+// The same for the registered threads only.
+void registry_visit_threads(void (*fn)(Task* t, void* arg), void* arg);
 
 }  // namespace weave::detail

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "hooks.h"
+#include "sema.h"
 #include "weave/mutex.h"
 
 namespace weave {
@@ -24,25 +25,26 @@ constexpr std::int32_t kMaxReaders = 1 << 30;
 
 void RWMutex::lock_shared(Location loc) {
   if (reader_count_.fetch_add(1, std::memory_order_acquire) + 1 < 0) {
+    detail::hook::lock_blocks(this, detail::LockKind::kRWMutexRead, loc);
     detail::sema_acquire(&reader_sem_, false, detail::WaitReason::kRWMutexRLock, this, loc);
   }
   detail::hook::acquire(this);
-  detail::hook::lock(this, true);
+  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc);
 }
 
-bool RWMutex::try_lock_shared() {
+bool RWMutex::try_lock_shared(Location loc) {
   std::int32_t c = reader_count_.load(std::memory_order_relaxed);
   for (;;) {
     if (c < 0) return false;
     if (reader_count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire)) break;
   }
   detail::hook::acquire(this);
-  detail::hook::lock(this, true);
+  detail::hook::locked(this, detail::LockKind::kRWMutexRead, loc);
   return true;
 }
 
 void RWMutex::unlock_shared() {
-  detail::hook::unlock(this, true);
+  detail::hook::unlocked(this, detail::LockKind::kRWMutexRead);
   detail::hook::release(&reader_count_);  // readers' past reaches the next writer
   const std::int32_t r = reader_count_.fetch_sub(1, std::memory_order_release) - 1;
   if (r >= 0) return;
@@ -54,37 +56,38 @@ void RWMutex::unlock_shared() {
 }
 
 void RWMutex::lock(Location loc) {
-  w_.lock(loc);
+  w_.lock_unreported(loc, this);
   const std::int32_t r = reader_count_.fetch_sub(kMaxReaders, std::memory_order_acquire);
   if (r != 0 && reader_wait_.fetch_add(r, std::memory_order_acq_rel) + r != 0) {
+    detail::hook::lock_blocks(this, detail::LockKind::kRWMutex, loc);
     detail::sema_acquire(&writer_sem_, false, detail::WaitReason::kRWMutexLock, this, loc);
   }
   detail::hook::acquire(this);
   detail::hook::acquire(&reader_count_);
-  detail::hook::lock(this, false);
+  detail::hook::locked(this, detail::LockKind::kRWMutex, loc);
 }
 
-bool RWMutex::try_lock() {
-  if (!w_.try_lock()) return false;
+bool RWMutex::try_lock(Location loc) {
+  if (!w_.try_lock_unreported()) return false;
   std::int32_t expected = 0;
   if (!reader_count_.compare_exchange_strong(expected, -kMaxReaders, std::memory_order_acquire)) {
-    w_.unlock();
+    w_.unlock_unreported();
     return false;
   }
   detail::hook::acquire(this);
   detail::hook::acquire(&reader_count_);
-  detail::hook::lock(this, false);
+  detail::hook::locked(this, detail::LockKind::kRWMutex, loc);
   return true;
 }
 
 void RWMutex::unlock() {
-  detail::hook::unlock(this, false);
+  detail::hook::unlocked(this, detail::LockKind::kRWMutex);
   detail::hook::release(this);
   const std::int32_t r =
       reader_count_.fetch_add(kMaxReaders, std::memory_order_release) + kMaxReaders;
   if (r >= kMaxReaders) fatal("sync: Unlock of unlocked RWMutex");
   for (std::int32_t i = 0; i < r; ++i) detail::sema_release(&reader_sem_, false);
-  w_.unlock();
+  w_.unlock_unreported();
 }
 
 }  // namespace weave

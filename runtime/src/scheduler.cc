@@ -19,6 +19,9 @@
 // A fiber that blocks or ends switches to the next fiber itself when its worker has one at hand,
 // and through the worker's scheduler loop otherwise (see switch_out).
 //
+// When exit stops the world (exit.cc), a worker freezes in its loop, between two fibers: a fiber
+// that blocks or ends then goes back to the loop instead of switching to the next.
+//
 // Lost-wakeup freedom: a sleeper announces itself (nidle_) before re-checking every queue; a
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
 // the other.
@@ -41,6 +44,8 @@
 
 #include "asan.h"
 #include "context_switch.h"
+#include "dump.h"
+#include "exit.h"
 #include "futex.h"
 #include "hooks.h"
 #include "registry.h"
@@ -107,6 +112,7 @@ struct alignas(64) Worker {
   std::int64_t steal_off_until_ns = 0;  // no stealing from busy rings before this
   bool ring_wakeable = true;  // on idle_: ready() may wake it for ring work; guarded by idle_mu_
 
+  RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
 };
@@ -129,6 +135,16 @@ class Scheduler {
 
   int size() const { return static_cast<int>(workers_.size()); }
   int sleeping() const { return nidle_.load(std::memory_order_acquire); }
+
+  // Every worker asleep and the global queue empty: no fiber runs or can run (a sleeping worker's
+  // ring and runnext are empty; only it fills them). `activity` sums the workers' picks.
+  bool quiescent(std::uint64_t* activity) const {
+    std::uint64_t picks = 0;
+    for (const auto& w : workers_) picks += w.schedtick.load(std::memory_order_seq_cst);
+    *activity = picks;
+    return nidle_.load(std::memory_order_seq_cst) == size() &&
+           global_size_.load(std::memory_order_seq_cst) == 0;
+  }
 
   // --- queues ---------------------------------------------------------------------------------
 
@@ -356,6 +372,8 @@ class Scheduler {
     tls_worker_slot() = w;
     asan_record_thread_stack(&w->native_stack);
     install_overflow_handler_for_thread();
+    w->rt = register_runtime_thread(&nudge, w);
+    hook::runtime_thread();
     bool spinning = false;
     for (;;) {
       Fiber* f = find_runnable(w, spinning);
@@ -364,8 +382,17 @@ class Scheduler {
         // The last spinner found work: there may be more, so let another worker look.
         if (nspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake_if_needed(kGlobalWork);
       }
+      if (world_stopping()) freeze(w->rt);
+      hook::safe_point();
       execute(w, f);
     }
+  }
+
+  // Exit is stopping the world: a sleeping worker wakes and freezes (find_runnable).
+  static void nudge(void* worker) {
+    auto* w = static_cast<Worker*>(worker);
+    w->wake.store(1, std::memory_order_release);
+    futex_wake_one(&w->wake);
   }
 
   // Newest first: runnext, then the ring's tail. What that order could starve is looked after
@@ -429,6 +456,7 @@ class Scheduler {
 
   Fiber* find_runnable(Worker* w, bool& spinning) {
     for (;;) {
+      if (world_stopping()) freeze(w->rt);
       if (Fiber* f = find_local(w)) return f;
       judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
@@ -439,7 +467,7 @@ class Scheduler {
       }
       if (spinning) {
         const bool may_steal = !backing_off(w);
-        for (int round = 0; round < kSpinRounds; ++round) {
+        for (int round = 0; round < kSpinRounds && !world_stopping(); ++round) {
           if (may_steal) {
             if (Fiber* f = steal_any(w)) return f;
           }
@@ -511,6 +539,7 @@ class Scheduler {
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (any_work(!off) && leave_idle(w)) return;
+    hook::runtime_idle();
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
     // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
     // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
@@ -633,7 +662,13 @@ class Scheduler {
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
     Transfer t;
-    if (Fiber* next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w)) {
+    // Once exit stops the world, or while the debug runtime stops it, every switch goes through
+    // the loop, to freeze its worker or wait at its safe point.
+    Fiber* next = nullptr;
+    if (!world_stopping() && !hook::stop_requested()) {
+      next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
+    }
+    if (next) {
       w->current = next;
       asan_start_switch(fake, next->stack->base, next->stack->size);
       t = jump_context(next->context, self);
@@ -686,6 +721,7 @@ int procs_from_env() {
 }
 
 Scheduler* g_sched = nullptr;
+std::atomic<const Scheduler*> g_started{nullptr};  // g_sched, for threads that may race the start
 std::once_flag g_start;
 
 }  // namespace
@@ -697,10 +733,21 @@ void ensure_started() {
     // Never destroyed: workers may still be running parked programs' fibers while the process
     // exits, as goroutines do when main returns.
     g_sched = new Scheduler(procs_from_env());
+    install_exit_handler();
     install_panic_handler();
     start_dump_signal_watcher();
     g_sched->start();
+    g_started.store(g_sched, std::memory_order_release);
   });
+}
+
+bool scheduler_quiescent(std::uint64_t* activity) {
+  const Scheduler* s = g_started.load(std::memory_order_acquire);
+  if (!s) {
+    *activity = 0;
+    return true;
+  }
+  return s->quiescent(activity);
 }
 
 void switch_out(Fiber* self, PostSwitch post) { Scheduler::instance().switch_out(self, post); }

@@ -2,6 +2,8 @@
 // each other when idle, spin briefly and then sleep.
 #pragma once
 
+#include <cstdint>
+
 #include "fiber.h"
 #include "task.h"
 
@@ -34,5 +36,10 @@ bool spawner_should_yield();
 
 // The worker thread's index, or -1 on a plain thread.
 int current_worker_index();
+
+// For deadlock detection: true when no fiber runs or can run (every worker asleep, nothing
+// queued; also before the scheduler starts). `activity` changes whenever a worker picks a fiber,
+// so that two calls can tell whether any ran in between.
+bool scheduler_quiescent(std::uint64_t* activity);
 
 }  // namespace weave::detail

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "chan.h"
+#include "hooks.h"
 #include "task.h"
 #include "weave/select.h"
 
@@ -78,6 +79,7 @@ int select_impl(SelectCase* cases, int n, const Location& loc) {
       continue;
     }
     if (!cases[i].core) continue;  // a nil channel is never ready
+    hook::object_read(cases[i].core);
     // Insert at a random position: a uniform permutation (inside-out Fisher-Yates).
     const int j = static_cast<int>(fast_rand() % static_cast<std::uint64_t>(npoll + 1));
     poll[npoll] = poll[j];
@@ -126,6 +128,7 @@ int select_impl(SelectCase* cases, int n, const Location& loc) {
     if (sc.dir == CaseDir::kDefault || !sc.core) continue;
     Waiter& w = waiters[i];
     w.task = self;
+    w.on = sc.core;
     w.select = &sync;
     w.case_index = i;
     if (sc.dir == CaseDir::kSend) {
@@ -143,7 +146,8 @@ int select_impl(SelectCase* cases, int n, const Location& loc) {
                   auto* u = static_cast<UnlockAll*>(p);
                   unlock_all(u->order, u->n);
                 },
-                &ua});
+                &ua},
+       &waiters[0], n);
 
   const int fired = sync.fired.load(std::memory_order_acquire);
   lock_all(&order[0], nlock);

@@ -6,10 +6,11 @@
 // nwait, so no wake-up is lost between the two.
 #include <atomic>
 
+#include "sema.h"
+
 #include "scheduler.h"
 #include "task.h"
 #include "waiter.h"
-#include "weave/detail/sema.h"
 
 namespace weave::detail {
 namespace {
@@ -52,12 +53,14 @@ void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Loc
     }
     Waiter w;
     w.task = current();
+    w.on = obj;
     if (lifo) {
       wl_push_front(s->list, &w);
     } else {
       wl_push_back(s->list, &w);
     }
-    park(w.task, why, WaitObject::named(wait_object_kind(why), obj), loc, unlock_list(&s->list));
+    park(w.task, why, WaitObject::named(wait_object_kind(why), obj), loc, unlock_list(&s->list), &w,
+         1);
     if (w.ticket || try_take(s)) return;
   }
 }

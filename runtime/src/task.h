@@ -13,11 +13,31 @@
 
 #include "absl/time/time.h"
 #include "weave/base.h"
-#include "weave/detail/sema.h"
+#if WEAVE_DEBUG_RUNTIME
+#include "debug/task_state.h"
+#endif
 
 namespace weave::detail {
 
 enum class TaskKind : std::uint8_t { kFiber, kThread };
+
+// What a parked task is waiting for, as dumps name it (wait_reason_name in dump.h).
+enum class WaitReason : std::uint8_t {
+  kNone,
+  kChanSend,
+  kChanRecv,
+  kSelect,
+  kSelectNoCases,
+  kChanSendNil,
+  kChanRecvNil,
+  kMutexLock,
+  kRWMutexLock,
+  kRWMutexRLock,
+  kWaitGroupWait,
+  kCondWait,
+  kSleep,
+  kSemaphoreAcquire,
+};
 
 // What a parked task waits on, copied into the task when it parks: a dump must never dereference
 // the object itself, which may be freed the moment the task is woken.
@@ -50,6 +70,10 @@ struct Task {
   WaitObject wait_object;
   Location wait_location;
   std::int64_t wait_since_ns = 0;
+
+#if WEAVE_DEBUG_RUNTIME
+  debug::TaskState dbg;  // the debug runtime's own (runtime/src/debug/task_state.h)
+#endif
 };
 
 // The running fiber, or this thread's Task (made on first use).
@@ -67,9 +91,13 @@ struct Unlocker {
   }
 };
 
+struct Waiter;
+
 // Blocks `self`, the current task (current(), which the caller has already looked up to queue
-// it), until ready(self) is called; records why for dumps.
-void park(Task* self, WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock);
+// it), until ready(self) is called; records why for dumps. `waiters` are the nwaiters wait-queue
+// entries it has published (a select has one per case), for the debug runtime.
+void park(Task* self, WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock,
+          const Waiter* waiters = nullptr, int nwaiters = 0);
 // Makes a parked task runnable (a fiber joins a run queue; a thread returns from park).
 void ready(Task* t);
 

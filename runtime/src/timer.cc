@@ -1,12 +1,16 @@
 // The timer heap and its thread (see timer.h).
 //
-// Lock order: the heap lock is taken before nothing else; `fire` runs without it.
+// Lock order: the heap lock is taken before nothing else; `fire` runs without it. When exit
+// stops the world (exit.cc) the thread freezes between two fires, holding no lock.
 #include "timer.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <thread>
 #include <vector>
 
+#include "exit.h"
+#include "hooks.h"
 #include "task.h"
 
 namespace weave::detail {
@@ -23,6 +27,8 @@ class Timers {
   void push_locked(TimerNode* t) {
     t->heap_index = static_cast<int>(heap_.size());
     heap_.push_back(t);
+    busy_.fetch_add(1, std::memory_order_seq_cst);
+    pushes_.fetch_add(1, std::memory_order_seq_cst);
     up(t->heap_index);
     if (heap_[0] == t) cv_.notify_one();  // the earliest deadline changed
   }
@@ -33,6 +39,7 @@ class Timers {
     const int last = static_cast<int>(heap_.size()) - 1;
     swap(i, last);
     heap_.pop_back();
+    busy_.fetch_sub(1, std::memory_order_seq_cst);
     t->heap_index = -1;
     if (i < last) {
       down(i);
@@ -50,15 +57,39 @@ class Timers {
       done_cv_.wait(lock, [&] { return running_ != t; });
       removed = remove_locked(t) || removed;
     }
+    if (removed && heap_.empty()) cv_.notify_one();  // the loop reports timers_idle at once
     return removed;
   }
 
+  // No timer queued and no fire in progress; `activity` changes with every timer queued.
+  bool quiescent(std::uint64_t* activity) const {
+    *activity = pushes_.load(std::memory_order_seq_cst);
+    return busy_.load(std::memory_order_seq_cst) == 0;
+  }
+
  private:
+  // Exit is stopping the world: the loop wakes and freezes. Taking the lock orders this after the
+  // loop's test of the flag, or before its wait.
+  static void nudge(void* timers) {
+    auto* t = static_cast<Timers*>(timers);
+    { std::lock_guard<std::mutex> hold(t->mu); }
+    t->cv_.notify_all();
+  }
+
   void loop() {
+    RuntimeThread* rt = register_runtime_thread(&nudge, this);
+    hook::runtime_thread();
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
+      if (world_stopping()) {  // between two fires: the heap lock is the only one held
+        lock.unlock();
+        freeze(rt);
+      }
       if (heap_.empty()) {
-        cv_.wait(lock);
+        lock.unlock();
+        hook::runtime_idle();
+        lock.lock();
+        if (heap_.empty()) cv_.wait(lock);
         continue;
       }
       TimerNode* t = heap_[0];
@@ -67,12 +98,15 @@ class Timers {
         cv_.wait_for(lock, std::chrono::nanoseconds(t->when_ns - now));
         continue;
       }
+      busy_.fetch_add(1, std::memory_order_seq_cst);  // the fire counts as pending until done
       remove_locked(t);
       const std::int64_t period = t->period_ns;
       running_ = t;
       stop_running_ = false;
       lock.unlock();
+      hook::safe_point();
       t->fire(t);  // a one-shot node may be gone once this returns
+      hook::runtime_idle();
       lock.lock();
       if (period > 0 && !stop_running_ && t->heap_index < 0) {
         // Skip the ticks a slow fire missed, as Go's tickers do.
@@ -83,6 +117,7 @@ class Timers {
         push_locked(t);
       }
       running_ = nullptr;
+      busy_.fetch_sub(1, std::memory_order_seq_cst);
       done_cv_.notify_all();
     }
   }
@@ -114,17 +149,34 @@ class Timers {
 
   std::vector<TimerNode*> heap_;  // guarded by mu
   TimerNode* running_ = nullptr;  // guarded by mu: the node whose fire is in progress
-  bool stop_running_ = false;     // guarded by mu
+  std::atomic<int> busy_{0};      // queued timers, plus one while a fire is in progress
+  std::atomic<std::uint64_t> pushes_{0};
+  bool stop_running_ = false;  // guarded by mu
   std::condition_variable cv_;
   std::condition_variable done_cv_;
 };
 
+std::atomic<Timers*> g_timers{nullptr};
+
 Timers& timers() {
-  static Timers* t = new Timers();  // never destroyed: timers may fire during exit
+  static Timers* t = [] {
+    auto* made = new Timers();  // never destroyed: timers may fire during exit
+    g_timers.store(made, std::memory_order_release);
+    return made;
+  }();
   return *t;
 }
 
 }  // namespace
+
+bool timers_quiescent(std::uint64_t* activity) {
+  const Timers* t = g_timers.load(std::memory_order_acquire);
+  if (!t) {
+    *activity = 0;
+    return true;
+  }
+  return t->quiescent(activity);
+}
 
 std::mutex& timer_heap_lock() { return timers().mu; }
 

@@ -27,4 +27,8 @@ bool timer_stop(TimerNode* t);
 std::mutex& timer_heap_lock();
 void timer_start_locked(TimerNode* t);
 
+// For deadlock detection: true when no timer is queued and no fire is in progress; `activity`
+// changes whenever a timer is queued, so that two calls can tell whether any was in between.
+bool timers_quiescent(std::uint64_t* activity);
+
 }  // namespace weave::detail

@@ -21,6 +21,7 @@ struct SelectSync {
 
 struct Waiter {
   Task* task = nullptr;
+  const void* on = nullptr;  // the object whose queue holds it: a channel's core, a Mutex, a Cond
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
   bool queued = false;  // linked in a WaitList; guarded by that list's lock

@@ -2,7 +2,9 @@
 // of waiters (low 32); the add that brings the counter to zero resets the state and releases every
 // waiter, which is what makes the group reusable.
 #include "weave/waitgroup.h"
+
 #include "hooks.h"
+#include "sema.h"
 
 namespace weave {
 
@@ -15,6 +17,8 @@ void WaitGroup::add(int delta) {
   const auto v = static_cast<std::int32_t>(state >> 32);
   const auto w = static_cast<std::uint32_t>(state);
   if (v < 0) throw Panic("sync: negative WaitGroup counter");
+  // Raising the counter from zero must be ordered with any wait (Go's race.Read(&wg.sema)).
+  if (delta > 0 && v == delta) detail::hook::object_read(this);
   if (w != 0 && delta > 0 && v == delta) {
     throw Panic("sync: WaitGroup misuse: add called concurrently with wait");
   }
@@ -38,6 +42,7 @@ void WaitGroup::wait(Location loc) {
   for (;;) {
     if ((state >> 32) == 0) break;
     if (state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
+      if (static_cast<std::uint32_t>(state) == 0) detail::hook::object_write(this);  // first waiter
       detail::sema_acquire(&sema_, false, detail::WaitReason::kWaitGroupWait, this, loc);
       // The releaser set releasing_ before it released sema_, and clears it when it no longer
       // touches the group (see add). It has nothing left to block on: this wait is short.

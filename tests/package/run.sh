@@ -10,3 +10,4 @@ cmake --install "$build" --prefix "$scratch/prefix" --component Unspecified >/de
 cmake -S "$src/consumer" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/build" >/dev/null
 "$scratch/build/consumer"
+"$scratch/build/consumer_debug"

@@ -332,7 +332,9 @@ TEST(SchedDeath, ExceptionEscapingAFiberIsAPanic) {
         weave::go([] { throw std::runtime_error("boom"); });
         weave::make_chan<int>().recv();
       },
-      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\ncreated by .*sched_test.cc");
+      // Go prints the panicking goroutine's stack: here its frames, each with its object file.
+      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\n  [^\n]+\n      [^\n]+\\+0x[0-9a-f]+\n.*"
+      "created by .*sched_test.cc");
 }
 
 TEST(SchedDeath, PanicEscapingMainIsReportedLikeGo) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "weave/base.h"
+#include "weave/detail/debug_hooks.h"
 #include "weave/detail/sema.h"
 #include "weave/mutex.h"
 
@@ -14,6 +15,9 @@ class Cond {
   explicit Cond(Mutex& mu) : mu_(&mu) {}
   Cond(const Cond&) = delete;
   Cond& operator=(const Cond&) = delete;
+#if WEAVE_DEBUG
+  ~Cond() { detail::debug_object_gone(this, sizeof(*this)); }
+#endif
 
   void wait(Location loc = Location::current());
   void signal();

@@ -12,24 +12,36 @@
 #include <cstdint>
 
 #include "weave/base.h"
+#include "weave/detail/debug_hooks.h"
 #include "weave/detail/sema.h"
 #include "weave/thread_annotations.h"
 
 namespace weave {
+
+class RWMutex;
 
 class WEAVE_CAPABILITY("mutex") Mutex {
  public:
   Mutex() = default;
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
+#if WEAVE_DEBUG
+  ~Mutex() { detail::debug_object_gone(this, sizeof(*this)); }
+#endif
 
   void lock(Location loc = Location::current()) WEAVE_ACQUIRE();
-  bool try_lock() WEAVE_TRY_ACQUIRE(true);
+  bool try_lock(Location loc = Location::current()) WEAVE_TRY_ACQUIRE(true);
   // Unlocking an unlocked mutex is fatal, as in Go.
   void unlock() WEAVE_RELEASE();
 
  private:
-  void lock_slow(const Location& loc);
+  // The algorithm alone: RWMutex's writer side is built on it and reports itself to the debug
+  // runtime, as `rw`.
+  friend class RWMutex;
+  void lock_unreported(const Location& loc, const RWMutex* rw);
+  bool try_lock_unreported();
+  void unlock_unreported();
+  void lock_slow(const Location& loc, const RWMutex* rw);
   void unlock_slow(std::int32_t state);
 
   std::atomic<std::int32_t> state_{0};  // locked | woken | starving | waiters << 3
@@ -41,12 +53,15 @@ class WEAVE_CAPABILITY("mutex") RWMutex {
   RWMutex() = default;
   RWMutex(const RWMutex&) = delete;
   RWMutex& operator=(const RWMutex&) = delete;
+#if WEAVE_DEBUG
+  ~RWMutex() { detail::debug_object_gone(this, sizeof(*this)); }
+#endif
 
   void lock(Location loc = Location::current()) WEAVE_ACQUIRE();
-  bool try_lock() WEAVE_TRY_ACQUIRE(true);
+  bool try_lock(Location loc = Location::current()) WEAVE_TRY_ACQUIRE(true);
   void unlock() WEAVE_RELEASE();
   void lock_shared(Location loc = Location::current()) WEAVE_ACQUIRE_SHARED();
-  bool try_lock_shared() WEAVE_TRY_ACQUIRE_SHARED(true);
+  bool try_lock_shared(Location loc = Location::current()) WEAVE_TRY_ACQUIRE_SHARED(true);
   void unlock_shared() WEAVE_RELEASE_SHARED();
   // Go's names.
   void rlock(Location loc = Location::current()) WEAVE_ACQUIRE_SHARED() { lock_shared(loc); }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "weave/base.h"
+#include "weave/detail/debug_hooks.h"
 #include "weave/detail/sema.h"
 #include "weave/fiber.h"
 
@@ -17,6 +18,9 @@ class WaitGroup {
   WaitGroup() = default;
   WaitGroup(const WaitGroup&) = delete;
   WaitGroup& operator=(const WaitGroup&) = delete;
+#if WEAVE_DEBUG
+  ~WaitGroup() { detail::debug_object_gone(this, sizeof(*this)); }
+#endif
 
   void add(int delta);
   void done() { add(-1); }

@@ -1,36 +1,15 @@
 // The parking primitive under weave's sync types, after Go's runtime semaphore (sema.go): a count
 // and a FIFO of parked waiters, all inside the object that owns it, so a Mutex needs no global
-// table.
+// table. Only the layout is public (the sync types embed it); the operations are
+// runtime/src/sema.h.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
-#include "weave/base.h"
-
 namespace weave::detail {
 
 struct Waiter;
-
-// What a parked fiber is waiting for, as the dump names it.
-enum class WaitReason : std::uint8_t {
-  kNone,
-  kChanSend,
-  kChanRecv,
-  kSelect,
-  kSelectNoCases,
-  kChanSendNil,
-  kChanRecvNil,
-  kMutexLock,
-  kRWMutexLock,
-  kRWMutexRLock,
-  kWaitGroupWait,
-  kCondWait,
-  kSleep,
-  kSemaphoreAcquire,
-  kJoin,
-};
-const char* wait_reason_name(WaitReason r);
 
 // A FIFO of parked waiters behind a tiny spin lock. Only runtime/src touches the fields.
 struct WaitList {
@@ -44,12 +23,5 @@ struct Sema {
   std::atomic<std::uint32_t> nwait{0};
   WaitList list;
 };
-
-// Go's semacquire1: waits until count > 0 and decrements it. lifo puts the waiter at the front
-// (a waiter that has waited before, as Go's Mutex does).
-void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Location& loc);
-// Go's semrelease1: increments count and wakes one waiter; with handoff the woken waiter gets the
-// count directly and runs next, so a newcomer cannot take it.
-void sema_release(Sema* s, bool handoff);
 
 }  // namespace weave::detail
