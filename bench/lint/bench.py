@@ -31,6 +31,15 @@ def check_seconds(stderr):
     return sum(float(m) for m in re.findall(r"checks took ([0-9.]+) ms", stderr)) / 1000.0
 
 
+def per_check_seconds(stderr):
+    """Each check's CPU seconds, summed over the files of one run."""
+    out = {}
+    for group in re.findall(r"checks took [0-9.]+ ms CPU \((.*)\)", stderr):
+        for name, ms in re.findall(r"([a-z-]+) ([0-9.]+)", group):
+            out[name] = out.get(name, 0.0) + float(ms) / 1000.0
+    return out
+
+
 def findings(stdout):
     return len(re.findall(r'"check":', stdout))
 
@@ -38,14 +47,16 @@ def findings(stdout):
 class Sample:
     """The runs of one command: median and least of the CPU time and of the checks' own time."""
 
-    def __init__(self, cpu, checks):
+    def __init__(self, cpu, checks, per_check=()):
         self.med, self.least = statistics.median(cpu), min(cpu)
         self.checks = statistics.median(checks)
         self.checks_least = min(checks)
+        names = sorted({n for run in per_check for n in run})
+        self.per_check = {n: statistics.median(run.get(n, 0.0) for run in per_check) for n in names}
 
 
 def measure(lint, files, reps, checks):
-    syntax, full, inside, last = [], [], [], None
+    syntax, full, inside, each, last = [], [], [], [], None
     # Interleaved, so that a burst of load hits both commands alike.
     for _ in range(reps):
         t, _ = cpu(["clang++-19", "-fsyntax-only"] + ARGS + files)
@@ -56,7 +67,8 @@ def measure(lint, files, reps, checks):
             sys.exit("weave-lint failed:\n" + last.stderr)
         full.append(t)
         inside.append(check_seconds(last.stderr))
-    return Sample(syntax, [0.0]), Sample(full, inside), findings(last.stdout)
+        each.append(per_check_seconds(last.stderr))
+    return Sample(syntax, [0.0]), Sample(full, inside, each), findings(last.stdout)
 
 
 def main():
@@ -98,7 +110,7 @@ def main():
     for gen in a.gen.split(","):
         print()
         print("generated TUs (bench/lint/%s): growth with the number of functions" % gen)
-        per_fn = []
+        per_fn, checks = [], []
         for n in (int(x) for x in a.sizes.split(",")):
             path = os.path.join(tmp, "%s%d.cc" % (gen.split(".")[0], n))
             with open(path, "w") as out:
@@ -107,9 +119,16 @@ def main():
             lines = sum(1 for _ in open(path))
             s, l = row("%d fns, %d lines" % (n, lines), [path])
             per_fn.append((n, l.checks / n * 1e6, (l.med - s.med) / n * 1e6))
+            checks.append((n, l.per_check))
         print("%-10s %16s %20s" % ("functions", "checks us/fn", "(lint-syntax) us/fn"))
         for n, c, d in per_fn:
             print("%-10d %16.1f %20.1f" % (n, c, d))
+        print("each check, CPU us per function (median of the runs):")
+        names = sorted({name for _, pc in checks for name in pc})
+        print("%-28s" % "check" + "".join("%9d" % n for n, _ in checks))
+        for name in names:
+            print("%-28s" % name + "".join("%9.1f" % (pc.get(name, 0.0) / n * 1e6)
+                                           for n, pc in checks))
 
 
 if __name__ == "__main__":
