@@ -42,12 +42,25 @@ void BM_Skynet(benchmark::State& state) {
   set_batch(state, 1);
 }
 
+// The consumer of BM_FanInThread is the benchmark's own plain thread.
+void BM_FanIn(benchmark::State& state) {
+  for (auto _ : state) fan_in(kFanInMessages, false);
+  set_batch(state, kFanInMessages);
+}
+
+void BM_FanInThread(benchmark::State& state) {
+  for (auto _ : state) fan_in(kFanInMessages, true);
+  set_batch(state, kFanInMessages);
+}
+
 BENCHMARK(BM_PingPong)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SpawnJoin)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Buffered)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Select4)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mutex)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Skynet)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FanIn)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FanInThread)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

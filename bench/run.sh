@@ -80,7 +80,8 @@ run_or_note() {
   return 0
 }
 
-# key  Google-Benchmark name  go benchmark name  go ops per repetition  weave min time (s)
+# key  Google-Benchmark name  go benchmark name (- : compared with the Go run of the key before)
+# go ops per repetition  weave min time (s)
 WORKLOADS=(
   "pingpong  BM_PingPong  BenchmarkPingPong  20 0.5"
   "spawn     BM_SpawnJoin BenchmarkSpawnJoin 2  1.0"
@@ -88,6 +89,8 @@ WORKLOADS=(
   "select4   BM_Select4   BenchmarkSelect4   5  0.5"
   "mutex     BM_Mutex     BenchmarkMutex     12 0.5"
   "skynet    BM_Skynet    BenchmarkSkynet    1  0.5"
+  "fanin     BM_FanIn     BenchmarkFanIn     5  0.5"
+  "faninthread BM_FanInThread - 0 0.5"
 )
 for w in "${WORKLOADS[@]}"; do
   read -r key gb gobench goops mintime <<<"$w"
@@ -96,6 +99,7 @@ for w in "${WORKLOADS[@]}"; do
   run_or_note "weave-$key" "$BUILD/bench/weave_bench" "--benchmark_filter=^${gb}(/|\$)" \
     --benchmark_repetitions="$REPS" --benchmark_min_time="$mintime" \
     --benchmark_min_warmup_time=0.1 --benchmark_format=json
+  [ "$gobench" = - ] && continue
   run_or_note "go-$key" "$GODIR/weavebench.test" -test.run '^$' -test.bench "^${gobench}\$" \
     -test.count "$REPS" -test.benchtime "${goops}x"
 done
@@ -145,7 +149,12 @@ def weave_items(key):
 
 GO_LINE = re.compile(r"^Benchmark\w+?(?:-\d+)?\s+\d+\s+([\d.e+]+) ns/op.*?\s([\d.e+]+) batch")
 
+# Go has no plain threads: a weave workload measured with a plain-thread consumer is compared with
+# the Go run of its fiber twin.
+GO_TWIN = {"faninthread": "fanin"}
+
 def go_items(key):
+    key = GO_TWIN.get(key, key)
     if fail_note("go-" + key):
         return None
     try:
@@ -175,6 +184,8 @@ rows = [  # key, label, unit, target ratio, scale from ns
     ("select4", "select over 4 chans, 4 producers, per msg", "ns", 1.0, 1),
     ("mutex", "mutex, 1000 fibers, per lock", "ns", 1.0, 1),
     ("skynet", "skynet 1M (total)", "ms", 1.0, 1e-6),
+    ("fanin", "fan-in 4 producers, fiber consumer, per msg", "ns", 1.0, 1),
+    ("faninthread", "fan-in 4 producers, plain-thread consumer, per msg", "ns", 2.0, 1),
     ("rss100000", "RSS per parked fiber, 100k", "B", 2.0, 1),
     ("rss1000000", "RSS per parked fiber, 1M", "B", 2.0, 1),
 ]
@@ -203,7 +214,7 @@ for key, label, unit, target, scale in rows:
     gm = statistics.median(g) * scale if g else None
     ratio = wm / gm if wm is not None and gm else None
     met = "—" if ratio is None else ("yes" if ratio <= target else "NO")
-    note = fail_note("weave-" + key) or fail_note("go-" + key) or ""
+    note = fail_note("weave-" + key) or fail_note("go-" + GO_TWIN.get(key, key)) or ""
     table.append([label, fmt(wm, unit), fmt(gm, unit),
                   "%.2fx" % ratio if ratio is not None else "—", "<= %.1fx" % target, met,
                   "%s / %s" % (spread(w), spread(g))])
@@ -224,6 +235,10 @@ print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 for r in table:
     print(line(r))
 print("spread = (max - min) / median over the repetitions, weave / Go.")
+by_key = {s["workload"]: s for s in summary}
+if by_key.get("fanin", {}).get("weave") and by_key.get("faninthread", {}).get("weave"):
+    r = by_key["faninthread"]["weave"] / by_key["fanin"]["weave"]
+    print("fan-in, plain-thread consumer / fiber consumer: %.2fx (target <= 2.0x)" % r)
 for s in summary:
     if s["failure"]:
         print("  %s: %s" % (s["workload"], s["failure"]))

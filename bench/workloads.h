@@ -22,6 +22,7 @@ inline constexpr int kMutexFibers = 1'000;       // fibers contending for one mu
 inline constexpr int kMutexLocks = 1'000;        // lock/increment/unlock per fiber
 inline constexpr std::int64_t kSkynetSize = 1'000'000;
 inline constexpr std::int64_t kSkynetDiv = 10;
+inline constexpr int kFanInMessages = 400'000;  // messages per op, from 4 producers
 
 // Keeps sums observable so the loops that compute them are not optimised away.
 inline volatile std::int64_t sink;
@@ -155,6 +156,34 @@ inline void skynet_root() {
   weave::Chan<std::int64_t> c = weave::make_chan<std::int64_t>();
   weave::go([c] { skynet(c, 0, kSkynetSize, kSkynetDiv); });
   if (*c.recv() != kSkynetSize * (kSkynetSize - 1) / 2) fail("skynet: wrong sum");
+}
+
+// 7. Fan-in: 4 producers send on one unbuffered channel; one consumer receives all n. The
+// consumer is a fiber, or (plain_consumer) the calling plain thread itself, as in a line-by-line
+// port of a Go main that receives the results.
+inline void fan_in(int n, bool plain_consumer) {
+  weave::Chan<int> ch = weave::make_chan<int>();
+  weave::WaitGroup wg;
+  std::int64_t want = 0;
+  for (int k = 0; k < 4; ++k) {
+    const int count = n / 4 + (k < n % 4 ? 1 : 0);
+    want += std::int64_t{count} * (count - 1) / 2;
+    wg.go([ch, count] {
+      for (int i = 0; i < count; ++i) ch.send(i);
+    });
+  }
+  std::int64_t sum = 0;
+  auto consume = [ch, n, &sum] {
+    for (int i = 0; i < n; ++i) sum += *ch.recv();
+  };
+  if (plain_consumer) {
+    consume();
+  } else {
+    wg.go(consume);
+  }
+  wg.wait();
+  if (sum != want) fail("fan-in: wrong sum");
+  sink = sum;
 }
 
 }  // namespace weavebench

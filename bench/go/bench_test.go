@@ -20,6 +20,7 @@ const (
 	mutexLocks       = 1000   // lock/increment/unlock per goroutine
 	skynetSize       = 1000000
 	skynetDiv        = 10
+	fanInMessages    = 400000 // messages per op, from 4 producers
 )
 
 var sink int64
@@ -207,4 +208,43 @@ func BenchmarkSkynet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(1, "batch")
+}
+
+// 7. Fan-in: 4 producers send on one unbuffered channel; the benchmark goroutine itself receives
+// all n, as a Go main that collects results does (weave measures this consumer as a fiber and as
+// a plain thread).
+func fanIn(n int) {
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(4)
+	var want int64
+	for k := 0; k < 4; k++ {
+		count := n / 4
+		if k < n%4 {
+			count++
+		}
+		want += int64(count) * int64(count-1) / 2
+		go func() {
+			for i := 0; i < count; i++ {
+				ch <- i
+			}
+			wg.Done()
+		}()
+	}
+	var sum int64
+	for i := 0; i < n; i++ {
+		sum += int64(<-ch)
+	}
+	wg.Wait()
+	if sum != want {
+		panic("fan-in: wrong sum")
+	}
+	sink = sum
+}
+
+func BenchmarkFanIn(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		fanIn(fanInMessages)
+	}
+	b.ReportMetric(fanInMessages, "batch")
 }

@@ -79,6 +79,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fork.h"
 #include "futex.h"
 #include "hooks.h"
 #include "task.h"
@@ -373,6 +374,7 @@ void end_as_go() {
 }
 
 void stop_the_world() {
+  if (g_forked_child.load(std::memory_order_relaxed)) return;  // no other thread was copied
   const pthread_t me = pthread_self();
   bool expected = false;
   if (!g_world_stopping.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) {

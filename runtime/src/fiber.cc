@@ -1,4 +1,4 @@
-// Fiber creation and the fiber's life: spawn, run, panic, finish.
+// Fiber creation and the fiber's life: spawn, run, finish (a panic: panic.cc).
 //
 // A fiber's stack top holds, from the top down: the Fiber control block, the callable, then the
 // frames. Nothing about a fiber lives on the heap.
@@ -7,20 +7,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <string>
 #include <thread>
-#include <typeinfo>
 
 #include "asan.h"
+#include "fork.h"
 #include "hooks.h"
+#include "panic.h"
 #include "registry.h"
 #include "scheduler.h"
 #include "stack.h"
-#include "stack_trace.h"
 #include "weave/fiber.h"
 
 namespace weave::detail {
@@ -33,51 +32,10 @@ char* align_down(char* p, std::size_t align) {
   return reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(p) & ~(align - 1));
 }
 
-// An exception that escapes a fiber's callable, main or a std::thread is a panic, as in Go:
-// `panic: <what>`, the panicking task's stack as it was at the throw, where a fiber was created,
-// then abort. Nothing catches it on the way (run_fiber_body does not), so the unwinder finds no
-// handler and std::terminate runs here with the throwing frames still on the stack.
-void on_terminate() {
-  const char* what = "std::terminate called without an active exception";
-  std::string text;
-  if (std::exception_ptr e = std::current_exception()) {
-    what = "exception of unknown type";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      text = ex.what();
-      what = text.c_str();
-    } catch (...) {
-    }
-  }
-  void* pcs[64];
-  const int n = capture_stack(pcs, 64);
-  Task* t = current();
-  std::fprintf(stderr, "panic: %s\n\n%s %llu [running]:\n", what,
-               t->kind == TaskKind::kFiber ? "fiber" : "thread",
-               static_cast<unsigned long long>(t->id));
-  print_frames(stderr, user_frames(pcs, n));
-  if (t->kind == TaskKind::kFiber) {
-    auto* f = static_cast<Fiber*>(t);
-    std::fprintf(stderr, "created by %s %llu at %s:%u (%s)\n",
-                 f->parent_is_thread ? "thread" : "fiber",
-                 static_cast<unsigned long long>(f->parent_id), f->created_at.file_name(),
-                 f->created_at.line(), f->created_at.function_name());
-  }
-  std::fputs("\n", stderr);
-  std::fflush(stderr);
-  hook::panic(what);
-  std::abort();
-}
-
 }  // namespace
 
-void install_panic_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] { std::set_terminate(&on_terminate); });
-}
-
 void spawn(const FiberFn& fn, void* callable, const Location& loc) {
+  check_not_forked_child("go() started a fiber");  // before the stack pool, whose lock may be held
   ensure_started();
   Stack* s = stack_acquire();
   asan_unpoison_stack(s->base, s->size);
@@ -110,8 +68,8 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   // back) first. Go can count on preemption for this. A fiber yields once per kSpawnBurst fibers
   // it starts (its worker then runs the backlog): the backlog may be other fibers' making, and a
   // fork-join fiber that starts a few children into a busy ring must not be sent to the back of
-  // the global queue for each (skynet on one worker did so 9,000 times per tree, each yield
-  // opening more of the tree at once: 13,000 stacks instead of ~100). A plain thread waits
+  // the global queue for each, each yield opening more of the tree at once (bench/README.md has
+  // what that cost skynet). A plain thread waits
   // until the workers have drained the global queue below the mark.
   if (parent->kind == TaskKind::kFiber) {
     auto* spawner = static_cast<Fiber*>(parent);

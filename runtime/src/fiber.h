@@ -27,7 +27,7 @@ struct Fiber : Task {
   // Fibers this one has started since it last yielded to its backlog (spawn() in fiber.cc).
   std::uint32_t spawned_since_yield = 0;
 
-  // Run-queue link for the global queue (sched.cc), guarded by its lock.
+  // Run-queue link for the global queue (scheduler.cc), guarded by its lock.
   Fiber* runq_next = nullptr;
 
   // ASan's fake-stack handle across switches.
@@ -42,9 +42,4 @@ void run_fiber_body(Fiber* f);
 // fiber.cc: the fiber's end: registry, hooks, stack back to the pool. Runs once the fiber is off
 // its stack: on the stack of whatever its worker switched to (after_switch in scheduler.cc).
 void finish_fiber(Fiber* f);
-// scheduler.cc: prepares f's machine context so that its first resume enters run_fiber_body.
-void make_fiber_context(Fiber* f, void* stack_top, std::size_t size);
-int scheduler_procs();
-// Makes an exception that escapes main or a thread print `panic: …` before aborting.
-void install_panic_handler();
 }  // namespace weave::detail

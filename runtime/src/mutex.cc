@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "hooks.h"
+#include "panic.h"
 #include "sema.h"
 #include "spinlock.h"
 #include "task.h"
@@ -117,8 +118,7 @@ void Mutex::unlock_unreported() {
 
 void Mutex::unlock_slow(std::int32_t next) {
   if (((next + kLocked) & kLocked) == 0) {
-    std::fputs("fatal error: sync: unlock of unlocked mutex\n", stderr);
-    std::abort();
+    detail::fatal_error("sync: unlock of unlocked mutex");
   }
   if (next & kStarving) {
     detail::sema_release(&sema_, true);

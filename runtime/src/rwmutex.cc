@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "hooks.h"
+#include "panic.h"
 #include "sema.h"
 #include "weave/mutex.h"
 
@@ -15,11 +16,6 @@ namespace weave {
 namespace {
 
 constexpr std::int32_t kMaxReaders = 1 << 30;
-
-[[noreturn]] void fatal(const char* what) {
-  std::fprintf(stderr, "fatal error: %s\n", what);
-  std::abort();
-}
 
 }  // namespace
 
@@ -48,7 +44,7 @@ void RWMutex::unlock_shared() {
   detail::hook::release(&reader_count_);  // readers' past reaches the next writer
   const std::int32_t r = reader_count_.fetch_sub(1, std::memory_order_release) - 1;
   if (r >= 0) return;
-  if (r + 1 == 0 || r + 1 == -kMaxReaders) fatal("sync: RUnlock of unlocked RWMutex");
+  if (r + 1 == 0 || r + 1 == -kMaxReaders) detail::fatal_error("sync: RUnlock of unlocked RWMutex");
   // A writer is pending; the last departing reader lets it in.
   if (reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0) {
     detail::sema_release(&writer_sem_, false);
@@ -85,7 +81,7 @@ void RWMutex::unlock() {
   detail::hook::release(this);
   const std::int32_t r =
       reader_count_.fetch_add(kMaxReaders, std::memory_order_release) + kMaxReaders;
-  if (r >= kMaxReaders) fatal("sync: Unlock of unlocked RWMutex");
+  if (r >= kMaxReaders) detail::fatal_error("sync: Unlock of unlocked RWMutex");
   for (std::int32_t i = 0; i < r; ++i) detail::sema_release(&reader_sem_, false);
   w_.unlock_unreported();
 }

@@ -2,11 +2,17 @@
 // the API of SPEC.md).
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 namespace weave::detail {
 
 // How many workers are asleep (idle, on the idle list). Tests that must start from sleeping
 // workers wait for this instead of sleeping and hoping.
 int sleeping_workers_for_testing();
+
+// How many times each worker has looked in on the others while asleep, as the watcher.
+std::vector<std::uint64_t> look_ins_for_testing();
 
 // How many steals a worker has judged not worth their cost, so far (each starts a back-off from
 // stealing; see judge_steal in scheduler.cc).
@@ -18,5 +24,10 @@ int stacks_made_for_testing();
 // How many stacks may have their guard at once (guard.h): parking more fibers than this tests that
 // a stack gets its guard when it runs.
 int stack_guard_budget_for_testing();
+
+// How many times plain threads have blocked in weave, and how many of those were woken with a
+// system call (task.cc); a thread still spinning when its answer comes needs none.
+std::uint64_t thread_parks_for_testing();
+std::uint64_t thread_wakes_for_testing();
 
 }  // namespace weave::detail

@@ -19,8 +19,12 @@
 // thief pays a system call.
 //
 // An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
-// while it does so it counts as `spinning`. Finding nothing for a while it sleeps, waking now and
-// then to look for a worker stuck in one fiber while others wait in its ring. Whoever adds work
+// while it does so it counts as `spinning` (at most half the workers not asleep spin, as in Go).
+// Finding nothing for a while it sleeps. One sleeper at a time, the watcher (Go's sysmon), wakes
+// now and then to look for a worker stuck in one fiber while others wait in its ring; the others
+// sleep until woken, so that the look-ins cost the same with thousands of workers as with two
+// (every sleeper looking at every worker made idle workers' cost grow with the square of their
+// number). A watcher woken for work passes the role to another sleeper. Whoever adds work
 // wakes a sleeper only if nobody is spinning (Go's wakep), and a fiber woken by a running one
 // only when its ring holds a backlog (ready()): a spinner will find the work, and waking threads
 // costs a syscall. A thief judges each steal when it has run dry (judge_steal): fibers that ran
@@ -36,8 +40,10 @@
 // producer publishes its work before reading nidle_. Both sides use seq_cst, so one of them sees
 // the other.
 //
-// Lock order: idle_mu_ is a leaf. Run-queue rings are lock-free; the global queue's spin lock is
-// a leaf.
+// Lock order: a ring's steal_lock (held by a thief for its whole read-and-claim, and by the
+// owner taking its newest fiber) before the global queue's spin lock (a thief's ring that fills
+// spills into it); idle_mu_ and the global queue's lock are leaves. Ring slots, head and tail are
+// atomics: the owner pushes without a lock, and a head moves by CAS.
 #include "scheduler.h"
 
 #include <pthread.h>
@@ -60,13 +66,15 @@
 #include "dump.h"
 #include "env.h"
 #include "exit.h"
+#include "fork.h"
 #include "futex.h"
 #include "guard.h"
 #include "hooks.h"
+#include "panic.h"
 #include "registry.h"
+#include "sched_debug.h"
 #include "spinlock.h"
 #include "stack.h"
-#include "sched_debug.h"
 
 namespace weave::detail {
 namespace {
@@ -80,18 +88,18 @@ constexpr std::int64_t kRunnextGraceNs = 3'000;
 // find_runnable: how long an idle worker looks for work before it sleeps, in rounds of a steal
 // attempt and 32 pauses (about 10 µs in all). Long enough to catch work that a busy worker
 // makes at channel speed; short enough not to keep stealing from a group of fibers that
-// communicate on one worker, whose members it would then pull onto another core (select4: 64
-// rounds, 125-165 ms per 400k messages; 16 rounds, 69-76 ms). Go's spinning thread gives up
-// after four rounds over all Ps.
+// communicate on one worker, whose members it would then pull onto another core (the figures
+// behind the number: bench/README.md). Go's spinning thread gives up after four rounds over all
+// Ps.
 constexpr int kSpinRounds = 16;
 constexpr unsigned kWakeBacklog = 4;            // ready(): a ring this long is worth another core
-constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often a sleeping worker looks in
+constexpr std::int64_t kPollMinNs = 1'000'000;  // sleep(): how often the watcher looks in
 constexpr std::int64_t kPollMaxNs = 8'000'000;
+constexpr std::uint32_t kBecomeWatcher = 2;  // Worker::wake: stay asleep, as the watcher
 // judge_steal(): a steal pays when the fibers it took ran at least this long each on average.
 // Moving a fiber costs the thief cache misses on its stack and control block, and its owner the
-// misses on the stack and queue lines the thief wrote (0.1-0.5 us each here, by the VM's mood);
-// stealing fibers that run for less makes both workers slower than one (spawn+join: 60 ns per
-// fiber on one worker, 200-600 ns on two).
+// misses on the stack and queue lines the thief wrote; stealing fibers that run for less makes
+// both workers slower than one (bench/README.md).
 constexpr std::int64_t kStealWorthNs = 1'000;
 constexpr std::int64_t kStealBackoffMinNs = 100'000;    // then stealing from busy rings stops
 constexpr std::int64_t kStealBackoffMaxNs = 4'000'000;  // for this long, doubling
@@ -120,7 +128,6 @@ struct alignas(64) Worker {
   std::uint64_t rng = 0;
   // Picks, for the fairness tick; other workers read it to tell a worker stuck in one fiber.
   std::atomic<std::uint32_t> schedtick{0};
-  std::vector<std::uint32_t> seen_ticks;  // rings_stuck: the others' schedticks at the last look
   std::uint32_t watch_head = 0;  // ring_head_starving: the head index watched, and since when
   std::int64_t watch_since_ns = 0;
 
@@ -131,6 +138,8 @@ struct alignas(64) Worker {
   std::int64_t steal_backoff_ns = 0;    // the last back-off; 0 after a steal that paid
   std::int64_t steal_off_until_ns = 0;  // no stealing from busy rings before this
   bool ring_wakeable = true;  // on idle_: ready() may wake it for ring work; guarded by idle_mu_
+  int idle_pos = -1;          // its index in idle_, -1 when not there; guarded by idle_mu_
+  std::atomic<std::uint64_t> look_ins{0};  // as the watcher, for look_ins_for_testing
 
   RuntimeThread* rt = nullptr;   // for exit, which stops the world (exit.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
@@ -139,11 +148,10 @@ struct alignas(64) Worker {
 
 class Scheduler {
  public:
-  explicit Scheduler(int n) : workers_(n) {
+  explicit Scheduler(int n) : workers_(n), seen_ticks_(n) {
     for (int i = 0; i < n; ++i) {
       workers_[i].index = i;
       workers_[i].rng = 0x9E3779B97F4A7C15ull * (i + 1);
-      workers_[i].seen_ticks.assign(n, 0);
     }
   }
 
@@ -171,6 +179,11 @@ class Scheduler {
     return false;
   }
   int sleeping() const { return nidle_.load(std::memory_order_acquire); }
+  std::vector<std::uint64_t> look_ins() const {
+    std::vector<std::uint64_t> n;
+    for (const auto& w : workers_) n.push_back(w.look_ins.load(std::memory_order_relaxed));
+    return n;
+  }
 
   // Every worker asleep and the global queue empty: no fiber runs or can run (a sleeping worker's
   // ring and runnext are empty; only it fills them). `activity` sums the workers' picks.
@@ -336,6 +349,7 @@ class Scheduler {
   }
 
   void ready(Fiber* f, bool is_new) {
+    check_not_forked_child("a fiber was woken");  // go() checks before this
     Worker* w = tls_worker();
     if (w == nullptr) {
       global_put_batch(&f, 1);
@@ -368,7 +382,7 @@ class Scheduler {
   // one, running: a sleeper that misses it costs parallelism for a while (until its next
   // look-in), never progress. There the fence is not worth its price: it waits for every store
   // before it to drain, and a spawn's stores (the new fiber, on a stack last used by the other
-  // core) miss; it was 80% of schedule_new. Ring work wakes only a sleeper that is not backing
+  // core) miss, and it dominated schedule_new. Ring work wakes only a sleeper that is not backing
   // off from stealing (judge_steal): one that is would find the work not worth taking.
   enum WorkAt { kRingWork, kGlobalWork };
   void wake_if_needed(WorkAt where) {
@@ -381,13 +395,15 @@ class Scheduler {
     Worker* w = nullptr;
     {
       std::lock_guard<std::mutex> hold(idle_mu_);
+      // The watcher last: waking it costs a second wake-up, to pass its role on.
+      const Worker* watcher = watcher_.load(std::memory_order_relaxed);
       for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
         if (where == kGlobalWork || (*it)->ring_wakeable) {
           w = *it;
-          idle_remove(w);
-          break;
+          if (w != watcher) break;
         }
       }
+      if (w) idle_remove(w);
     }
     if (!w) {
       nspinning_.fetch_sub(1, std::memory_order_seq_cst);
@@ -445,13 +461,12 @@ class Scheduler {
   // every kFairnessTick picks, as Go does: the global queue gets a turn, and so does the ring's
   // oldest fiber once it has waited kStarvationNs (Go's time slice) at the head. A fairness rule
   // by count alone (the oldest every 61st pick) would undo the depth-first order: each such pick
-  // starts another subtree of a fork-join program, and skynet then holds 30,000 stacks at once
-  // instead of about a hundred. A pair of fibers that wake each other through runnext would
-  // otherwise keep every other fiber of their worker waiting forever. A backlogged ring gets no
-  // such turn: each turn may open another subtree, whose waiting siblings fill the ring until
-  // it spills to the global queue, whose every-61st-pick turns then open a subtree each
-  // (skynet on one worker: 13,000 stacks). Its fibers are then the global queue's and the
-  // thieves' to look after.
+  // starts another subtree of a fork-join program, which then holds a stack for each subtree
+  // opened instead of about its depth times its fan-out. A pair of fibers that wake each other
+  // through runnext would otherwise keep every other fiber of their worker waiting forever. A
+  // backlogged ring gets no such turn: each turn may open another subtree, whose waiting siblings
+  // fill the ring until it spills to the global queue, whose every-61st-pick turns then open a
+  // subtree each. Its fibers are then the global queue's and the thieves' to look after.
   Fiber* find_local(Worker* w) {
     const bool turn = turn_due(w);
     count_pick(w);
@@ -551,8 +566,10 @@ class Scheduler {
       if (Fiber* f = find_local(w)) return f;
       judge_steal(w);
       if (Fiber* f = global_get(w)) return f;
-      // Steal, as a spinner; at most half the workers spin at once.
-      if (!spinning && 2 * nspinning_.load(std::memory_order_relaxed) < size()) {
+      // Steal, as a spinner; at most half the workers that are not asleep spin at once (Go's
+      // rule: more spinners than that only take turns at the same rings).
+      if (!spinning && 2 * nspinning_.load(std::memory_order_relaxed) <
+                           size() - nidle_.load(std::memory_order_relaxed)) {
         spinning = true;
         nspinning_.fetch_add(1, std::memory_order_seq_cst);
       }
@@ -577,7 +594,7 @@ class Scheduler {
   // kStealWorthNs each on average, or made more work than they were (a fork-join subtree, whose
   // root is what a thief takes first, the oldest). If not, w stops stealing from rings that
   // their workers are getting through, for a back-off that doubles with each steal that did not
-  // pay (Go has no such rule, and runs spawn+join at 180-740 ns per goroutine here). A worker
+  // pay (Go has no such rule). A worker
   // stuck in one fiber is still robbed, at the next look-in (sleep()), and the back-off ends with
   // a steal that pays.
   void judge_steal(Worker* w) {
@@ -624,6 +641,7 @@ class Scheduler {
     {
       std::lock_guard<std::mutex> hold(idle_mu_);
       w->ring_wakeable = !off;
+      w->idle_pos = static_cast<int>(idle_.size());
       idle_.push_back(w);
       nidle_.fetch_add(1, std::memory_order_seq_cst);
       if (!off) nidle_ring_.fetch_add(1, std::memory_order_seq_cst);
@@ -631,31 +649,70 @@ class Scheduler {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (any_work(!off) && leave_idle(w)) return;
     hook::runtime_idle();
-    // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
-    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its run
-    // queue that has not switched fibers between two looks (rings_stuck) has kept them waiting at
-    // least that long; then we steal (its runnext too). The interval doubles while nothing is
-    // stuck, so an idle program wakes rarely. A worker backing off from stealing sleeps no longer
-    // than its back-off, then looks again.
+    // Asleep. The watcher looks in on the other workers now and then: a fiber whose waker did not
+    // wake us (see ready()) must not wait behind a fiber that runs long. A worker with fibers in
+    // its run queue that has not switched fibers between two looks (rings_stuck) has kept them
+    // waiting at least that long; then we steal (its runnext too). The interval doubles while
+    // nothing is stuck, so an idle program wakes rarely. A worker backing off from stealing
+    // sleeps no longer than its back-off, then looks again. Another sleeper sleeps until woken:
+    // for work (wake 1), or to take over as watcher (kBecomeWatcher).
     std::int64_t interval = kPollMinNs;
-    rings_stuck(w);  // the first look
-    while (w->wake.load(std::memory_order_acquire) == 0) {
+    bool watching = false;
+    for (;;) {
+      std::uint32_t wake = w->wake.load(std::memory_order_acquire);
+      if (wake == kBecomeWatcher && w->wake.compare_exchange_strong(wake, 0)) wake = 0;
+      if (wake != 0) break;
+      if (!watching) {
+        Worker* none = nullptr;
+        watching = watcher_.compare_exchange_strong(none, w, std::memory_order_acq_rel);
+        if (watching) {
+          interval = kPollMinNs;
+          rings_stuck(w);  // the first look
+        }
+      }
+      if (!watching && !off) {
+        futex_wait(&w->wake, 0);
+        continue;
+      }
       const std::int64_t left = off ? w->steal_off_until_ns - monotonic_now_ns() : interval;
-      futex_wait_for(&w->wake, 0, std::max<std::int64_t>(std::min(interval, left), 1));
-      if (w->wake.load(std::memory_order_acquire) != 0) break;
-      if (rings_stuck(w) && leave_idle(w)) {
+      futex_wait_for(&w->wake, 0,
+                     std::max<std::int64_t>(watching ? std::min(interval, left) : left, 1));
+      if (w->wake.load(std::memory_order_acquire) != 0) continue;
+      if (watching && rings_stuck(w) && leave_idle(w)) {
         w->steal_off_until_ns = 0;  // a stuck worker is robbed whatever the back-off
+        stop_watching(w);
         return;
       }
-      if (off && !backing_off(w) && leave_idle(w)) return;
+      if (off && !backing_off(w) && leave_idle(w)) {
+        if (watching) stop_watching(w);
+        return;
+      }
       interval = std::min(2 * interval, kPollMaxNs);
     }
+    if (watching) stop_watching(w);
     w->wake.store(0, std::memory_order_relaxed);
+  }
+
+  // The watcher leaves sleep: another sleeper, if there is one, takes the role over.
+  void stop_watching(Worker* w) {
+    watcher_.store(nullptr, std::memory_order_release);
+    std::lock_guard<std::mutex> hold(idle_mu_);
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      std::uint32_t asleep = 0;
+      if (*it != w && (*it)->wake.compare_exchange_strong(asleep, kBecomeWatcher)) {
+        futex_wake_one(&(*it)->wake);
+        return;
+      }
+    }
   }
 
   // Guarded by idle_mu_.
   void idle_remove(Worker* w) {
-    idle_.erase(std::find(idle_.begin(), idle_.end(), w));
+    Worker* last = idle_.back();
+    idle_[w->idle_pos] = last;
+    last->idle_pos = w->idle_pos;
+    idle_.pop_back();
+    w->idle_pos = -1;
     nidle_.fetch_sub(1, std::memory_order_seq_cst);
     if (w->ring_wakeable) nidle_ring_.fetch_sub(1, std::memory_order_seq_cst);
   }
@@ -664,26 +721,27 @@ class Scheduler {
   // on its way, and w must take it).
   bool leave_idle(Worker* w) {
     std::lock_guard<std::mutex> hold(idle_mu_);
-    if (std::find(idle_.begin(), idle_.end(), w) == idle_.end()) return false;
+    if (w->idle_pos < 0) return false;
     idle_remove(w);
     nspinning_.fetch_add(1, std::memory_order_seq_cst);
     return true;
   }
 
-  // Whether some other worker has fibers in its ring or runnext but has not switched fibers since
-  // w's last look: it is running one fiber for that long while the others wait (what Go's sysmon
-  // looks for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
-  // while their worker busily runs newer ones; those are its own to run (see find_local).
+  // The watcher's look: whether some worker has fibers in its ring or runnext but has not switched
+  // fibers since the last look: it is running one fiber for that long while the others wait (what
+  // Go's sysmon looks for). A ring's head says nothing here: with newest-first picks old fibers sit
+  // at the head while their worker busily runs newer ones; those are its own to run (see
+  // find_local). The watcher is asleep, so its own ring is empty.
   bool rings_stuck(Worker* w) {
+    w->look_ins.fetch_add(1, std::memory_order_relaxed);
     bool stuck = false;
     for (int i = 0; i < size(); ++i) {
       Worker* v = &workers_[i];
-      if (v == w) continue;
       const std::uint32_t tick = v->schedtick.load(std::memory_order_relaxed);
       const bool waiting =
           ring_len(v) != 0 || v->runnext.load(std::memory_order_relaxed) != nullptr;
-      if (waiting && w->seen_ticks[i] == tick) stuck = true;
-      w->seen_ticks[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
+      if (waiting && seen_ticks_[i] == tick) stuck = true;
+      seen_ticks_[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
     }
     return stuck;
   }
@@ -697,8 +755,8 @@ class Scheduler {
   // then goes from one to the next). Otherwise it goes through the scheduler loop, which looks
   // further (find_runnable). One jump per hand-off instead of two, and both sides of a
   // fiber-to-fiber switch at the same call site, which keeps the CPU's return predictions right
-  // (see context_switch.h): ping-pong 130 -> 89 ns per round trip. (A blocking fiber that also
-  // took from the ring here made select4 slower, 45 -> 62 ns per message.)
+  // (see context_switch.h). A blocking fiber does not take from its ring here: that made
+  // fibers that select over several channels slower (bench/README.md).
   //
   // Whoever is resumed — a fiber returning from switch_out, a new fiber in fiber_entry, the loop
   // in execute — first calls after_switch with what the jump returned: it stores where `from` is
@@ -746,6 +804,7 @@ class Scheduler {
 
   // Called on the fiber's stack; returns when the fiber is resumed, maybe on another worker.
   void switch_out(Fiber* self, PostSwitch post) {
+    check_not_forked_child(post.kind == PostSwitch::kExit ? "a fiber ended" : "a fiber blocked");
     Worker* w = tls_worker();
     w->post = post;
     void** fake = post.kind == PostSwitch::kExit ? nullptr : &self->asan_fake_stack;
@@ -799,6 +858,10 @@ class Scheduler {
   std::atomic<int> nidle_ring_{0};  // those of nidle_ that are ring_wakeable
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;  // guarded by idle_mu_
+  // The sleeper that looks in on the others (sleep()); seen_ticks_ is its: the workers' schedticks
+  // at its last look.
+  std::atomic<Worker*> watcher_{nullptr};
+  std::vector<std::uint32_t> seen_ticks_;
 };
 
 // WEAVE_PROCS, or the number of CPUs this process may run on, as Go's GOMAXPROCS.
@@ -825,6 +888,7 @@ void ensure_started() {
     g_sched = new Scheduler(procs_from_env());
     asym_fence_init();
     install_exit_handler();
+    install_fork_handler();
     install_panic_handler();
     start_dump_signal_watcher();
     g_sched->start();
@@ -866,6 +930,11 @@ int current_worker_index() {
 int sleeping_workers_for_testing() {
   ensure_started();
   return Scheduler::instance().sleeping();
+}
+
+std::vector<std::uint64_t> look_ins_for_testing() {
+  ensure_started();
+  return Scheduler::instance().look_ins();
 }
 
 int steal_backoffs_for_testing() { return g_steal_backoffs.load(std::memory_order_relaxed); }

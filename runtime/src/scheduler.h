@@ -2,6 +2,7 @@
 // each other when idle, spin briefly and then sleep.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "fiber.h"
@@ -36,6 +37,12 @@ bool spawner_should_yield();
 
 // The worker thread's index, or -1 on a plain thread.
 int current_worker_index();
+
+// Prepares f's machine context so that its first resume enters run_fiber_body (fiber.h).
+void make_fiber_context(Fiber* f, void* stack_top, std::size_t size);
+
+// The number of workers (weave::procs()); starts them.
+int scheduler_procs();
 
 // Whether a worker runs a fiber on s, or is about to: exact when read after heavy_fence, for a
 // worker that makes its fiber current, light-fences, then checks s's guard (guard.cc).

@@ -1,20 +1,30 @@
 // park/ready for fibers and threads (see task.h for the protocol).
 #include "task.h"
 
+#include <sched.h>
 #include <time.h>
 
 #include <atomic>
 
 #include "fiber.h"
+#include "fork.h"
 #include "futex.h"
 #include "hooks.h"
 #include "registry.h"
+#include "sched_debug.h"
 #include "scheduler.h"
+#include "spinlock.h"
 
 namespace weave::detail {
 namespace {
 
-// A plain thread that blocks in weave: park waits for a permit that ready() posts.
+// A plain thread that blocks in weave: park waits for a permit that ready() posts. It spins a
+// while before it sleeps (kThreadSpins, then kThreadSpinNs of yielding), as Go's locks do on an
+// M: a fiber's answer to a plain thread (the next value of a fan-in whose consumer is main)
+// usually comes within microseconds, while a futex sleep and wake-up costs each side a system
+// call and the sleeper a trip through the kernel's scheduler, which on a VM whose idle vCPU is
+// halted takes tens of microseconds. ready() wakes the thread only if it sleeps (kSleeping), so a
+// hand-off to a spinning thread costs no system call on either side.
 struct ThreadTask : Task {
   ThreadTask() : Task(TaskKind::kThread) {
     id = next_task_id();
@@ -24,8 +34,51 @@ struct ThreadTask : Task {
     registry_remove_thread(this);
     hook::task_gone(this);
   }
-  std::atomic<std::uint32_t> permits{0};
+  // Permits posted and not yet taken, and kSleeping while the thread sleeps or is about to; only
+  // the thread itself sets and clears kSleeping.
+  std::atomic<std::uint32_t> state{0};
 };
+
+constexpr std::uint32_t kSleeping = 1u << 31;
+constexpr int kThreadSpins = 200;
+constexpr std::int64_t kThreadSpinNs = 50'000;
+
+// For thread_parks_for_testing and thread_wakes_for_testing.
+std::atomic<std::uint64_t> g_thread_parks{0};
+std::atomic<std::uint64_t> g_thread_wakes{0};
+
+// Takes a permit if there is one (clearing kSleeping); returns the state seen otherwise.
+bool take_permit(ThreadTask* t, std::uint32_t* seen) {
+  std::uint32_t s = t->state.load(std::memory_order_acquire);
+  while ((s & ~kSleeping) != 0) {
+    if (t->state.compare_exchange_weak(s, (s - 1) & ~kSleeping, std::memory_order_acquire)) {
+      return true;
+    }
+  }
+  *seen = s;
+  return false;
+}
+
+void wait_for_permit(ThreadTask* t) {
+  std::uint32_t s = 0;
+  for (int i = 0; i < kThreadSpins; ++i) {
+    if (take_permit(t, &s)) return;
+    cpu_relax();
+  }
+  const std::int64_t yield_until = monotonic_now_ns() + kThreadSpinNs;
+  while (monotonic_now_ns() < yield_until) {
+    if (take_permit(t, &s)) return;
+    sched_yield();
+  }
+  for (;;) {
+    if (take_permit(t, &s)) return;
+    if ((s & kSleeping) == 0 &&
+        !t->state.compare_exchange_strong(s, s | kSleeping, std::memory_order_relaxed)) {
+      continue;  // a permit came: take it
+    }
+    futex_wait(&t->state, s | kSleeping);
+  }
+}
 
 [[gnu::noinline]] ThreadTask* this_thread_task() {
   static thread_local ThreadTask t;
@@ -68,14 +121,11 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
     hook::park(t, waiters, nwaiters);
     switch_out(f, PostSwitch{PostSwitch::kPark, unlock});
   } else {
-    auto* tt = static_cast<ThreadTask*>(t);
     unlock();
+    check_not_forked_child("a thread blocked");
     hook::park(t, waiters, nwaiters);
-    for (;;) {
-      std::uint32_t p = tt->permits.load(std::memory_order_acquire);
-      if (p != 0 && tt->permits.compare_exchange_weak(p, p - 1, std::memory_order_acq_rel)) break;
-      if (p == 0) futex_wait(&tt->permits, 0);
-    }
+    g_thread_parks.fetch_add(1, std::memory_order_relaxed);
+    wait_for_permit(static_cast<ThreadTask*>(t));
   }
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
 }
@@ -90,9 +140,14 @@ void ready(Task* t) {
     // before the thread can run.
     t->wait_reason.store(WaitReason::kNone, std::memory_order_seq_cst);
     auto* tt = static_cast<ThreadTask*>(t);
-    tt->permits.fetch_add(1, std::memory_order_release);
-    futex_wake_one(&tt->permits);
+    if (tt->state.fetch_add(1, std::memory_order_release) & kSleeping) {
+      g_thread_wakes.fetch_add(1, std::memory_order_relaxed);
+      futex_wake_one(&tt->state);
+    }
   }
 }
+
+std::uint64_t thread_parks_for_testing() { return g_thread_parks.load(std::memory_order_relaxed); }
+std::uint64_t thread_wakes_for_testing() { return g_thread_wakes.load(std::memory_order_relaxed); }
 
 }  // namespace weave::detail

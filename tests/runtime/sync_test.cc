@@ -198,6 +198,7 @@ TEST_P(SyncTest, MutexLockBlocksUntilUnlock) {
   EXPECT_EQ(order.recv(), 2);
 }
 
+// A fatal error prints the stack of the task that made it, as Go prints the goroutine's.
 TEST(MutexDeathTest, UnlockOfUnlockedMutexIsFatal) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
@@ -205,7 +206,20 @@ TEST(MutexDeathTest, UnlockOfUnlockedMutexIsFatal) {
         weave::Mutex mu;
         mu.unlock();
       },
-      "unlock of unlocked mutex");
+      "fatal error: sync: unlock of unlocked mutex\n\nthread [0-9]+ \\[running\\]:\n  [^\n]+\n"
+      "      [^\n]+\\+0x[0-9a-f]+\n");
+}
+
+TEST(MutexDeathTest, UnlockOfUnlockedRWMutexInAFiberIsFatal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        weave::RWMutex mu;
+        weave::go([&] { mu.unlock(); });
+        weave::make_chan<int>().recv();
+      },
+      "fatal error: sync: Unlock of unlocked RWMutex\n\nfiber [0-9]+ \\[running\\]:\n  "
+      "[^\n]+\n.*created by thread [0-9]+ at .*sync_test.cc");
 }
 
 // ---- RWMutex ----
