@@ -60,21 +60,26 @@ const FunctionCfg::TryRegion* FunctionCfg::innermostTry(const Stmt* s) const {
 }
 
 bool FunctionCfg::endsPath(const CFGBlock* b) const {
-  if (b->hasNoReturnElement()) return true;
+  return b->hasNoReturnElement() || leavingThrow(b);
+}
+
+const CXXThrowExpr* FunctionCfg::leavingThrow(const CFGBlock* b) const {
   for (auto it = b->rbegin(); it != b->rend(); ++it) {
     auto s = it->getAs<CFGStmt>();
     if (!s) continue;
-    if (isa<CXXThrowExpr>(s->getStmt())) {
+    if (const auto* t = dyn_cast<CXXThrowExpr>(s->getStmt())) {
       // A throw inside a try reaches its handlers through the dispatch block; one that leaves
       // the function goes straight to the exit block.
       for (const CFGBlock* succ : b->succs())
-        if (succ && succ != &cfg_->getExit()) return false;
-      return true;
+        if (succ && succ != &cfg_->getExit()) return nullptr;
+      return t;
     }
     break;
   }
-  return false;
+  return nullptr;
 }
+
+CfgPoint FunctionCfg::entry() const { return CfgPoint{&cfg_->getEntry(), 0}; }
 
 std::vector<const CFGBlock*> FunctionCfg::successors(const CFGBlock* b) const {
   std::vector<const CFGBlock*> out;
@@ -105,7 +110,8 @@ std::vector<const CFGBlock*> FunctionCfg::successors(const CFGBlock* b) const {
 }
 
 void FunctionCfg::walkPaths(CfgPoint from, llvm::function_ref<bool(const Stmt*)> stops,
-                            llvm::function_ref<bool(const PathExit&)> exits) const {
+                            llvm::function_ref<bool(const PathExit&)> exits,
+                            bool throwsExit) const {
   const CFGBlock* exit = &cfg_->getExit();
   llvm::DenseSet<const CFGBlock*> seen;
   std::deque<CfgPoint> work{from};
@@ -133,7 +139,13 @@ void FunctionCfg::walkPaths(CfgPoint from, llvm::function_ref<bool(const Stmt*)>
             if (seen.insert(h).second) work.push_back({h, 0});
       }
     }
-    if (stopped || endsPath(b)) continue;
+    if (stopped) continue;
+    if (endsPath(b)) {
+      if (throwsExit && !b->hasNoReturnElement())
+        if (const CXXThrowExpr* t = leavingThrow(b))
+          if (exits(PathExit{nullptr, b, t})) return;
+      continue;
+    }
     for (const CFGBlock* succ : successors(b)) {
       if (succ == exit) {
         if (exits(PathExit{ret, b})) return;

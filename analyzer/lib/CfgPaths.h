@@ -26,10 +26,12 @@ struct CfgPoint {
   unsigned index = 0;  // element index within block
 };
 
-// Where a path left the function: a return statement, or falling off the closing brace.
+// Where a path left the function: a return statement, or falling off the closing brace (or, when
+// asked for, a throw that leaves it).
 struct PathExit {
   const clang::ReturnStmt* ret = nullptr;  // null when the path falls off the end
   const clang::CFGBlock* lastBlock = nullptr;
+  const clang::CXXThrowExpr* thrown = nullptr;  // the throw, for walkPaths(…, throwsExit)
 };
 
 class FunctionCfg {
@@ -46,8 +48,13 @@ class FunctionCfg {
   // `stops(stmt)` is asked for each statement element in path order; a path ends (without
   // exiting) at the first element for which it says true. `exits(exit)` is told of each path
   // that leaves the function without stopping; when it returns true the walk ends there.
+  // `throwsExit`: a throw that leaves the function is an exit too (for questions about what an
+  // exception skips, not about what a panic ends).
   void walkPaths(CfgPoint from, llvm::function_ref<bool(const clang::Stmt*)> stops,
-                 llvm::function_ref<bool(const PathExit&)> exits) const;
+                 llvm::function_ref<bool(const PathExit&)> exits, bool throwsExit = false) const;
+
+  // The entry of the body, as a point to walk from (its first element is not skipped).
+  CfgPoint entry() const;
 
   // The first exit reached by a path from `from` that never stopped (see walkPaths), if any.
   std::optional<PathExit> findUnstoppedExit(
@@ -60,6 +67,9 @@ class FunctionCfg {
   // True when the path through `b` cannot go on past it: a [[noreturn]] call, or a throw that
   // leaves the function.
   bool endsPath(const clang::CFGBlock* b) const;
+
+  // The throw that ends `b` and leaves the function, if any.
+  const clang::CXXThrowExpr* leavingThrow(const clang::CFGBlock* b) const;
 
  private:
   struct TryRegion {

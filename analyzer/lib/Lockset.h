@@ -28,6 +28,15 @@ bool commonGuard(const Lockset& a, bool aWrites, const Lockset& b, bool bWrites)
 // for a write).
 bool guards(const Lockset& l, bool writes);
 
+bool isMutexType(clang::QualType t);
+
+// The recognition LocksetAnalysis uses, for analyses that keep their own state (LockFlow.h): what
+// calling the method `name` on a mutex or a std::unique_lock does, and whether `t` is a scoped
+// guard (`shared`: it holds its mutexes shared).
+enum class MutexMethod { None, Lock, LockShared, Unlock };
+MutexMethod mutexMethod(llvm::StringRef name);
+bool isLockGuardType(clang::QualType t, bool& shared);
+
 class LocksetAnalysis {
  public:
   // Null if no CFG can be built. `entry` is what the caller holds when the body starts, besides

@@ -4,11 +4,12 @@ parsing, and whether it grows linearly with the size of the file and the number 
 
   bench/lint/bench.py BUILD_DIR [--reps 3] [--checks weave-*] [--sizes 500,1000,…]
                                 [--depths 25,30,100] [--timeout 120] [--no-fixtures]
-                                [--shapes mixed,findings,nested]
+                                [--shapes mixed,findings,nested,locks]
 
 Inputs: the lint fixtures one by one; the generated shapes of bench/lint/gen.py — the mixed
 shape and the findings shape (three findings a function) at each size, and the nested-fiber
-shape at each depth. Times are CPU seconds (user+sys of the child), the median of --reps runs,
+shape at each depth — and the lock-heavy code of bench/lint/gen_locks.py (the blocking checks'
+work) at each size. Times are CPU seconds (user+sys of the child), the median of --reps runs,
 which a shared machine disturbs far less than wall time. The time spent in the checks alone is
 measured inside weave-lint (--check-timing, CPU time of the thread that runs them). A run that
 uses more than --timeout CPU seconds is stopped (RLIMIT_CPU) and reported as such: a limit on CPU
@@ -63,10 +64,10 @@ def measure(lint, files, reps, checks, timeout):
     return syntax, full, check_seconds(p.stderr), p.stdout.count('"check":')
 
 
-def generate(tmp, name, gen_args):
+def generate(tmp, name, gen_args, script="gen.py"):
     path = os.path.join(tmp, name)
     with open(path, "w") as out:
-        subprocess.run([sys.executable, os.path.join(ROOT, "bench/lint/gen.py")] + gen_args,
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench/lint", script)] + gen_args,
                        stdout=out, check=True)
     return path, sum(1 for _ in open(path))
 
@@ -80,7 +81,7 @@ def main():
     ap.add_argument("--depths", default="25,30,100")
     ap.add_argument("--timeout", type=float, default=120, help="CPU seconds a run may use")
     ap.add_argument("--no-fixtures", action="store_true")
-    ap.add_argument("--shapes", default="mixed,findings,nested",
+    ap.add_argument("--shapes", default="mixed,findings,nested,locks",
                     help="the generated shapes to measure")
     a = ap.parse_args()
     lint = os.path.join(a.build, "bin", "weave-lint")
@@ -117,13 +118,14 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="weave-lint-bench-")
     shapes = a.shapes.split(",")
-    for shape in [x for x in ("mixed", "findings") if x in shapes]:
+    for shape in [x for x in ("mixed", "findings", "locks") if x in shapes]:
         print()
         print("generated, %s shape: growth with the number of functions" % shape)
         per_fn = []
         for n in [int(x) for x in a.sizes.split(",") if x]:
-            args = [str(n)] if shape == "mixed" else ["--findings", str(n)]
-            path, lines = generate(tmp, "%s%d.cc" % (shape, n), args)
+            args = ["--findings", str(n)] if shape == "findings" else [str(n)]
+            script = "gen_locks.py" if shape == "locks" else "gen.py"
+            path, lines = generate(tmp, "%s%d.cc" % (shape, n), args, script)
             r = row("%d fns, %d lines" % (n, lines), [path])
             if r:
                 s, l, c, _ = r
