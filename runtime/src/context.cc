@@ -20,7 +20,7 @@
 #include "task.h"
 #include "timer.h"
 #include "weave/context.h"
-#include "weave/detail/context_debug.h"
+#include "context_debug.h"
 #include "weave/fiber.h"
 
 namespace weave {

@@ -83,10 +83,10 @@ void Mutex::lock_slow(const Location& loc, const RWMutex* rw) {
       if (wait_start == 0) wait_start = detail::monotonic_now_ns();
       if (rw) {
         detail::hook::lock_blocks(rw, detail::LockKind::kRWMutex, loc);
-        detail::sema_acquire(&sema_, lifo, detail::WaitReason::kRWMutexLock, rw, loc);
+        detail::sema_acquire(&sema_, lifo, detail::WaitReason::kRWMutexLock, rw, loc, wait_start);
       } else {
         detail::hook::lock_blocks(this, detail::LockKind::kMutex, loc);
-        detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc);
+        detail::sema_acquire(&sema_, lifo, detail::WaitReason::kMutexLock, this, loc, wait_start);
       }
       starving = starving || detail::monotonic_now_ns() - wait_start > kStarvationThresholdNs;
       old = state_.load(std::memory_order_relaxed);

@@ -8,6 +8,16 @@
 // half of itself to the global queue, which also takes fibers made runnable by plain threads and
 // the timer thread.
 //
+// runnext: a fiber that wakes another and then blocks switches to it on the same worker (a
+// channel hand-off), so the owner uses runnext on every hand-off and must not pay an atomic
+// read-modify-write or a fence there. A woken fiber whose waker runs on without blocking must
+// still run, so a thief may take runnext once the owner has run one fiber for kRunnextGraceNs
+// (steal_runnext; Go's runqgrab takes runnext after 3 us, for the same reason). The two agree
+// through an asymmetric handshake (asym_fence.h): the owner announces itself (runnext_owner),
+// light-fences and reads runnext_thief; the thief sets runnext_thief, heavy-fences and reads
+// runnext_owner. Whichever sees the other waits. The owner pays plain loads and stores; the rare
+// thief pays a system call.
+//
 // An idle worker looks at its queue, the global queue, then steals half of another worker's ring;
 // while it does so it counts as `spinning`. Finding nothing for a while it sleeps, waking now and
 // then to look for a worker stuck in one fiber while others wait in its ring. Whoever adds work
@@ -31,6 +41,7 @@
 #include "scheduler.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,20 +49,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "asan.h"
+#include "asym_fence.h"
 #include "context_switch.h"
 #include "dump.h"
+#include "env.h"
 #include "exit.h"
 #include "futex.h"
+#include "guard.h"
 #include "hooks.h"
 #include "registry.h"
 #include "spinlock.h"
 #include "stack.h"
-#include "weave/detail/sched_debug.h"
+#include "sched_debug.h"
 
 namespace weave::detail {
 namespace {
@@ -59,6 +74,9 @@ namespace {
 constexpr unsigned kRingSize = 256;
 constexpr unsigned kFairnessTick = 61;              // Go's constant for the same purpose
 constexpr std::int64_t kStarvationNs = 10'000'000;  // Go's forcePreemptNS
+// steal_runnext: how long a worker must have run the same fiber before a thief takes its runnext.
+// A hand-off (the waker blocks right after the wake) takes well under a microsecond.
+constexpr std::int64_t kRunnextGraceNs = 3'000;
 // find_runnable: how long an idle worker looks for work before it sleeps, in rounds of a steal
 // attempt and 32 pauses (about 10 µs in all). Long enough to catch work that a busy worker
 // makes at channel speed; short enough not to keep stealing from a group of fibers that
@@ -83,16 +101,18 @@ std::atomic<int> g_steal_backoffs{0};  // for steal_backoffs_for_testing
 struct alignas(64) Worker {
   int index = 0;
   void* sched_ctx = nullptr;  // the scheduler loop, while a fiber runs
-  Fiber* current = nullptr;   // the running fiber; null while the scheduler loop runs
-  PostSwitch post;            // set by the fiber switching out, done by whoever it switched to
+  // The running fiber; null while the scheduler loop runs. Read by others only to tell whether a
+  // stack runs (stack_running), hence atomic; relaxed loads and stores are plain moves.
+  std::atomic<Fiber*> current{nullptr};
+  PostSwitch post;  // set by the fiber switching out, done by whoever it switched to
 
-  // Owner only: nobody steals it, so it needs no atomics (an atomic exchange here costs ping-pong
-  // ~15% per round trip). The price: a fiber woken by one that then runs on for long without
-  // blocking waits for it, as in Go before preemption (1.14); a woken fiber it displaced to the
-  // ring is taken by a sleeping worker's look-in (sleep()).
-  Fiber* runnext = nullptr;
-  std::atomic<std::uint32_t> head{0};  // consumers CAS it
-  std::atomic<std::uint32_t> tail{0};  // only the owner writes it
+  // The owner's accesses are bracketed by runnext_enter/exit, a thief's by steal_runnext (see the
+  // top). Relaxed loads and stores: plain moves.
+  std::atomic<Fiber*> runnext{nullptr};
+  std::atomic<bool> runnext_owner{false};  // the owner is reading or writing runnext
+  std::atomic<bool> runnext_thief{false};  // a thief is: the owner waits
+  std::atomic<std::uint32_t> head{0};      // consumers CAS it
+  std::atomic<std::uint32_t> tail{0};      // only the owner writes it
   std::atomic<Fiber*> ring[kRingSize];
   SpinLock steal_lock;  // held by thieves, and by the owner taking from the tail (ring_pop_newest)
 
@@ -127,13 +147,29 @@ class Scheduler {
     }
   }
 
+  // A worker that cannot be started (WEAVE_PROCS beyond what the system allows) is fatal.
   void start() {
     for (auto& w : workers_) {
-      std::thread([this, &w] { run(&w); }).detach();
+      try {
+        std::thread([this, &w] { run(&w); }).detach();
+      } catch (const std::system_error& e) {
+        std::fprintf(stderr, "fatal error: cannot start worker %d of %d (WEAVE_PROCS): %s\n",
+                     w.index + 1, size(), e.what());
+        _exit(2);
+      }
     }
   }
 
   int size() const { return static_cast<int>(workers_.size()); }
+
+  // Whether a worker's current fiber lives on s (a fiber sits at the top of its stack).
+  bool runs_on(const Stack* s) const {
+    for (const auto& w : workers_) {
+      const auto* f = reinterpret_cast<const char*>(w.current.load(std::memory_order_relaxed));
+      if (f >= s->base && f < s->base + s->size) return true;
+    }
+    return false;
+  }
   int sleeping() const { return nidle_.load(std::memory_order_acquire); }
 
   // Every worker asleep and the global queue empty: no fiber runs or can run (a sleeping worker's
@@ -208,11 +244,12 @@ class Scheduler {
     return f;
   }
 
-  // Moves half of victim's ring into thief's (empty) ring and returns one of them.
-  Fiber* steal(Worker* thief, Worker* victim) {
+  // Moves half of victim's ring into thief's (empty) ring and returns one of them; or, with
+  // victim's ring empty and `runnext`, victim's runnext if it has waited long (steal_runnext).
+  Fiber* steal(Worker* thief, Worker* victim, bool runnext) {
     if (victim->tail.load(std::memory_order_acquire) ==
         victim->head.load(std::memory_order_acquire)) {
-      return nullptr;
+      return runnext ? steal_runnext(victim) : nullptr;
     }
     std::lock_guard<SpinLock> hold(victim->steal_lock);
     for (;;) {
@@ -305,8 +342,17 @@ class Scheduler {
       wake_if_needed(kGlobalWork);
       return;
     }
-    // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring.
-    Fiber* old = std::exchange(w->runnext, f);
+    // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring. An
+    // empty runnext needs no handshake: only the owner fills it, and a thief only empties it.
+    Fiber* old = w->runnext.load(std::memory_order_relaxed);
+    if (old != nullptr) {
+      runnext_enter(w);
+      old = w->runnext.load(std::memory_order_relaxed);
+      w->runnext.store(f, std::memory_order_release);
+      runnext_exit(w);
+    } else {
+      w->runnext.store(f, std::memory_order_release);
+    }
     if (old) ring_put(w, old);
     // A new fiber is work for another core. A woken one usually is not: its waker is about to
     // block, and it and the few fibers it displaced run here within microseconds, their data
@@ -415,7 +461,7 @@ class Scheduler {
         if (Fiber* f = ring_get(w)) return f;
       }
     }
-    if (Fiber* f = std::exchange(w->runnext, nullptr)) return f;
+    if (Fiber* f = runnext_take(w)) return f;
     if (Fiber* f = ring_pop_newest(w)) return f;
     return ring_get(w);
   }
@@ -424,9 +470,54 @@ class Scheduler {
   // directly (switch_out). Anything else it leaves to the scheduler loop, so that the rules stay
   // in one place.
   Fiber* take_runnext(Worker* w) {
-    if (w->runnext == nullptr || turn_due(w)) return nullptr;
-    count_pick(w);
-    return std::exchange(w->runnext, nullptr);
+    if (turn_due(w)) return nullptr;
+    Fiber* f = runnext_take(w);
+    if (f) count_pick(w);
+    return f;
+  }
+
+  // --- runnext (see the top) ------------------------------------------------------------------
+
+  static void runnext_enter(Worker* w) {
+    for (;;) {
+      w->runnext_owner.store(true, std::memory_order_relaxed);
+      light_fence();
+      if (!w->runnext_thief.load(std::memory_order_relaxed)) return;
+      w->runnext_owner.store(false, std::memory_order_release);
+      while (w->runnext_thief.load(std::memory_order_acquire)) cpu_relax();
+    }
+  }
+
+  static void runnext_exit(Worker* w) { w->runnext_owner.store(false, std::memory_order_release); }
+
+  // Owner only.
+  static Fiber* runnext_take(Worker* w) {
+    // Only the owner makes it non-null: null here stays null.
+    if (w->runnext.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    runnext_enter(w);
+    Fiber* f = w->runnext.load(std::memory_order_relaxed);
+    w->runnext.store(nullptr, std::memory_order_relaxed);
+    runnext_exit(w);
+    return f;
+  }
+
+  // Takes victim's runnext if victim has run the same fiber for kRunnextGraceNs (no pick since):
+  // then the fiber that woke it runs on instead of blocking, and it would wait for as long.
+  // Waiting out the grace here, as Go's runqgrab does, keeps a hand-off on its worker.
+  static Fiber* steal_runnext(Worker* victim) {
+    if (victim->runnext.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    const std::uint32_t tick = victim->schedtick.load(std::memory_order_relaxed);
+    const std::int64_t until = monotonic_now_ns() + kRunnextGraceNs;
+    while (monotonic_now_ns() < until) cpu_relax();
+    if (victim->schedtick.load(std::memory_order_relaxed) != tick) return nullptr;
+    std::lock_guard<SpinLock> hold(victim->steal_lock);  // one thief at a time
+    victim->runnext_thief.store(true, std::memory_order_relaxed);
+    heavy_fence();
+    while (victim->runnext_owner.load(std::memory_order_acquire)) cpu_relax();
+    Fiber* f = victim->runnext.load(std::memory_order_acquire);
+    victim->runnext.store(nullptr, std::memory_order_relaxed);
+    victim->runnext_thief.store(false, std::memory_order_release);
+    return f;
   }
 
   // Whether the pick about to be made is a kFairnessTick-th one, and counting it (owner only).
@@ -468,8 +559,8 @@ class Scheduler {
       if (spinning) {
         const bool may_steal = !backing_off(w);
         for (int round = 0; round < kSpinRounds && !world_stopping(); ++round) {
-          if (may_steal) {
-            if (Fiber* f = steal_any(w)) return f;
+          if (may_steal) {  // runnexts in the last round only, as Go's findRunnable
+            if (Fiber* f = steal_any(w, round == kSpinRounds - 1)) return f;
           }
           if (Fiber* f = global_get(w)) return f;
           for (int i = 0; i < 32; ++i) cpu_relax();
@@ -513,7 +604,7 @@ class Scheduler {
     return false;
   }
 
-  Fiber* steal_any(Worker* w) {
+  Fiber* steal_any(Worker* w, bool runnext) {
     const int n = size();
     if (n == 1) return nullptr;
     w->rng ^= w->rng << 13;
@@ -523,7 +614,7 @@ class Scheduler {
     for (int i = 0; i < n; ++i) {
       Worker* v = &workers_[(start + i) % n];
       if (v == w) continue;
-      if (Fiber* f = steal(w, v)) return f;
+      if (Fiber* f = steal(w, v, runnext)) return f;
     }
     return nullptr;
   }
@@ -541,11 +632,11 @@ class Scheduler {
     if (any_work(!off) && leave_idle(w)) return;
     hook::runtime_idle();
     // Asleep, look in on the other workers now and then: a fiber whose waker did not wake us
-    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its ring
-    // that has not switched fibers between two looks (rings_stuck) has kept them waiting at least
-    // that long; then we steal. The interval doubles while nothing is stuck, so an idle program
-    // wakes rarely.
-    // A worker backing off from stealing sleeps no longer than its back-off, then looks again.
+    // (see ready()) must not wait behind a fiber that runs long. A worker with fibers in its run
+    // queue that has not switched fibers between two looks (rings_stuck) has kept them waiting at
+    // least that long; then we steal (its runnext too). The interval doubles while nothing is
+    // stuck, so an idle program wakes rarely. A worker backing off from stealing sleeps no longer
+    // than its back-off, then looks again.
     std::int64_t interval = kPollMinNs;
     rings_stuck(w);  // the first look
     while (w->wake.load(std::memory_order_acquire) == 0) {
@@ -579,9 +670,9 @@ class Scheduler {
     return true;
   }
 
-  // Whether some other worker has fibers in its ring but has not switched fibers since w's last
-  // look: it is running one fiber for that long while the others wait (what Go's sysmon looks
-  // for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
+  // Whether some other worker has fibers in its ring or runnext but has not switched fibers since
+  // w's last look: it is running one fiber for that long while the others wait (what Go's sysmon
+  // looks for). A ring's head says nothing here: with newest-first picks old fibers sit at the head
   // while their worker busily runs newer ones; those are its own to run (see find_local).
   bool rings_stuck(Worker* w) {
     bool stuck = false;
@@ -589,7 +680,8 @@ class Scheduler {
       Worker* v = &workers_[i];
       if (v == w) continue;
       const std::uint32_t tick = v->schedtick.load(std::memory_order_relaxed);
-      const bool waiting = ring_len(v) != 0;
+      const bool waiting =
+          ring_len(v) != 0 || v->runnext.load(std::memory_order_relaxed) != nullptr;
       if (waiting && w->seen_ticks[i] == tick) stuck = true;
       w->seen_ticks[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
     }
@@ -615,11 +707,13 @@ class Scheduler {
   // saved, and `from` is off its stack before anyone can resume it or give its stack away.
 
   void execute(Worker* w, Fiber* f) {
-    w->current = f;
+    w->current.store(f, std::memory_order_relaxed);
+    light_fence();  // then guard.cc's handshake
+    stack_guard_for_run(f->stack);
     asan_start_switch(&w->asan_fake_stack, f->stack->base, f->stack->size);
     Transfer t = jump_context(f->context, nullptr);
     asan_finish_switch(w->asan_fake_stack);
-    w->current = nullptr;
+    w->current.store(nullptr, std::memory_order_relaxed);
     after_switch(w, t);
   }
 
@@ -630,12 +724,6 @@ class Scheduler {
       return;
     }
     from->context = t.from;
-    if (!stack_pointer_ok(from->stack, from->context)) {
-      std::fprintf(stderr, "fatal error: stack overflow in fiber %llu (created at %s:%u)\n",
-                   static_cast<unsigned long long>(from->id), from->created_at.file_name(),
-                   from->created_at.line());
-      std::abort();
-    }
     PostSwitch post = w->post;
     w->post = PostSwitch{};
     switch (post.kind) {
@@ -669,7 +757,9 @@ class Scheduler {
       next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
     }
     if (next) {
-      w->current = next;
+      w->current.store(next, std::memory_order_relaxed);
+      light_fence();  // then guard.cc's handshake
+      stack_guard_for_run(next->stack);
       asan_start_switch(fake, next->stack->base, next->stack->size);
       t = jump_context(next->context, self);
     } else {  // the loop, resumed in execute, clears w->current
@@ -683,7 +773,7 @@ class Scheduler {
   static void fiber_entry(Transfer t) {
     asan_finish_switch(nullptr);
     Worker* w = tls_worker();
-    Fiber* f = w->current;  // set by whoever switched to it
+    Fiber* f = w->current.load(std::memory_order_relaxed);  // set by whoever switched to it
     instance().after_switch(w, t);
     run_fiber_body(f);  // returns when the callable does; a panic never returns
     instance().switch_out(f, PostSwitch{PostSwitch::kExit, {}});
@@ -711,13 +801,13 @@ class Scheduler {
   std::vector<Worker*> idle_;  // guarded by idle_mu_
 };
 
+// WEAVE_PROCS, or the number of CPUs this process may run on, as Go's GOMAXPROCS.
 int procs_from_env() {
-  if (const char* s = std::getenv("WEAVE_PROCS")) {
-    int n = std::atoi(s);
-    if (n > 0) return n;
-  }
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? static_cast<int>(n) : 1;
+  int cpus = 0;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  if (cpus <= 0) cpus = static_cast<int>(std::thread::hardware_concurrency());
+  return env_procs(std::clamp(cpus, 1, kMaxProcs));
 }
 
 Scheduler* g_sched = nullptr;
@@ -733,6 +823,7 @@ void ensure_started() {
     // Never destroyed: workers may still be running parked programs' fibers while the process
     // exits, as goroutines do when main returns.
     g_sched = new Scheduler(procs_from_env());
+    asym_fence_init();
     install_exit_handler();
     install_panic_handler();
     start_dump_signal_watcher();
@@ -751,6 +842,7 @@ bool scheduler_quiescent(std::uint64_t* activity) {
 }
 
 void switch_out(Fiber* self, PostSwitch post) { Scheduler::instance().switch_out(self, post); }
+bool stack_running(const Stack* s) { return g_sched != nullptr && g_sched->runs_on(s); }
 void schedule_ready(Fiber* f) { Scheduler::instance().ready(f, false); }
 void schedule_new(Fiber* f) {
   ensure_started();
@@ -763,7 +855,7 @@ void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
 
 Fiber* current_fiber() {
   Worker* w = Scheduler::tls_worker();
-  return w ? w->current : nullptr;
+  return w ? w->current.load(std::memory_order_relaxed) : nullptr;
 }
 
 int current_worker_index() {
@@ -779,6 +871,8 @@ int sleeping_workers_for_testing() {
 int steal_backoffs_for_testing() { return g_steal_backoffs.load(std::memory_order_relaxed); }
 
 int stacks_made_for_testing() { return static_cast<int>(stacks_made()); }
+
+int stack_guard_budget_for_testing() { return static_cast<int>(stack_guard_budget()); }
 
 int scheduler_procs() {
   ensure_started();

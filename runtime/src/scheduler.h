@@ -37,6 +37,10 @@ bool spawner_should_yield();
 // The worker thread's index, or -1 on a plain thread.
 int current_worker_index();
 
+// Whether a worker runs a fiber on s, or is about to: exact when read after heavy_fence, for a
+// worker that makes its fiber current, light-fences, then checks s's guard (guard.cc).
+bool stack_running(const Stack* s);
+
 // For deadlock detection: true when no fiber runs or can run (every worker asleep, nothing
 // queued; also before the scheduler starts). `activity` changes whenever a worker picks a fiber,
 // so that two calls can tell whether any ran in between.

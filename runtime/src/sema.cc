@@ -15,6 +15,8 @@
 namespace weave::detail {
 namespace {
 
+constexpr std::int64_t kLongWaitNs = 1'000'000;  // as long as a Mutex waits before it starves
+
 bool try_take(Sema* s) {
   std::uint32_t v = s->count.load(std::memory_order_acquire);
   while (v > 0) {
@@ -41,8 +43,10 @@ const char* wait_object_kind(WaitReason why) {
 
 }  // namespace
 
-void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Location& loc) {
+void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Location& loc,
+                  std::int64_t since_ns) {
   if (try_take(s)) return;
+  if (since_ns == 0) since_ns = monotonic_now_ns();
   for (;;) {
     wl_lock(s->list);
     s->nwait.fetch_add(1, std::memory_order_seq_cst);
@@ -53,6 +57,7 @@ void sema_acquire(Sema* s, bool lifo, WaitReason why, const void* obj, const Loc
     }
     Waiter w;
     w.task = current();
+    w.since_ns = since_ns;
     w.on = obj;
     if (lifo) {
       wl_push_front(s->list, &w);
@@ -84,11 +89,15 @@ void sema_release(Sema* s, bool handoff) {
   // take it first (a starving Mutex relies on this); and, as Go's semrelease does, the releaser
   // then yields its worker to it: the waiter is this worker's runnext and runs at once, instead
   // of after whatever the releaser does next (a fiber that unlocks and relocks would otherwise
-  // make every waiter of a starving mutex wait a full turn of the releaser).
+  // make every waiter of a starving mutex wait a full turn of the releaser). A waiter that has
+  // waited kLongWaitNs gets the worker too: the releaser may run on without blocking for as long
+  // as it likes (fibers that lock and unlock in a loop), and until the waiter runs it can neither
+  // take the mutex nor turn on starvation mode. Go's preemption ends such a turn after 10 ms.
   const bool handed = handoff && try_take(s);
   if (handed) w->ticket = true;
+  const bool waited_long = monotonic_now_ns() - w->since_ns >= kLongWaitNs;
   ready(w->task);
-  if (handed) {
+  if (handed || waited_long) {
     if (Fiber* self = current_fiber()) switch_out(self, PostSwitch{PostSwitch::kYieldLocal, {}});
   }
 }

@@ -1,10 +1,6 @@
-// Fiber stacks: reserved with mmap, committed lazily by the kernel as the fiber touches them,
-// guarded by a PROT_NONE page below the lowest usable byte, and recycled through a pool.
-//
-// A guard page costs the kernel a mapping of its own, and vm.max_map_count (65530 by default)
-// caps mappings per process; so once guarded stacks would use half of that budget, new stacks come
-// unguarded from slabs (one mapping for many), and their overflow is caught after the fact: the
-// scheduler checks the saved stack pointer whenever the fiber switches out.
+// Fiber stacks: reserved with mmap, committed lazily by the kernel as the fiber touches them, and
+// recycled through a pool. Below each stack's lowest usable byte lies its guard region, which is
+// PROT_NONE whenever a fiber runs on the stack (guard.h).
 #pragma once
 
 #include <atomic>
@@ -15,10 +11,14 @@ namespace weave::detail {
 
 struct Fiber;
 
+// Large enough that a frame of up to this size cannot step over it (the compiler does not probe
+// the pages of a large frame unless told to: -fstack-clash-protection); address space is cheap.
+inline constexpr std::size_t kGuardBytes = 64 * 1024;
+
 struct Stack {
-  char* base = nullptr;  // lowest usable address
+  char* base = nullptr;  // lowest usable address; the guard region is the kGuardBytes below it
   std::size_t size = 0;  // usable bytes; the stack grows down from base + size
-  bool guarded = false;  // a PROT_NONE page lies just below base
+  std::atomic<bool> guarded{false};  // the guard region is PROT_NONE (guard.h)
 
   // The fiber running on this stack, published once it is fully made and cleared before it is
   // destroyed: the registry (registry.cc) walks every stack and reads this to find live fibers.
@@ -40,14 +40,7 @@ std::size_t stack_size();
 std::size_t stacks_made();
 Stack* stack_at(std::size_t i);  // i < stacks_made()
 
-// False if a fiber switched out with its stack pointer below its stack (an unguarded overflow).
-bool stack_pointer_ok(const Stack* s, const void* sp);
-
-// If addr falls in the guard page of a stack in use, that stack; else null. Used by the SIGSEGV
-// handler to tell a stack overflow from any other fault.
-bool stack_is_guard_address(const Stack* s, const void* addr);
-
-// Installs the SIGSEGV handler (on an alternate signal stack of the calling thread).
-void install_overflow_handler_for_thread();
+// How many mappings the stacks use (one per slab; guards add theirs: guard.cc).
+std::size_t stack_mappings();
 
 }  // namespace weave::detail

@@ -19,22 +19,26 @@ struct SelectSync {
   std::atomic<int> fired{-1};  // the index of the case that won, -1 while none has
 };
 
+// A Waiter is zeroed on every blocking operation: its small fields share a word, so that a few
+// stores do it (a larger one is zeroed with `rep stos`, which is slow to start).
 struct Waiter {
   Task* task = nullptr;
   const void* on = nullptr;  // the object whose queue holds it: a channel's core, a Mutex, a Cond
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
-  bool queued = false;  // linked in a WaitList; guarded by that list's lock
 
   // Channel operations.
   void* elem = nullptr;  // send: the value to move from
   RecvDst dst{};         // recv: where the value goes
-  bool success = false;  // set by the waker: value passed (false: woken by close)
   SelectSync* select = nullptr;
   int case_index = 0;
+  bool success = false;  // set by the waker: value passed (false: woken by close)
 
-  // Semaphores: the waker handed the count straight to this waiter.
+  bool queued = false;  // linked in a WaitList; guarded by that list's lock
+
+  // Semaphores: the waker handed the count straight to this waiter; since when it waits.
   bool ticket = false;
+  std::int64_t since_ns = 0;
 
   // For a select waiter, claims the task for this case; true if the caller may wake it.
   bool claim() {

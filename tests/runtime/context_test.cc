@@ -1,6 +1,5 @@
 // Go's context semantics for weave::Context: the cancellation tree, deadlines, errors, causes,
 // after_func, without_cancel and values.
-#include <weave/detail/context_debug.h>
 #include <weave/weave.h>
 
 #include <atomic>
@@ -14,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
+#include "context_debug.h"
 #include "test_util.h"
 
 namespace {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <time.h>
-#include <weave/detail/sched_debug.h>
 #include <weave/weave.h>
 
 #include <atomic>
@@ -15,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "sched_debug.h"
 #include "test_util.h"
 
 namespace {
@@ -152,6 +152,33 @@ TEST(Sched, FiberWokenByALongRunningFiberRunsElsewhere) {
   });
   wg.wait();
   EXPECT_TRUE(first_ran.load());
+}
+
+// A fiber woken into its waker's runnext must run even while the waker runs on without blocking:
+// an idle worker takes it from there once the waker has run that long (steal_runnext).
+TEST(Sched, AFiberWokenIntoRunnextRunsWhileItsWakerSpins) {
+  if (weave::procs() < 2) GTEST_SKIP() << "needs two workers";
+  auto ch = weave::make_chan<int>(1);
+  std::atomic<bool> woken{false};
+  bool ran_while_waker_ran = false;
+  weave::WaitGroup wg;
+  wg.go([&] {
+    ch.recv();
+    woken = true;
+  });
+  weave::testing_util::wait_until_parked(1, "chan receive");
+  wg.go([&] {
+    // From sleeping workers, as in the program (a spinning one finds it sooner).
+    while (weave::detail::sleeping_workers_for_testing() < weave::procs() - 1) {
+    }
+    ch.send(1);  // the receiver goes to this worker's runnext, and this fiber never blocks
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!woken.load() && absl::Now() < give_up) {
+    }
+    ran_while_waker_ran = woken.load();
+  });
+  wg.wait();
+  EXPECT_TRUE(ran_while_waker_ran) << "the woken fiber did not run while its waker ran for 10 s";
 }
 
 // With one worker, two fibers that wake each other through runnext forever must not keep a third
@@ -370,6 +397,16 @@ TEST(SchedDeath, StackOverflowIsReportedAsSuch) {
         weave::make_chan<int>().recv();
       },
       ::testing::ExitedWithCode(2), "fatal error: stack overflow in fiber [0-9]+");
+}
+
+// More fibers parked than stacks can have their guard at once (vm.max_map_count caps them): a
+// fiber that overflows must still hit a guard, not the stack below it (the top of a parked fiber's
+// stack, its control block). It overflows by 16 KiB and returns, as if nothing had happened: only
+// a guard can tell. (A million parked fibers: Stress.StackOverflowWithAMillionParkedFibersLong.)
+TEST(SchedDeath, StackOverflowIsReportedWithMoreFibersParkedThanGuards) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(weave::testing_util::park_then_overflow(0), ::testing::ExitedWithCode(2),
+              "fatal error: stack overflow in fiber [0-9]+");
 }
 
 TEST(SchedDeath, SigquitDumpsEveryFiberAndExits) {

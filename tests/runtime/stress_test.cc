@@ -7,6 +7,8 @@
 #include <atomic>
 #include <vector>
 
+#include "test_util.h"
+
 namespace {
 
 using weave::make_chan;
@@ -112,6 +114,13 @@ TEST(Stress, UnbufferedManyToManyLong) { producers_consumers(256, 256, 20000, 0)
 TEST(Stress, BufferedManyToManyLong) { producers_consumers(256, 64, 20000, 32); }
 TEST(Stress, SelectedWithCancelLong) {
   for (int round = 0; round < 20; ++round) selected_with_cancel(256, 2000);
+}
+
+// An overflow is reported with a million fibers parked as with ten (about 4 GB and a minute here).
+TEST(Stress, StackOverflowWithAMillionParkedFibersLong) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(weave::testing_util::park_then_overflow(1'000'000), ::testing::ExitedWithCode(2),
+              "fatal error: stack overflow in fiber [0-9]+");
 }
 
 }  // namespace

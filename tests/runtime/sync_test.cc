@@ -147,6 +147,38 @@ TEST_P(SyncTest, MutexWaiterIsNotStarved) {
   EXPECT_LT(waited_iters, 2000) << "the hog kept the mutex for " << waited_iters << " iterations";
 }
 
+// Fibers that lock and unlock in a tight loop, as many as there are workers, must not starve a
+// fiber waiting for the mutex: each unlock wakes it into the hog's runnext while the hog runs on
+// (it never blocks), so it runs only if another worker takes it from there, or the hog yields to
+// it once it has waited 1 ms (sema_release) and it can turn on starvation mode. Go: 12-25 ms.
+TEST(MutexTest, FiberHogsDoNotStarveAWaiter) {
+  weave::Mutex mu;
+  std::atomic<bool> stop{false};
+  weave::WaitGroup hogs;
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  for (int i = 0; i < weave::procs(); ++i) {
+    hogs.go([&] {
+      while (!stop.load(std::memory_order_relaxed) && absl::Now() < give_up) {
+        mu.lock();
+        mu.unlock();
+      }
+    });
+  }
+  absl::Duration worst;
+  weave::testing_util::run_on(true, [&] {
+    for (int k = 0; k < 20; ++k) {
+      const absl::Time start = absl::Now();
+      mu.lock();
+      mu.unlock();
+      worst = std::max(worst, absl::Now() - start);
+    }
+  });
+  stop = true;
+  hogs.wait();
+  // Tens of milliseconds; a lot of room for a shared machine's scheduling noise.
+  EXPECT_LT(worst, absl::Milliseconds(500)) << "the waiter waited up to " << worst;
+}
+
 TEST_P(SyncTest, MutexLockBlocksUntilUnlock) {
   weave::Mutex mu;
   mu.lock();

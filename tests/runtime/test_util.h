@@ -3,10 +3,15 @@
 
 #include <weave/weave.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sched_debug.h"
 
 namespace weave::testing_util {
 
@@ -67,5 +72,39 @@ class Runner {
   weave::WaitGroup wg_;
   std::vector<std::thread> threads_;
 };
+
+// Parks at least n fibers (64 KiB stacks), and more than stacks can have their guard at once, then
+// runs one that overflows its stack by 16 KiB and returns. Exits with status 0 if the overflow
+// went unnoticed (the runtime reports it with status 2). Call it in a process of its own.
+[[noreturn]] inline void park_then_overflow(int at_least) {
+  setenv("WEAVE_STACK_SIZE", "65536", 1);  // before anything sizes the stacks
+  const int n = std::max(at_least, weave::detail::stack_guard_budget_for_testing() + 2000);
+  auto never = weave::make_chan<int>();
+  weave::WaitGroup started;
+  started.add(n);
+  for (int i = 0; i < n; ++i) {
+    weave::go([=, &started] {
+      started.done();
+      never.recv();
+    });
+  }
+  started.wait();
+  auto done = weave::make_chan<int>(1);
+  weave::go([=] {
+    struct R {
+      // Recurses until `bytes` below `start`, then returns.
+      static int down(const char* start, std::ptrdiff_t bytes) {
+        volatile char pad[512];
+        pad[0] = 1;
+        if (start - const_cast<const char*>(&pad[0]) < bytes) return down(start, bytes) + pad[0];
+        return pad[0];
+      }
+    };
+    volatile char here = 0;
+    done.send(R::down(const_cast<const char*>(&here), 65536 + 16384));
+  });
+  done.recv();
+  std::exit(0);
+}
 
 }  // namespace weave::testing_util

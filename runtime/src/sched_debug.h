@@ -1,4 +1,5 @@
-// Test-only observers of the scheduler. Not part of the API of SPEC.md.
+// Test-only observers of the scheduler, for the tests in tests/runtime (not installed; not part of
+// the API of SPEC.md).
 #pragma once
 
 namespace weave::detail {
@@ -13,5 +14,9 @@ int steal_backoffs_for_testing();
 
 // How many fiber stacks the pool has mapped so far (it never unmaps one).
 int stacks_made_for_testing();
+
+// How many stacks may have their guard at once (guard.h): parking more fibers than this tests that
+// a stack gets its guard when it runs.
+int stack_guard_budget_for_testing();
 
 }  // namespace weave::detail

@@ -1,4 +1,5 @@
-// Test-only observers of the context tree. Not part of the API of SPEC.md.
+// Test-only observers of the context tree, for the tests in tests/runtime (not installed; not part
+// of the API of SPEC.md).
 #pragma once
 
 #include <cstddef>
