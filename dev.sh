@@ -5,6 +5,7 @@
 #   ./dev.sh asan    the suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   ./dev.sh bench   the weave-vs-Go benchmark table (bench/run.sh)
 #   ./dev.sh stress  the long stress tests (CTest label "long")
+#   ./dev.sh package the Debian package (build/weave_<version>_<arch>.deb), with CPack
 # Each installs missing Debian packages first (as root), or prints the apt-get line to run.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -60,13 +61,18 @@ case "$cmd" in
     build build
     ctest --test-dir build --output-on-failure -L long
     ;;
+  package)
+    ensure_packages
+    build build
+    (cd build && cpack -G DEB)
+    ;;
   bench)
     ensure_packages
     build build -DCMAKE_BUILD_TYPE=Release
     exec bench/run.sh build
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

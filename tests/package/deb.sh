@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# deb.sh BUILD_DIR SOURCE_DIR: builds the Debian package of a built tree with cpack, checks its
+# control fields, unpacks it into a scratch root with dpkg-deb -x, and builds and runs an outside
+# program against that root: with find_package(weave) (CMAKE_PREFIX_PATH), and with pkg-config
+# (PKG_CONFIG_PATH alone, then PKG_CONFIG_SYSROOT_DIR), against both runtimes. The installed
+# tools run from the root too. Each step prints one line; the first failure stops the test.
+set -euo pipefail
+build=$1 src=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+fail() { echo "deb.sh: $*" >&2; exit 1; }
+
+cpack --config "$build/CPackConfig.cmake" -G DEB -B "$scratch/out" >/dev/null
+debs=("$scratch"/out/*.deb)
+[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "cpack made no single .deb: ${debs[*]}"
+deb=${debs[0]}
+echo "built $(basename "$deb")"
+
+depends=$(dpkg-deb -f "$deb" Depends)
+for dep in libabsl-dev libboost-context-dev; do
+  [[ $depends == *"$dep"* ]] || fail "Depends lacks $dep: $depends"
+done
+lint=no
+dpkg-deb -c "$deb" >"$scratch/contents"
+grep -q '/usr/bin/weave-lint$' "$scratch/contents" && lint=yes
+if [ $lint = yes ]; then
+  for dep in libllvm19 libclang-cpp19 libclang-common-19-dev; do
+    [[ $depends == *"$dep"* ]] || fail "Depends lacks $dep: $depends"
+  done
+fi
+echo "depends: $depends"
+
+root=$scratch/root
+dpkg-deb -x "$deb" "$root"
+libdir=$(dirname "$(find "$root" -name libweave.a)")
+pcdir=$libdir/pkgconfig
+expected=(usr/bin/weave-dump usr/include/weave/weave.h "${libdir#$root/}/libweave.a"
+  "${libdir#$root/}/libweave_debug.a" "${libdir#$root/}/cmake/weave/weaveConfig.cmake"
+  "${pcdir#$root/}/weave.pc" "${pcdir#$root/}/weave_debug.pc")
+[ $lint = yes ] && expected+=(usr/bin/weave-lint)
+for f in "${expected[@]}"; do
+  [ -e "$root/$f" ] || fail "the package lacks /$f"
+done
+echo "unpacked: ${#expected[@]} expected files present"
+
+consumer=$src/tests/package/consumer
+cmake -S "$consumer" -B "$scratch/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" >/dev/null
+cmake --build "$scratch/cmake" >/dev/null
+echo "find_package: $("$scratch/cmake/consumer") / debug: $("$scratch/cmake/consumer_debug")"
+
+for pc in weave weave_debug; do
+  flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs "$pc")
+  [[ $flags == *"-I$root/"* ]] || fail "pkg-config $pc does not point into the root: $flags"
+  c++ -std=c++20 "$consumer/main.cc" $flags -o "$scratch/pc_$pc"
+  flags=$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs "$pc")
+  c++ -std=c++20 "$consumer/main.cc" $flags -o "$scratch/pc_sysroot_$pc"
+  echo "pkg-config $pc: $("$scratch/pc_$pc") / sysroot: $("$scratch/pc_sysroot_$pc")"
+done
+
+"$root/usr/bin/weave-dump" --help >/dev/null || fail "the installed weave-dump --help failed"
+if [ $lint = yes ]; then
+  "$root/usr/bin/weave-lint" --list-checks | grep -q weave-lost-cancel ||
+    fail "the installed weave-lint lists no weave-lost-cancel"
+  tidy=$(find "$root" -name libweave_tidy.so)
+  if [ -n "$tidy" ] && command -v clang-tidy-19 >/dev/null; then
+    clang-tidy-19 -load="$tidy" -checks='-*,weave-*' -list-checks | grep -q weave-lost-cancel ||
+      fail "clang-tidy-19 lists no weave check from the installed module"
+  fi
+fi
+echo "installed tools run"
