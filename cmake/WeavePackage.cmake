@@ -36,6 +36,13 @@ foreach(runtime weave weave_debug)
   install(FILES ${PROJECT_BINARY_DIR}/${runtime}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
+# The man pages of the tools this build has.
+foreach(tool weave-dump weave-lint)
+  if(TARGET ${tool})
+    install(FILES docs/man/${tool}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  endif()
+endforeach()
+
 # The Debian package. The runtimes' users need Abseil and Boost.Context to link; weave-lint needs
 # LLVM 19's libraries and Clang 19's builtin headers; the clang-tidy module is loaded by
 # clang-tidy-19; weave-dump html's graph needs nothing more (it draws its own SVG).
