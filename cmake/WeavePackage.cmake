@@ -36,12 +36,14 @@ foreach(runtime weave weave_debug)
   install(FILES ${PROJECT_BINARY_DIR}/${runtime}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
-# The man pages of the tools this build has.
+# The man pages of the tools this build has, and the docs they point to.
 foreach(tool weave-dump weave-lint)
   if(TARGET ${tool})
     install(FILES docs/man/${tool}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
   endif()
 endforeach()
+install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} PATTERN man EXCLUDE)
 
 # The Debian package. The runtimes' users need Abseil and Boost.Context to link; weave-lint needs
 # LLVM 19's libraries and Clang 19's builtin headers; the clang-tidy module is loaded by

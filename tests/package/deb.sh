@@ -36,7 +36,8 @@ libdir=$(dirname "$(find "$root" -name libweave.a)")
 pcdir=$libdir/pkgconfig
 expected=(usr/bin/weave-dump usr/include/weave/weave.h "${libdir#$root/}/libweave.a"
   "${libdir#$root/}/libweave_debug.a" "${libdir#$root/}/cmake/weave/weaveConfig.cmake"
-  "${pcdir#$root/}/weave.pc" "${pcdir#$root/}/weave_debug.pc" usr/share/man/man1/weave-dump.1)
+  "${pcdir#$root/}/weave.pc" "${pcdir#$root/}/weave_debug.pc" usr/share/man/man1/weave-dump.1
+  usr/share/doc/weave/model.md)
 [ $lint = yes ] && expected+=(usr/bin/weave-lint usr/share/man/man1/weave-lint.1)
 for f in "${expected[@]}"; do
   [ -e "$root/$f" ] || fail "the package lacks /$f"
