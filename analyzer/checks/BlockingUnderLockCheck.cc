@@ -19,6 +19,7 @@
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
+#include "lib/Carriers.h"
 #include "lib/ChanFlow.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
@@ -70,8 +71,8 @@ constexpr size_t kMaxReach = 16;
 constexpr size_t kMaxChain = 8;
 
 bool isCondType(QualType t) {
-  return isTypeIn(t, "weave", "Cond") || isTypeIn(t, "std", "condition_variable") ||
-         isTypeIn(t, "std", "condition_variable_any");
+  return api::isTypeIn(t, "weave", "Cond") || api::isTypeIn(t, "std", "condition_variable") ||
+         api::isTypeIn(t, "std", "condition_variable_any");
 }
 
 class BlockingUnderLockCheck : public Check {
@@ -164,15 +165,15 @@ class BlockingUnderLockCheck : public Check {
       llvm::StringRef m = mc->getMethodDecl()->getName();
       QualType t = obj->getType();
       if (t->isPointerType()) t = t->getPointeeType();
-      if (isTypeIn(t, "weave", "WaitGroup")) {
+      if (api::isTypeIn(t, "weave", "WaitGroup")) {
         if (m == "done") addPeer(*path, {b, mc});
         if (m == "wait") blocking_[b].push_back({BlockKind::WgWait, mc, b, {}, d});
       } else if (isCondType(t)) {
         if (m == "signal" || m == "broadcast" || m == "notify_one" || m == "notify_all")
           addPeer(*path, {b, mc});
-        if (m == "wait" && (mc->getNumArgs() <= 1 || isTypeIn(t, "weave", "Cond"))) {
+        if (m == "wait" && (mc->getNumArgs() <= 1 || api::isTypeIn(t, "weave", "Cond"))) {
           Blocking w{BlockKind::CondWait, mc, b, {}, d};
-          if (isTypeIn(t, "weave", "Cond")) {
+          if (api::isTypeIn(t, "weave", "Cond")) {
             w.released = condMutex(d);
             if (!w.released) return;
           } else if (mc->getNumArgs() >= 1) {
@@ -207,7 +208,7 @@ class BlockingUnderLockCheck : public Check {
           for (const CXXCtorInitializer* i : ctor->inits())
             if (i->getMember() == fd && i->isWritten()) init = i->getInit();
     }
-    const auto* ce = dyn_cast_or_null<CXXConstructExpr>(init ? api::ignoreCarriers(init) : nullptr);
+    const auto* ce = dyn_cast_or_null<CXXConstructExpr>(init ? ignoreCarriers(init) : nullptr);
     if (!ce || ce->getNumArgs() < 1) return nullptr;
     std::optional<LockPath> p = objectPath(ce->getArg(0));
     return p ? p->decl() : nullptr;

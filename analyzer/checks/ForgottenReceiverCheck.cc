@@ -60,7 +60,7 @@ class ForgottenReceiverCheck : public Check {
     bool looped = false;
     for (const ChanOp* s : sends) {
       if (s->body == receiver) return;
-      looped = looped || s->loop || flow.bodies()[s->body].spawnedInLoop;
+      looped = looped || s->loop || !flow.bodies()[s->body].spawnLoops.empty();
     }
     if (minCap > 0) return;  // the check is about unbuffered channels
     const BodyInfo& rb = flow.bodies()[receiver];

@@ -16,6 +16,7 @@
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
+#include "lib/Carriers.h"
 #include "lib/CfgPaths.h"
 #include "lib/Check.h"
 #include "lib/CheckRegistry.h"
@@ -59,8 +60,8 @@ class WgDoneMissingCheck : public Check {
     std::vector<Spawned> spawns;
     for (const FunctionBody& fb : bodies)
       walkBody(fb.body, [&](const Stmt* s, llvm::ArrayRef<const Stmt*>) {
-        bool wait = isMethodCall(s, "weave", "WaitGroup", "wait");
-        if (wait || isMethodCall(s, "weave", "WaitGroup", "add")) {
+        bool wait = api::isMethodCall(s, "weave", "WaitGroup", "wait");
+        if (wait || api::isMethodCall(s, "weave", "WaitGroup", "add")) {
           std::optional<LockPath> p = objectPath(callObject(s));
           if (!p || !p->decl()) return;
           if (wait) {
@@ -98,7 +99,7 @@ class WgDoneMissingCheck : public Check {
   using Key = std::pair<const FunctionDecl*, LockPath>;
 
   bool isDone(const Stmt* s, const LockPath& wg) const {
-    if (!isMethodCall(s, "weave", "WaitGroup", "done")) return false;
+    if (!api::isMethodCall(s, "weave", "WaitGroup", "done")) return false;
     std::optional<LockPath> p = objectPath(callObject(s));
     return p && *p == wg;
   }
@@ -109,9 +110,8 @@ class WgDoneMissingCheck : public Check {
     if (!ds) return false;
     for (const Decl* d : ds->decls()) {
       const auto* vd = dyn_cast<VarDecl>(d);
-      if (!vd || !vd->getInit() || !isTypeIn(vd->getType(), "absl", "Cleanup")) continue;
-      const auto* le =
-          dyn_cast<LambdaExpr>(api::ignoreCarriers(vd->getInit())->IgnoreParenImpCasts());
+      if (!vd || !vd->getInit() || !api::isTypeIn(vd->getType(), "absl", "Cleanup")) continue;
+      const auto* le = dyn_cast<LambdaExpr>(ignoreCarriers(vd->getInit())->IgnoreParenImpCasts());
       if (!le) continue;
       bool found = false;
       walkBody(le->getBody(),

@@ -10,6 +10,7 @@
 #include "clang/AST/StmtCXX.h"
 #include "clang/Analysis/CFG.h"
 #include "clang/Basic/SourceManager.h"
+#include "lib/Carriers.h"
 #include "lib/Fibers.h"
 #include "lib/FunctionWalker.h"
 #include "lib/Lockset.h"
@@ -35,15 +36,15 @@ QualType pointee(QualType t) {
 bool isCallableType(QualType t) {
   t = t.getNonReferenceType();
   if (t->isPointerType() && t->getPointeeType()->isFunctionType()) return true;
-  return isTypeIn(t, "std", "function") || isTypeIn(t, "absl", "AnyInvocable") ||
-         isTypeIn(t, "absl", "FunctionRef") || isTypeIn(t, "std", "move_only_function");
+  return api::isTypeIn(t, "std", "function") || api::isTypeIn(t, "absl", "AnyInvocable") ||
+         api::isTypeIn(t, "absl", "FunctionRef") || api::isTypeIn(t, "std", "move_only_function");
 }
 
 // The lambda (or function) a callable expression denotes.
 const FunctionDecl* callableTarget(const Expr* e, bool& isLambda) {
   isLambda = false;
   for (int i = 0; e && i < 4; ++i) {
-    e = api::ignoreCarriers(e);
+    e = ignoreCarriers(e);
     if (const auto* ce = dyn_cast_or_null<CXXConstructExpr>(e); ce && ce->getNumArgs() >= 1) {
       e = ce->getArg(0);
       continue;
@@ -61,8 +62,7 @@ const FunctionDecl* callableTarget(const Expr* e, bool& isLambda) {
     if (const auto* fd = dyn_cast<FunctionDecl>(dre->getDecl())) return fd;
     if (const auto* vd = dyn_cast<VarDecl>(dre->getDecl()); vd && vd->hasLocalStorage())
       if (const auto* le = dyn_cast_or_null<LambdaExpr>(
-              vd->getInit() ? api::ignoreCarriers(vd->getInit())->IgnoreParenImpCasts()
-                            : nullptr)) {
+              vd->getInit() ? ignoreCarriers(vd->getInit())->IgnoreParenImpCasts() : nullptr)) {
         isLambda = true;
         return le->getCallOperator();
       }
@@ -339,7 +339,7 @@ struct LockModel::Impl {
     if (it != guards.end()) return it->second ? &*it->second : nullptr;
     std::optional<GuardInfo> info;
     bool shared = false;
-    if (vd->getInit() && isTypeIn(vd->getType(), "absl", "Cleanup")) {
+    if (vd->getInit() && api::isTypeIn(vd->getType(), "absl", "Cleanup")) {
       GuardInfo g;
       g.cleanup = true;
       g.paths = cleanupUnlocks(vd->getInit());
@@ -347,14 +347,14 @@ struct LockModel::Impl {
     } else if (isLockGuardType(vd->getType(), shared) && vd->getInit()) {
       GuardInfo g;
       g.shared = shared;
-      if (const auto* ce = dyn_cast_or_null<CXXConstructExpr>(api::ignoreCarriers(vd->getInit())))
+      if (const auto* ce = dyn_cast_or_null<CXXConstructExpr>(ignoreCarriers(vd->getInit())))
         for (const Expr* arg : ce->arguments()) {
           QualType t = arg->getType();
-          if (isTypeIn(t, "std", "defer_lock_t") || isTypeIn(t, "std", "try_to_lock_t")) {
+          if (api::isTypeIn(t, "std", "defer_lock_t") || api::isTypeIn(t, "std", "try_to_lock_t")) {
             g.mode = GuardInfo::Defer;
             continue;
           }
-          if (isTypeIn(t, "std", "adopt_lock_t")) {
+          if (api::isTypeIn(t, "std", "adopt_lock_t")) {
             g.mode = GuardInfo::Adopt;
             continue;
           }

@@ -143,10 +143,10 @@ bool isMutexObject(const ValueDecl* d) {
 MutexKind mutexKind(QualType t) {
   t = t.getNonReferenceType();
   if (t->isPointerType()) t = t->getPointeeType();
-  if (isTypeIn(t, "std", "recursive_mutex") || isTypeIn(t, "std", "recursive_timed_mutex"))
+  if (api::isTypeIn(t, "std", "recursive_mutex") || api::isTypeIn(t, "std", "recursive_timed_mutex"))
     return MutexKind::Recursive;
-  if (isTypeIn(t, "weave", "RWMutex") || isTypeIn(t, "std", "shared_mutex") ||
-      isTypeIn(t, "std", "shared_timed_mutex") || isTypeIn(t, "absl", "Mutex"))
+  if (api::isTypeIn(t, "weave", "RWMutex") || api::isTypeIn(t, "std", "shared_mutex") ||
+      api::isTypeIn(t, "std", "shared_timed_mutex") || api::isTypeIn(t, "absl", "Mutex"))
     return MutexKind::ReaderWriter;
   return MutexKind::Exclusive;
 }

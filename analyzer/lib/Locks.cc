@@ -117,6 +117,32 @@ bool isGuardType(QualType t) {
   return rd && hasAttrInHierarchy<ScopedLockableAttr>(rd);
 }
 
+MutexMethod mutexMethod(llvm::StringRef name) {
+  switch (nameOp(name)) {
+    case NameOp::Lock:
+      return MutexMethod::Lock;
+    case NameOp::LockShared:
+      return MutexMethod::LockShared;
+    case NameOp::Unlock:
+      return MutexMethod::Unlock;
+    case NameOp::None:
+    case NameOp::Assert:
+    case NameOp::AssertShared:
+      break;
+  }
+  return MutexMethod::None;
+}
+
+bool isLockGuardType(QualType t, bool& shared) {
+  if (isStdGuard(t, shared)) return true;
+  const CXXRecordDecl* rd = recordOf(t.getNonReferenceType());
+  if (!rd || !hasAttrInHierarchy<ScopedLockableAttr>(rd)) return false;
+  for (const CXXConstructorDecl* c : rd->ctors())
+    for (const auto* a : c->specific_attrs<AcquireCapabilityAttr>())
+      if (a->isShared()) shared = true;
+  return true;
+}
+
 const LockEvents::Guard* LockEvents::guard(const VarDecl* vd) {
   if (!vd) return nullptr;
   auto it = guards_.find(vd);

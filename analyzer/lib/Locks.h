@@ -36,6 +36,13 @@ bool isMutexType(clang::QualType t);
 // A scoped guard class: the standard ones, or one annotated scoped_lockable.
 bool isGuardType(clang::QualType t);
 
+// For analyses that keep their own lock state (LockFlow.h): what calling the method `name` on a
+// mutex or a std::unique_lock does by its name, and whether `t` is a scoped guard (`shared`: it
+// holds its mutexes shared).
+enum class MutexMethod { None, Lock, LockShared, Unlock };
+MutexMethod mutexMethod(llvm::StringRef name);
+bool isLockGuardType(clang::QualType t, bool& shared);
+
 struct LockEffect {
   enum Kind { Acquire, Release } kind = Acquire;
   const clang::ValueDecl* mutex = nullptr;

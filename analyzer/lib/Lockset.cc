@@ -73,32 +73,6 @@ bool guards(const Lockset& l, bool writes) {
   return false;
 }
 
-bool isMutexType(QualType t) {
-  static const char* const kStd[] = {"mutex",        "recursive_mutex",
-                                     "timed_mutex",  "recursive_timed_mutex",
-                                     "shared_mutex", "shared_timed_mutex"};
-  for (const char* n : kStd)
-    if (isTypeIn(t, "std", n)) return true;
-  return isTypeIn(t, "weave", "Mutex") || isTypeIn(t, "weave", "RWMutex") ||
-         isTypeIn(t, "absl", "Mutex");
-}
-
-MutexMethod mutexMethod(llvm::StringRef name) {
-  switch (mutexOp(name)) {
-    case Op::Lock:
-      return MutexMethod::Lock;
-    case Op::LockShared:
-      return MutexMethod::LockShared;
-    case Op::Unlock:
-      return MutexMethod::Unlock;
-    case Op::None:
-      break;
-  }
-  return MutexMethod::None;
-}
-
-bool isLockGuardType(QualType t, bool& shared) { return isGuardType(t, shared); }
-
 std::unique_ptr<LocksetAnalysis> LocksetAnalysis::run(const Decl* fn, const Stmt* body,
                                                       ASTContext& ctx, const Lockset& entry) {
   if (!body) return nullptr;

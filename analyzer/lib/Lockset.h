@@ -10,6 +10,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 #include "clang/Analysis/CFG.h"
+#include "lib/Locks.h"
 #include "llvm/ADT/DenseMap.h"
 
 namespace weave::lint {
@@ -27,15 +28,6 @@ bool commonGuard(const Lockset& a, bool aWrites, const Lockset& b, bool bWrites)
 // True if the lockset guards an access of this kind at all (any lock for a read, an exclusive one
 // for a write).
 bool guards(const Lockset& l, bool writes);
-
-bool isMutexType(clang::QualType t);
-
-// The recognition LocksetAnalysis uses, for analyses that keep their own state (LockFlow.h): what
-// calling the method `name` on a mutex or a std::unique_lock does, and whether `t` is a scoped
-// guard (`shared`: it holds its mutexes shared).
-enum class MutexMethod { None, Lock, LockShared, Unlock };
-MutexMethod mutexMethod(llvm::StringRef name);
-bool isLockGuardType(clang::QualType t, bool& shared);
 
 class LocksetAnalysis {
  public:
