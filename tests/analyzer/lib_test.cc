@@ -293,7 +293,7 @@ TEST(LintLibChanFlow, FiberBodiesAndTheirSpawns) {
     EXPECT_EQ(p.lineOf(b.spawn), 9u);
     ASSERT_GE(b.parent, 0);
     EXPECT_EQ(flow.bodies()[b.parent].fb.decl->getNameAsString(), "pipeline");
-    EXPECT_FALSE(b.spawnedInLoop);
+    EXPECT_TRUE(b.spawnLoops.empty());
     ++fibers;
   }
   EXPECT_EQ(fibers, 1);
