@@ -93,7 +93,7 @@ static cl::opt<unsigned> jobsOpt("j", cl::desc("Files analysed at once (default:
 static cl::opt<bool> listChecksOpt("list-checks", cl::desc("List the enabled checks and exit"),
                                    cl::cat(category));
 static cl::opt<bool> checkTimingOpt(
-    "check-timing", cl::desc("Print the CPU time spent in the checks, per file (stderr)"),
+    "check-timing", cl::desc("Print the CPU time spent in the checks, per file and check (stderr)"),
     cl::cat(category));
 static cl::opt<std::string> colorOpt(
     "use-color", cl::ValueOptional,

@@ -26,6 +26,7 @@ case $cmd in
     exit $status
     ;;
   test)
+    mkdir -p "$build/weave-dumps"  # the runtime writes a dump file, not its directory
     ctest --test-dir "$build" --output-on-failure
     status=$?
     for dump in "$build"/weave-dumps/*.json; do
