@@ -143,7 +143,8 @@ bool isMutexObject(const ValueDecl* d) {
 MutexKind mutexKind(QualType t) {
   t = t.getNonReferenceType();
   if (t->isPointerType()) t = t->getPointeeType();
-  if (api::isTypeIn(t, "std", "recursive_mutex") || api::isTypeIn(t, "std", "recursive_timed_mutex"))
+  if (api::isTypeIn(t, "std", "recursive_mutex") ||
+      api::isTypeIn(t, "std", "recursive_timed_mutex"))
     return MutexKind::Recursive;
   if (api::isTypeIn(t, "weave", "RWMutex") || api::isTypeIn(t, "std", "shared_mutex") ||
       api::isTypeIn(t, "std", "shared_timed_mutex") || api::isTypeIn(t, "absl", "Mutex"))
