@@ -16,11 +16,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/clock.h"
+#include "context_debug.h"
 #include "hooks.h"
 #include "task.h"
 #include "timer.h"
 #include "weave/context.h"
-#include "context_debug.h"
 #include "weave/fiber.h"
 
 namespace weave {
