@@ -50,10 +50,15 @@
 
 #include "fork.h"
 #include "hooks.h"
+#include "scheduler.h"
 #include "world.h"
 
 namespace weave::detail {
 namespace {
+
+// How long exit waits for a plain thread to finish the fiber it runs (as world.cc waits for a
+// worker).
+constexpr std::int64_t kGuestsExitGraceNs = 2'000'000'000;
 
 // Skips the destructors and atexit handlers still to run (see the top): a handler registered
 // now runs next, and on_exit's is given the status exit was called with (glibc; elsewhere the
@@ -80,6 +85,14 @@ void stop_the_world() {
   stop_world(StopMode::kExit, 0);
   if (done) return;
   done = true;
+  // A plain thread running a fiber it woke finishes it first (the fiber may use what the static
+  // destructors destroy); it runs no other.
+  if (!wait_for_guests(kGuestsExitGraceNs)) {
+    static const char msg[] =
+        "weave: exit could not wait for a fiber that a plain thread runs; it may race with "
+        "static destructors\n";
+    (void)!write(2, msg, sizeof msg - 1);
+  }
   // end_as_go's handler first: one program_exit registers (the race detector's exit status) then
   // runs before it.
   if (exit_stopped_by_signal()) end_as_go();

@@ -152,6 +152,8 @@ std::size_t stack_guard_budget() {
   return g.budget();
 }
 
+constexpr std::size_t kAltStackBytes = 64 * 1024;
+
 void install_overflow_handler_for_thread() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -163,11 +165,33 @@ void install_overflow_handler_for_thread() {
     sigaction(SIGBUS, &sa, nullptr);
   });
   // The handler needs a stack of its own: the faulting one is full.
-  const std::size_t alt = 64 * 1024;
   stack_t ss{};
-  ss.ss_sp = mmap(nullptr, alt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ss.ss_size = alt;
+  ss.ss_sp =
+      mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ss.ss_size = kAltStackBytes;
   if (ss.ss_sp != MAP_FAILED) sigaltstack(&ss, nullptr);
+}
+
+void* add_overflow_stack() {
+  stack_t old{};
+  if (sigaltstack(nullptr, &old) != 0 || !(old.ss_flags & SS_DISABLE)) return nullptr;
+  stack_t ss{};
+  ss.ss_sp =
+      mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ss.ss_size = kAltStackBytes;
+  if (ss.ss_sp == MAP_FAILED) return nullptr;
+  if (sigaltstack(&ss, nullptr) != 0) {
+    munmap(ss.ss_sp, kAltStackBytes);
+    return nullptr;
+  }
+  return ss.ss_sp;
+}
+
+void remove_overflow_stack(void* stack) {
+  if (!stack) return;
+  stack_t off{};
+  off.ss_flags = SS_DISABLE;
+  if (sigaltstack(&off, nullptr) == 0) munmap(stack, kAltStackBytes);
 }
 
 }  // namespace weave::detail

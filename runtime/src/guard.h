@@ -24,5 +24,10 @@ std::size_t stack_guard_budget();
 // Installs the SIGSEGV handler that reports an overflow, on an alternate signal stack of the
 // calling thread.
 void install_overflow_handler_for_thread();
+// For a plain thread that runs fibers (a guest, scheduler.cc): an alternate signal stack for the
+// handler, unless the thread has one already (then null, and the thread's is used).
+// remove_overflow_stack(stack) takes back what add_overflow_stack gave.
+void* add_overflow_stack();
+void remove_overflow_stack(void* stack);
 
 }  // namespace weave::detail

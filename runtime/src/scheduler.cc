@@ -33,6 +33,19 @@
 // A fiber that blocks or ends switches to the next fiber itself when its worker has one at hand,
 // and through the worker's scheduler loop otherwise (see switch_out).
 //
+// Guests: a plain thread blocked in weave runs the fibers it woke, as the thread of Go's main
+// goroutine runs the goroutines main woke. A fiber woken by a plain thread goes into the runnext
+// of the thread's guest, a Worker that the thread claims the first time it blocks and that only
+// it runs: it runs it (and whatever that fiber wakes) while it waits (run_guest), so a consumer
+// thread's hand-offs stay on its core instead of each crossing to a worker and back. A guest is
+// never a thief, but always a victim: while its thread runs on without blocking, thieves and the
+// watcher take its queue as they take a worker's, so a fiber woken by a thread that then blocks
+// outside weave still runs. New fibers from a plain thread, and from fibers its guest runs, go to
+// the global queue as before: they are work for every worker. A guest switches every fiber back
+// to its loop (never fiber to fiber), which gives the thread back as soon as its wait is over.
+// Guests are left out of the debug runtime, which must stop and read every fiber at a safe point
+// of a runtime thread.
+//
 // When the world stops (world.h: exit, or the debug runtime reading every fiber), a worker stops
 // in its loop, between two fibers, or asleep: a fiber that blocks or ends then goes back to the
 // loop instead of switching to the next.
@@ -149,6 +162,15 @@ struct alignas(64) Worker {
   int idle_pos = -1;          // its index in idle_, -1 when not there; guarded by idle_mu_
   std::atomic<std::uint64_t> look_ins{0};  // as the watcher, for look_ins_for_testing
 
+  // The watcher's: schedtick at its last look (rings_stuck).
+  std::uint32_t seen_tick = 0;
+
+  // Guests (see the top): a plain thread's, claimed by it (`claimed`) and listed in guests_.
+  bool guest = false;
+  std::atomic<bool> claimed{false};
+  Worker* next_guest = nullptr;  // set once, before the guest is listed
+  void* alt_stack = nullptr;     // the overflow handler's stack that its thread was given
+
   RuntimeThread* rt = nullptr;   // for stopping the world (world.h)
   AsanThreadStack native_stack;  // for ASan's fiber-switch annotations
   void* asan_fake_stack = nullptr;
@@ -157,7 +179,7 @@ struct alignas(64) Worker {
 
 class Scheduler {
  public:
-  explicit Scheduler(int n) : workers_(n), seen_ticks_(n) {
+  explicit Scheduler(int n) : workers_(n) {
     for (int i = 0; i < n; ++i) {
       workers_[i].index = i;
       workers_[i].rng = 0x9E3779B97F4A7C15ull * (i + 1);
@@ -181,9 +203,15 @@ class Scheduler {
 
   // Whether a worker's current fiber lives on s (a fiber sits at the top of its stack).
   bool runs_on(const Stack* s) const {
-    for (const auto& w : workers_) {
+    auto on_s = [s](const Worker& w) {
       const auto* f = reinterpret_cast<const char*>(w.current.load(std::memory_order_relaxed));
-      if (f >= s->base && f < s->base + s->size) return true;
+      return f >= s->base && f < s->base + s->size;
+    };
+    for (const auto& w : workers_) {
+      if (on_s(w)) return true;
+    }
+    for (const Worker* g = guests_.load(std::memory_order_acquire); g; g = g->next_guest) {
+      if (on_s(*g)) return true;
     }
     return false;
   }
@@ -353,14 +381,14 @@ class Scheduler {
   // will ever start, each holding a fresh stack (see spawn() in fiber.cc).
   // A fiber's backlog is its worker's ring; a plain thread's is the global queue, which it feeds.
   bool spawner_backlog() {
-    if (Worker* w = tls_worker()) return backlogged(w);
+    if (Worker* w = tls_worker(); w && !w->guest) return backlogged(w);
     return global_size_.load(std::memory_order_relaxed) >= kRingSize * workers_.size();
   }
 
   void ready(Fiber* f, bool is_new) {
     check_not_forked_child("a fiber was woken");  // go() checks before this
     Worker* w = tls_worker();
-    if (w == nullptr) {
+    if (w == nullptr || (w->guest && is_new)) {
       global_put_batch(&f, 1);
       wake_if_needed(kGlobalWork);
       return;
@@ -383,7 +411,13 @@ class Scheduler {
     // VM) and moves the fibers' data across. So a wake-up wakes another worker only for a
     // backlog; a sleeping worker also looks in on the rings now and then (sleep()), in case the
     // current fiber runs long instead of blocking.
-    if (is_new || (old && ring_len(w) >= kWakeBacklog)) wake_if_needed(kRingWork);
+    if (is_new || (old && ring_len(w) >= kWakeBacklog)) {
+      wake_if_needed(kRingWork);
+    } else if (w->guest && w->current.load(std::memory_order_relaxed) == nullptr) {
+      // Woken by the thread itself, which may now block outside weave: a spinner takes it from
+      // runnext unless the thread runs it within the grace (steal_runnext).
+      wake_if_needed(kRingWork);
+    }
   }
 
   // Work in the global queue has no owner: unless a worker is awake to take it, it waits
@@ -636,7 +670,7 @@ class Scheduler {
 
   Fiber* steal_any(Worker* w, bool runnext) {
     const int n = size();
-    if (n == 1) return nullptr;
+    if (n == 1 && guests_.load(std::memory_order_relaxed) == nullptr) return nullptr;
     w->rng ^= w->rng << 13;
     w->rng ^= w->rng >> 7;
     w->rng ^= w->rng << 17;
@@ -645,6 +679,9 @@ class Scheduler {
       Worker* v = &workers_[(start + i) % n];
       if (v == w) continue;
       if (Fiber* f = steal(w, v, runnext)) return f;
+    }
+    for (Worker* g = guests_.load(std::memory_order_acquire); g; g = g->next_guest) {
+      if (Fiber* f = steal(w, g, runnext)) return f;
     }
     return nullptr;
   }
@@ -755,14 +792,15 @@ class Scheduler {
   bool rings_stuck(Worker* w) {
     w->look_ins.fetch_add(1, std::memory_order_relaxed);
     bool stuck = false;
-    for (int i = 0; i < size(); ++i) {
-      Worker* v = &workers_[i];
+    auto look = [&stuck](Worker* v) {
       const std::uint32_t tick = v->schedtick.load(std::memory_order_relaxed);
       const bool waiting =
           ring_len(v) != 0 || v->runnext.load(std::memory_order_relaxed) != nullptr;
-      if (waiting && seen_ticks_[i] == tick) stuck = true;
-      seen_ticks_[i] = waiting ? tick : tick - 1;  // an empty ring never matches next time
-    }
+      if (waiting && v->seen_tick == tick) stuck = true;
+      v->seen_tick = waiting ? tick : tick - 1;  // an empty ring never matches next time
+    };
+    for (auto& v : workers_) look(&v);
+    for (Worker* g = guests_.load(std::memory_order_acquire); g; g = g->next_guest) look(g);
     return stuck;
   }
 
@@ -833,7 +871,7 @@ class Scheduler {
     Transfer t;
     // While the world stops, every switch goes through the loop, to stop at its safe point.
     Fiber* next = nullptr;
-    if (!stop_requested()) {
+    if (!stop_requested() && !w->guest) {
       next = post.kind == PostSwitch::kExit ? find_local(w) : take_runnext(w);
     }
     if (next) {
@@ -864,6 +902,104 @@ class Scheduler {
     __builtin_unreachable();
   }
 
+  // --- guests (see the top) ------------------------------------------------------------------
+
+  // Called by a plain thread blocked in weave: runs its guest's queue until done(arg), the queue
+  // is empty, or the world stops.
+  void run_guest(bool (*done)(const void*), const void* arg) {
+    Worker* g = claim_guest();
+    while (!done(arg) && !stop_requested()) {
+      Fiber* f = runnext_take(g);
+      if (!f) f = ring_pop_newest(g);
+      if (!f) break;
+      // Exit waits until no guest runs a fiber (wait_for_guests): either it sees this fiber
+      // current, or this sees the stop and gives it back.
+      g->current.store(f, std::memory_order_relaxed);
+      light_fence();
+      if (stop_requested()) {
+        g->current.store(nullptr, std::memory_order_relaxed);
+        ring_put(g, f);
+        break;
+      }
+      count_pick(g);
+      execute(g, f);
+    }
+    // Left behind while the thread goes back to its own code: another worker's, as in ready().
+    if (!stop_requested() &&
+        (ring_len(g) != 0 || g->runnext.load(std::memory_order_relaxed) != nullptr)) {
+      wake_if_needed(kRingWork);
+    }
+  }
+
+  // Exit's stop: waits until no guest but the caller's runs a fiber, for at most `ns`. A guest
+  // takes no fiber once the world is stopping.
+  bool wait_for_guests(std::int64_t ns) {
+    const std::int64_t until = monotonic_now_ns() + ns;
+    const Worker* mine = tls_worker();
+    for (;;) {
+      heavy_fence();  // pairs with run_guest's light_fence
+      bool idle = true;
+      for (const Worker* g = guests_.load(std::memory_order_acquire); g; g = g->next_guest) {
+        if (g != mine && g->current.load(std::memory_order_relaxed) != nullptr) idle = false;
+      }
+      if (idle) return true;
+      if (monotonic_now_ns() >= until) return false;
+      for (int i = 0; i < 1000; ++i) cpu_relax();
+    }
+  }
+
+ private:
+  // The calling plain thread's guest: a free one, or a new one, claimed until the thread ends.
+  Worker* claim_guest() {
+    Worker*& slot = tls_worker_slot();
+    if (slot) return slot;
+    Worker* g = nullptr;
+    for (Worker* c = guests_.load(std::memory_order_acquire); c && !g; c = c->next_guest) {
+      bool free = false;
+      if (c->claimed.compare_exchange_strong(free, true, std::memory_order_acquire)) g = c;
+    }
+    if (!g) {
+      g = new Worker();
+      g->guest = true;
+      g->index = -1;
+      g->claimed.store(true, std::memory_order_relaxed);
+      g->next_guest = guests_.load(std::memory_order_relaxed);
+      while (!guests_.compare_exchange_weak(g->next_guest, g, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+      }
+    }
+    asan_record_thread_stack(&g->native_stack);
+    g->tsan_fiber = tsan_current_fiber();
+    g->alt_stack = add_overflow_stack();
+    slot = g;
+    static thread_local GuestRelease release;
+    (void)&release;
+    return g;
+  }
+
+  // As a guest's thread ends: what its queue holds goes to the global queue, and the guest to
+  // the next thread that claims one.
+  struct GuestRelease {
+    ~GuestRelease() { instance().release_guest(); }
+  };
+  void release_guest() {
+    Worker*& slot = tls_worker_slot();
+    Worker* g = slot;
+    slot = nullptr;
+    Fiber* left[kRingSize + 1];
+    std::uint32_t n = 0;
+    if (Fiber* f = runnext_take(g)) left[n++] = f;
+    while (Fiber* f = ring_get(g)) left[n++] = f;
+    if (n > 0) {
+      global_put_batch(left, n);
+      if (!stop_requested()) wake_if_needed(kGlobalWork);
+    }
+    remove_overflow_stack(g->alt_stack);
+    g->alt_stack = nullptr;
+    g->claimed.store(false, std::memory_order_release);
+  }
+
+ public:
   static Scheduler& instance();
 
   static void make_context(Fiber* f, void* sp, std::size_t size) {
@@ -883,10 +1019,11 @@ class Scheduler {
   std::atomic<int> nidle_ring_{0};  // those of nidle_ that are ring_wakeable
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;  // guarded by idle_mu_
-  // The sleeper that looks in on the others (sleep()); seen_ticks_ is its: the workers' schedticks
-  // at its last look.
+  // The sleeper that looks in on the others (sleep()).
   std::atomic<Worker*> watcher_{nullptr};
-  std::vector<std::uint32_t> seen_ticks_;
+  // Every guest ever made, claimed or free: a list that only grows (thieves walk it without a
+  // lock, so a guest is never freed; a thread that ends frees its guest for the next).
+  std::atomic<Worker*> guests_{nullptr};
 };
 
 // WEAVE_PROCS, or the number of CPUs this process may run on, as Go's GOMAXPROCS.
@@ -931,6 +1068,18 @@ bool scheduler_quiescent(std::uint64_t* activity) {
 }
 
 void switch_out(Fiber* self, PostSwitch post) { Scheduler::instance().switch_out(self, post); }
+
+void run_woken_fibers([[maybe_unused]] bool (*done)(const void*),
+                      [[maybe_unused]] const void* arg) {
+#if !WEAVE_DEBUG_RUNTIME
+  // Before the start no fiber was woken.
+  if (g_started.load(std::memory_order_acquire)) Scheduler::instance().run_guest(done, arg);
+#endif
+}
+
+bool wait_for_guests(std::int64_t ns) {
+  return !g_started.load(std::memory_order_acquire) || Scheduler::instance().wait_for_guests(ns);
+}
 bool stack_running(const Stack* s) { return g_sched != nullptr && g_sched->runs_on(s); }
 void schedule_ready(Fiber* f) { Scheduler::instance().ready(f, false); }
 void schedule_new(Fiber* f) {

@@ -26,9 +26,18 @@ void ensure_started();
 void switch_out(Fiber* self, PostSwitch post);
 
 // Makes a parked fiber runnable. From a worker it becomes the worker's next fiber (so a
-// producer/consumer pair stays on one core, as Go's runnext does); from any other thread it goes
-// to the global queue and wakes a worker.
+// producer/consumer pair stays on one core, as Go's runnext does); from a plain thread, its
+// guest's (run_woken_fibers), or the global queue's before the thread first blocked.
 void schedule_ready(Fiber* f);
+
+// Called by a plain thread blocked in weave before it waits: runs the fibers it woke, and those
+// they wake, on its own thread until done(arg) (its wait is over), none is left, or the world
+// stops. Not in the debug runtime (see scheduler.cc's top).
+void run_woken_fibers(bool (*done)(const void*), const void* arg);
+
+// Exit's stop: waits until no plain thread runs a fiber it woke (the world stopping, none starts
+// another), for at most ns; false if one still does.
+bool wait_for_guests(std::int64_t ns);
 // Makes a new fiber runnable.
 void schedule_new(Fiber* f);
 // True when the calling spawner has a backlog of runnable fibers: a worker's ring half full, or

@@ -61,6 +61,12 @@ bool take_permit(ThreadTask* t, std::uint32_t* seen) {
   return false;
 }
 
+// For run_woken_fibers: whether the thread's wait is over.
+bool has_permit(const void* t) {
+  return (static_cast<const ThreadTask*>(t)->state.load(std::memory_order_acquire) & ~kSleeping) !=
+         0;
+}
+
 void wait_for_permit(ThreadTask* t) {
   std::uint32_t s = 0;
   for (int i = 0; i < kThreadSpins; ++i) {
@@ -131,7 +137,9 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
     check_not_forked_child("a thread blocked");
     hook::park(t, waiters, nwaiters);
     g_thread_parks.fetch_add(1, std::memory_order_relaxed);
-    wait_for_permit(static_cast<ThreadTask*>(t));
+    auto* tt = static_cast<ThreadTask*>(t);
+    run_woken_fibers(&has_permit, tt);
+    wait_for_permit(tt);
   }
   tsan_acquire(t);  // whoever readied us
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);

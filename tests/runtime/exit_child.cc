@@ -118,6 +118,26 @@ void late_static_traffic() {
   }
 }
 
+// Plain threads consuming what fibers send: while they wait they run the fibers they woke,
+// which exit must not leave running under the static destructors.
+weave::Chan<int> g_thread_chan = weave::make_chan<int>(4);
+
+void thread_consumers() {
+  for (int k = 0; k < 4; ++k) {
+    weave::go([] {
+      for (;;) {
+        g_thread_chan.send(1);
+        check_canary();
+      }
+    });
+  }
+  for (int k = 0; k < 2; ++k) {
+    std::thread([] {
+      for (;;) g_thread_chan.recv();
+    }).detach();
+  }
+}
+
 std::atomic<long> g_spins{0};
 std::string g_text(1000, 'y');
 
@@ -127,6 +147,12 @@ int main(int argc, char** argv) {
   const std::string what = argc > 1 ? argv[1] : "";
   if (what == "chan") {  // main returns
     chan_traffic();
+    make_canary();
+    weave::sleep(absl::Milliseconds(20));
+    return 0;
+  }
+  if (what == "thread-consumers") {
+    thread_consumers();
     make_canary();
     weave::sleep(absl::Milliseconds(20));
     return 0;

@@ -96,6 +96,11 @@ void expect_clean_exits(const std::string& program, int runs, int code,
 
 TEST(Exit, MainReturnsWhileFibersUseAGlobalChannel) { expect_clean_exits("chan", 100, 0); }
 
+// The plain threads run the fibers they woke while they wait (scheduler.cc's guests).
+TEST(Exit, MainReturnsWhilePlainThreadsConsumeWhatFibersSend) {
+  expect_clean_exits("thread-consumers", 50, 0);
+}
+
 TEST(Exit, MainReturnsWhileFibersAllocateAndFillAGlobalContainer) {
   expect_clean_exits("alloc", 20, 0);
 }
