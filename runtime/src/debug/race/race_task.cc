@@ -77,8 +77,7 @@ void enable(u32 features) {
   g_enabled.store(true, std::memory_order_release);
 }
 
-RaceTask* running_task() {
-  if (RaceTask* t = tls_task) return t;
+RaceTask* running_task_slow() {
   if (!g_enabled.load(std::memory_order_acquire) || tls_thread_gone) return nullptr;
   if (!tls_thread) {
     // A thread the engine has not seen start (main, or one started before the engine was on):

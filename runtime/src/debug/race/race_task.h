@@ -80,7 +80,14 @@ inline RaceTask* access_task() {
   return __builtin_expect(t != nullptr, 1) ? t : access_task_slow();
 }
 // The running task's state, made for a plain thread on first use; null while the engine is off.
-RaceTask* running_task();
+// Inline: every synchronization of the debug runtime asks, and without instrumented code the
+// engine stays off.
+RaceTask* running_task_slow();
+inline RaceTask* running_task() {
+  if (RaceTask* t = tls_task) return t;
+  if (!g_enabled.load(std::memory_order_relaxed)) return nullptr;
+  return running_task_slow();
+}
 
 // A task that `parent` starts: it inherits parent's past, and parent moves on (a release).
 RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr stack_hi);
