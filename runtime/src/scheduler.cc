@@ -850,6 +850,8 @@ class Scheduler {
         break;
       case PostSwitch::kYield:
         global_put_batch(&from, 1);  // behind everything that waits, as Go's Gosched
+        // A worker finds it in its loop; a guest's thread may leave its loop and sleep.
+        if (w->guest) wake_if_needed(kGlobalWork);
         break;
       case PostSwitch::kYieldLocal:
         ring_put(w, from);  // runs right after runnext (the fiber just handed the mutex)

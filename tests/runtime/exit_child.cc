@@ -119,8 +119,10 @@ void late_static_traffic() {
 }
 
 // Plain threads consuming what fibers send: while they wait they run the fibers they woke,
-// which exit must not leave running under the static destructors.
-weave::Chan<int> g_thread_chan = weave::make_chan<int>(4);
+// which exit must not leave running under the static destructors. The threads are the program's
+// and run on during exit (a receive may still take what the buffer holds), so their channel is
+// never destroyed.
+weave::Chan<int>& g_thread_chan = *new weave::Chan<int>(weave::make_chan<int>(4));
 
 void thread_consumers() {
   for (int k = 0; k < 4; ++k) {
