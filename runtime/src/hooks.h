@@ -53,8 +53,9 @@
 //
 // The scheduler and the timer thread report what deadlock detection needs: runtime_thread() when
 // a thread of weave's own starts (workers, the timer thread, the SIGQUIT watcher); runtime_idle()
-// when it runs nothing any more (a worker about to sleep, the timer thread between fires), where
-// the last one to go idle looks for a deadlock. (Stopping the world is world.h's.)
+// when it runs nothing any more (a worker about to sleep, the timer thread between fires, a plain
+// thread that has blocked), where the last one to go idle looks for a deadlock. (Stopping the
+// world is world.h's.)
 //
 // exit_begins() runs when a plain thread starts exit (main returns, exit() is called), before
 // exit stops the world; program_exit() runs once after it has (exit.cc), before static

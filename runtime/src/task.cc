@@ -133,9 +133,12 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
     hook::park(t, waiters, nwaiters);
     switch_out(f, PostSwitch{PostSwitch::kPark, unlock});
   } else {
-    unlock();
     check_not_forked_child("a thread blocked");
+    // Before the unlock, which lets a waker find the thread: the debug runtime's state of it must
+    // be complete by then (a sender completes the receive on the thread's behalf with it).
     hook::park(t, waiters, nwaiters);
+    unlock();
+    hook::runtime_idle();  // the last thread to block may be the last thing that could run
     g_thread_parks.fetch_add(1, std::memory_order_relaxed);
     auto* tt = static_cast<ThreadTask*>(t);
     run_woken_fibers(&has_permit, tt);

@@ -14,6 +14,14 @@
 
 extern char** environ;
 
+#if defined(__SANITIZE_THREAD__)
+#define EXIT_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EXIT_TEST_TSAN 1
+#endif
+#endif
+
 namespace {
 
 struct Outcome {
@@ -69,9 +77,12 @@ Outcome run_child(const std::string& child, const std::string& program,
 // against the debug runtime: it must exit with `code` every time, its
 // stderr `err` with the release runtime, and ending with `err` with the debug runtime (whose exit
 // dump, taken with the world stopped, comes first when fibers are left blocked).
-void expect_clean_exits(const std::string& program, int runs, int code,
-                        const std::string& err = "") {
+void expect_clean_exits(const std::string& program, int runs, int code, const std::string& err = "",
+                        bool debug_under_tsan = true) {
   for (const bool debug : {false, true}) {
+#ifdef EXIT_TEST_TSAN
+    if (debug && !debug_under_tsan) continue;
+#endif
     const std::string child = debug ? WEAVE_EXIT_CHILD_DEBUG : WEAVE_EXIT_CHILD;
     int bad = 0;
     std::string first;
@@ -97,8 +108,10 @@ void expect_clean_exits(const std::string& program, int runs, int code,
 TEST(Exit, MainReturnsWhileFibersUseAGlobalChannel) { expect_clean_exits("chan", 100, 0); }
 
 // The plain threads run the fibers they woke while they wait (scheduler.cc's guests).
+// (Not the debug runtime under ThreadSanitizer: its exit dump reads the blocked threads' state,
+// and TSan does not see the stop by signal that orders those reads.)
 TEST(Exit, MainReturnsWhilePlainThreadsConsumeWhatFibersSend) {
-  expect_clean_exits("thread-consumers", 50, 0);
+  expect_clean_exits("thread-consumers", 50, 0, "", /*debug_under_tsan=*/false);
 }
 
 TEST(Exit, MainReturnsWhileFibersAllocateAndFillAGlobalContainer) {

@@ -148,8 +148,7 @@ void park(Task* t, const Waiter* waiters, int n) {
   if (t->kind == TaskKind::kThread) {
     void* const* frame = static_cast<void* const*>(__builtin_frame_address(0));
     t->dbg.sp = frame;
-    t->dbg.fp = frame[0];     // park's frame pointer (the debug library keeps frame pointers)
-    debug::check_deadlock();  // the last thread to block may be the last thing that could run
+    t->dbg.fp = frame[0];  // park's frame pointer (the debug library keeps frame pointers)
   }
 }
 
