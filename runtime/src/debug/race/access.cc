@@ -75,11 +75,11 @@ inline int value(const RaceTask* t, u64 cell, u32 mask) {
   return stands_for ? rank(cell) : kNow + rank(cell) * 2 + 1;
 }
 
-[[gnu::noinline]] void record(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool write,
-                              bool atomic, const Loc* loc) {
-  u64 cells[2] = {g->cell[0].load(std::memory_order_relaxed),
-                  g->cell[1].load(std::memory_order_relaxed)};
-  for (u64 c : cells) {
+// record's one attempt on the cells as loaded: false when a cell changed before the swap.
+bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 mask, bool write,
+               bool atomic, const Loc* loc) {
+  for (int i = 0; i < 2; ++i) {
+    const u64 c = cells[i];
     if (conflicts(t, c, mask, write, atomic)) {
       report_race(t, a, {write, atomic, size}, loc, c, cell_write(c));
     }
@@ -104,16 +104,35 @@ inline int value(const RaceTask* t, u64 cell, u32 mask) {
     const int r0 = value(t, cells[0], mask);
     const int r1 = value(t, cells[1], mask);
     at = r0 <= r1 ? 0 : 1;
-    if (kNow + rank(make_cell(0, 0, write, atomic, 0)) * 2 < (at ? r1 : r0)) return;
+    if (kNow + rank(make_cell(0, 0, write, atomic, 0)) * 2 < (at ? r1 : r0)) return true;
   }
-  g->cell[at].store(make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
-                    std::memory_order_relaxed);
+  u64 seen = cells[at];
+  if (!g->cell[at].compare_exchange_strong(
+          seen, make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
+          std::memory_order_relaxed)) {
+    return false;  // another task's access came in between: check again
+  }
   // The other cell, if this access subsumes it too, adds nothing any more.
-  const u64 other = cells[1 - at];
-  if (other != 0 && subsumes(t, other, mask, write, atomic)) {
-    g->cell[1 - at].store(0, std::memory_order_relaxed);
+  seen = cells[1 - at];
+  if (seen != 0 && subsumes(t, seen, mask, write, atomic)) {
+    g->cell[1 - at].compare_exchange_strong(seen, 0, std::memory_order_relaxed);
   }
   t->last_access_clock = t->clock;
+  return true;
+}
+
+// Checks the access against the granule's cells and records it in one. The cell is replaced by
+// compare-and-swap from what was checked: two tasks that access the granule at the same moment
+// would otherwise both check the same cells and both store, the second store erasing the first
+// access unseen (the race of two truly simultaneous accesses missed). The one whose swap fails
+// checks again, and sees the other.
+[[gnu::noinline]] void record(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool write,
+                              bool atomic, const Loc* loc) {
+  for (;;) {
+    const u64 cells[2] = {g->cell[0].load(std::memory_order_relaxed),
+                          g->cell[1].load(std::memory_order_relaxed)};
+    if (record_in(t, g, cells, a, size, mask, write, atomic, loc)) return;
+  }
 }
 
 // One granule: [a, a + size) does not cross an 8-byte boundary.
