@@ -11,6 +11,7 @@
 #include <future>
 #include <thread>
 
+#include "test_util.h"
 #include "tsan.h"
 
 namespace {
@@ -94,14 +95,7 @@ TEST(GuestDeath, StackOverflowOfAFiberAThreadRunsIsReported) {
         auto never = weave::make_chan<int>();
         weave::go([=] {
           go_on.recv();
-          struct R {
-            static int deep(int n) {
-              volatile char pad[512];
-              pad[0] = static_cast<char>(n);
-              return n == 0 ? pad[0] : deep(n - 1) + pad[0];
-            }
-          };
-          std::printf("%d\n", R::deep(1 << 20));
+          std::printf("%d\n", weave::testing_util::recurse_deep(1 << 20));
         });
         weave::go([=] { never.send(0); });
         never.recv();  // main blocks once: it has a guest from now on

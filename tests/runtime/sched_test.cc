@@ -440,16 +440,7 @@ TEST(SchedDeath, StackOverflowIsReportedAsSuch) {
   EXPECT_EXIT(
       {
         setenv("WEAVE_STACK_SIZE", "65536", 1);
-        weave::go([] {
-          struct R {
-            static int deep(int n) {
-              volatile char pad[512];
-              pad[0] = static_cast<char>(n);
-              return n == 0 ? pad[0] : deep(n - 1) + pad[0];
-            }
-          };
-          std::printf("%d\n", R::deep(1 << 20));
-        });
+        weave::go([] { std::printf("%d\n", weave::testing_util::recurse_deep(1 << 20)); });
         weave::make_chan<int>().recv();
       },
       ::testing::ExitedWithCode(2), "fatal error: stack overflow in fiber [0-9]+");

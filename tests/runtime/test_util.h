@@ -27,6 +27,13 @@ inline int count_in_state(const std::string& state) {
   return n;
 }
 
+// Recurses n levels of 512-byte frames (a fiber stack of 64 KiB overflows long before 1 << 20).
+[[gnu::noinline]] inline int recurse_deep(int n) {
+  volatile char pad[512];
+  pad[0] = static_cast<char>(n);
+  return n == 0 ? pad[0] : recurse_deep(n - 1) + pad[0];
+}
+
 // Waits (yielding, never sleeping) until at least n tasks are parked in `state`: a test that must
 // act on a blocked task observes that it is blocked instead of hoping it is.
 inline void wait_until_parked(int n, const std::string& state) {
