@@ -10,7 +10,9 @@
 //                                 buffer slot's address for buffered sends and receives (both
 //                                 sides acquire then release it), mutexes and WaitGroups their
 //                                 address, an RWMutex's readers its reader count, a context its
-//                                 node, a Once its done flag.
+//                                 node, a Once its done flag, a timer its node (timer_start
+//                                 releases; the timer thread acquires it only for the fire:
+//                                 fire_begins(node) / fire_ends()).
 //   release_for(t, obj) / acquire_for(t, obj)
 //                                 the same on behalf of t, a task parked in a wait queue whose
 //                                 operation the current task completes (a value handed to a parked
@@ -84,6 +86,8 @@ void acquire(const void* obj);
 void release_for(Task* parked, const void* obj);
 void acquire_for(Task* parked, const void* obj);
 void spawn(Task* parent, Fiber* child);
+void fire_begins(const void* timer);
+void fire_ends();
 void object_read(const void* obj);
 void object_write(const void* obj);
 void object_gone(const void* obj, std::size_t size);
@@ -112,6 +116,8 @@ inline void acquire(const void*) {}
 inline void release_for(Task*, const void*) {}
 inline void acquire_for(Task*, const void*) {}
 inline void spawn(Task*, Fiber*) {}
+inline void fire_begins(const void*) {}
+inline void fire_ends() {}
 inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}

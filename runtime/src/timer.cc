@@ -108,7 +108,9 @@ class Timers {
       running_ = t;
       stop_running_ = false;
       lock.unlock();
-      t->fire(t);  // a one-shot node may be gone once this returns
+      hook::fire_begins(t);  // the fire knows what its arming knew (timer_start)
+      t->fire(t);            // a one-shot node may be gone once this returns
+      hook::fire_ends();
       hook::runtime_idle();
       lock.lock();
       if (period > 0 && !stop_running_ && t->heap_index < 0) {
@@ -186,6 +188,7 @@ std::mutex& timer_heap_lock() { return timers().mu; }
 void timer_start_locked(TimerNode* t) { timers().push_locked(t); }
 
 void timer_start(TimerNode* t) {
+  hook::release(t);  // the arming task's past, for the fire (SPEC.md: timers)
   std::lock_guard<std::mutex> hold(timers().mu);
   timers().remove_locked(t);
   timers().push_locked(t);

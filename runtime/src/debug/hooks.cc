@@ -63,6 +63,9 @@ void acquire_for(Task* parked, const void* obj) {
   if (race::RaceTask* r = parked->dbg.race) race::acquire(r, obj);
 }
 
+void fire_begins(const void* timer) { race::fire_begins(timer); }
+void fire_ends() { race::fire_ends(); }
+
 void spawn(Task* parent, Fiber* child) {
   race::RaceTask* from = race::running_task();
   if (!from) return;

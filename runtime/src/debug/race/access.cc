@@ -183,6 +183,26 @@ void acquire(RaceTask* t, const void* addr) {
   sync_acquire(addr, &t->vc);
 }
 
+namespace {
+// The timer thread's clock before the fire in progress (fire_begins): only that thread fires.
+thread_local VectorClock t_before_fire;
+}  // namespace
+
+void fire_begins(const void* timer) {
+  RaceTask* t = running_task();
+  if (!t || t->finished) return;
+  t_before_fire.assign(t->vc);
+  sync_acquire(timer, &t->vc);
+}
+
+void fire_ends() {
+  RaceTask* t = running_task();
+  if (!t || t->finished) return;
+  const u32 own = t->vc.get(t->slot);  // the fire's send moved it on
+  t->vc.assign(t_before_fire);
+  t->vc.set(t->slot, own);
+}
+
 void check_object(const void* addr, bool write) {
   RaceTask* t = access_task();
   if (!t) return;

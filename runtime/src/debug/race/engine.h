@@ -23,6 +23,12 @@ extern std::atomic<bool> g_acquire_fences;
 void release(RaceTask* t, const void* addr);
 void acquire(RaceTask* t, const void* addr);
 
+// The timer thread fires `timer`: for the fire it knows what the timer's arming published there
+// (a write before Timer's creation or reset happens before its value is received), and after it
+// forgets that again, so that one timer's armer is not ordered before another timer's receiver.
+void fire_begins(const void* timer);
+void fire_ends();
+
 // An access to a synchronization object checked like memory (Go's race.Read(&wg.sema)): a send
 // racing with a close, an add from zero racing with a wait. Its location is the instrumented call
 // that led here (__weave_callsite).
