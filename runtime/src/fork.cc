@@ -2,7 +2,7 @@
 //
 // fork copies only the calling thread: the child has none of the workers, nor the timer thread,
 // and the fibers that were running on them are gone midway. A child that started, woke or waited
-// for a fiber used to hang at its first hand-off (the fiber went to a queue that no worker takes
+// for a fiber would hang at its first hand-off (the fiber goes to a queue that no worker takes
 // from). As in Go, whose runtime forks only to exec (syscall.ForkExec), the child of a program
 // that has started the scheduler may exec, _exit, or do what needs no scheduler; its first
 // attempt to start a fiber, wake one or block in weave is a fatal error that says why
