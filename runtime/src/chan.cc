@@ -84,7 +84,7 @@ bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
       hook::release(s);
       hook::acquire_for(r->task, s);
       hook::release_for(r->task, s);
-      c->head = (c->head + 1) % c->cap;
+      c->advance_head();
     }
     {
       IgnoredAccesses moving;
@@ -118,7 +118,7 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
       dst.put(dst.dst, s);
       c->ops->destroy(s);
     }
-    c->head = (c->head + 1) % c->cap;
+    c->advance_head();
     --c->count;
     // The buffer has room now: the longest-waiting sender moves its value in at the tail (the
     // slot just emptied), and its send completes on its behalf.

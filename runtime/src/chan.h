@@ -33,7 +33,16 @@ struct ChanCore {
   WaitList sendq;          // guarded by lock
   char* buffer = nullptr;  // cap slots of ops->size bytes
 
-  void* slot(std::size_t i) const { return buffer + ((head + i) % cap) * ops->size; }
+  // The i-th oldest slot, i <= count (a wrap by subtraction: a division costs more than the rest
+  // of a buffered operation).
+  void* slot(std::size_t i) const {
+    std::size_t at = head + i;
+    if (at >= cap) at -= cap;
+    return buffer + at * ops->size;
+  }
+  void advance_head() {
+    if (++head == cap) head = 0;
+  }
 };
 
 // The operations on a locked channel, shared by plain and select operations. Each returns with

@@ -33,16 +33,25 @@
 // race detector checks none of the current task's accesses (Go's detector does not see its
 // runtime's copies either; the hand-off's edges order what each side does with the value).
 //
-// Locks (the lock checks' and the dumps' view; the happens-before edges are separate calls):
+// Locks (the lock checks', the dumps' and the race detector's view). A lock call's hooks run
+// inside its critical section, which every contender waits out, so they do as little there as
+// they can:
+//   locker()                   the current task, fetched by a lock call before it takes the lock
+//                              (a fiber that blocks for it is the same task when it resumes)
 //   lock_blocks(m, kind, loc, caller)
 //                              the current task is about to block waiting for m (it may be called
 //                              again if it wakes and has to wait again)
-//   locked(m, kind, loc, tried, caller)
-//                              the current task now holds m; `tried`: by a try_lock (which never
-//                              waits)
-//   unlocked(m, kind)          the current task is about to release m
-// The first two carry the lock call's return address, `caller`, which names the user's code where
-// loc does not (a std::lock_guard's lock call is in the standard header).
+//   locked(self, m, kind, loc, tried, caller)
+//                              self, the current task, now holds m, and acquires m; `tried`: by a
+//                              try_lock (which never waits)
+//   unlocking(m, kind)         the current task is about to release m: it releases m (a reader
+//                              of an RWMutex does not: its edge is to writers, on the reader count)
+//   unlocked(m, kind)          the current task has released m. Until this call it is still
+//                              recorded as holding m: a dump may name it as m's holder a moment
+//                              too long, and the leak analysis, which then sees a holder that can
+//                              run, errs towards "not stuck".
+// The calls carry the lock call's return address, `caller`, which names the user's code where loc
+// does not (a std::lock_guard's lock call is in the standard header).
 //
 // switch_to(f): fiber f runs on this thread from now on (null: the worker's own loop), called
 // just before the jump; the race detector follows the running task with it.
@@ -67,6 +76,7 @@
 // process with status 2, as the release dump does.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 
 #include "weave/base.h"
@@ -76,11 +86,21 @@ namespace weave::detail {
 struct Task;
 struct Fiber;
 struct Waiter;
+Task* current();  // task.h
 
 enum class LockKind : unsigned char { kMutex, kRWMutex, kRWMutexRead };
 
+namespace race {
+// On once an instrumented module has started the race detector (debug/race/race_task.cc; the
+// debug library only). Until then it records nothing, and each of its hooks below costs this one
+// load, not a call: they run on every channel operation and every lock.
+extern std::atomic<bool> g_enabled;
+}  // namespace race
+
 #if WEAVE_DEBUG_RUNTIME
 namespace hook {
+// The race detector's side of the inline hooks below (debug/hooks.cc).
+namespace detector {
 void release(const void* obj);
 void acquire(const void* obj);
 void release_for(Task* parked, const void* obj);
@@ -90,13 +110,63 @@ void fire_begins(const void* timer);
 void fire_ends();
 void object_read(const void* obj);
 void object_write(const void* obj);
-void object_gone(const void* obj, std::size_t size);
 void memory_freed(const void* p, std::size_t size);
 void ignore_begin();
 void ignore_end();
 void switch_to(Fiber* f);
+void unlocking(const void* m, LockKind kind);
+}  // namespace detector
+
+inline bool detector_on() { return race::g_enabled.load(std::memory_order_relaxed); }
+inline void release(const void* obj) {
+  if (detector_on()) detector::release(obj);
+}
+inline void acquire(const void* obj) {
+  if (detector_on()) detector::acquire(obj);
+}
+inline void release_for(Task* parked, const void* obj) {
+  if (detector_on()) detector::release_for(parked, obj);
+}
+inline void acquire_for(Task* parked, const void* obj) {
+  if (detector_on()) detector::acquire_for(parked, obj);
+}
+inline void spawn(Task* parent, Fiber* child) {
+  if (detector_on()) detector::spawn(parent, child);
+}
+inline void fire_begins(const void* timer) {
+  if (detector_on()) detector::fire_begins(timer);
+}
+inline void fire_ends() {
+  if (detector_on()) detector::fire_ends();
+}
+inline void object_read(const void* obj) {
+  if (detector_on()) detector::object_read(obj);
+}
+inline void object_write(const void* obj) {
+  if (detector_on()) detector::object_write(obj);
+}
+inline void memory_freed(const void* p, std::size_t size) {
+  if (detector_on()) detector::memory_freed(p, size);
+}
+// An ignore_begin skipped while the detector was off may meet an ignore_end after it came on:
+// the detector's ignore_end tolerates that.
+inline void ignore_begin() {
+  if (detector_on()) detector::ignore_begin();
+}
+inline void ignore_end() {
+  if (detector_on()) detector::ignore_end();
+}
+inline void switch_to(Fiber* f) {
+  if (detector_on()) detector::switch_to(f);
+}
+void object_gone(const void* obj, std::size_t size);
+inline Task* locker() { return current(); }
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
-void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller);
+void locked(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
+            const void* caller);
+inline void unlocking(const void* m, LockKind kind) {
+  if (detector_on()) detector::unlocking(m, kind);
+}
 void unlocked(const void* m, LockKind kind);
 void park(Task* t, const Waiter* waiters, int n);
 void unpark(Task* t);
@@ -125,8 +195,10 @@ inline void memory_freed(const void*, std::size_t) {}
 inline void ignore_begin() {}
 inline void ignore_end() {}
 inline void switch_to(Fiber*) {}
+inline Task* locker() { return nullptr; }
 inline void lock_blocks(const void*, LockKind, const Location&, const void*) {}
-inline void locked(const void*, LockKind, const Location&, bool, const void*) {}
+inline void locked(Task*, const void*, LockKind, const Location&, bool, const void*) {}
+inline void unlocking(const void*, LockKind) {}
 inline void unlocked(const void*, LockKind) {}
 inline void park(Task*, const Waiter*, int) {}
 inline void unpark(Task*) {}

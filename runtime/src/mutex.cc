@@ -30,9 +30,9 @@ bool can_spin(int iter) { return iter < 4 && weave::procs() > 1; }
 
 void Mutex::lock(Location loc) {
   const void* caller = __builtin_return_address(0);
+  detail::Task* self = detail::hook::locker();
   lock_unreported(loc, nullptr, caller);
-  detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kMutex, loc, /*tried=*/false, caller);
+  detail::hook::locked(self, this, detail::LockKind::kMutex, loc, /*tried=*/false, caller);
 }
 
 void Mutex::lock_unreported(const Location& loc, const RWMutex* rw, const void* caller) {
@@ -44,9 +44,8 @@ void Mutex::lock_unreported(const Location& loc, const RWMutex* rw, const void* 
 
 bool Mutex::try_lock(Location loc) {
   if (!try_lock_unreported()) return false;
-  detail::hook::acquire(this);
-  detail::hook::locked(this, detail::LockKind::kMutex, loc, /*tried=*/true,
-                       __builtin_return_address(0));
+  detail::hook::locked(detail::hook::locker(), this, detail::LockKind::kMutex, loc,
+                       /*tried=*/true, __builtin_return_address(0));
   return true;
 }
 
@@ -56,7 +55,9 @@ bool Mutex::try_lock_unreported() {
   return state_.compare_exchange_strong(old, old | kLocked, std::memory_order_acquire);
 }
 
-void Mutex::lock_slow(const Location& loc, const RWMutex* rw, const void* caller) {
+// Out of line, so that the fast paths above and below inline into lock and unlock.
+[[gnu::noinline]] void Mutex::lock_slow(const Location& loc, const RWMutex* rw,
+                                        const void* caller) {
   std::int64_t wait_start = 0;
   bool starving = false;
   bool awoke = false;
@@ -108,9 +109,9 @@ void Mutex::lock_slow(const Location& loc, const RWMutex* rw, const void* caller
 }
 
 void Mutex::unlock() {
-  detail::hook::unlocked(this, detail::LockKind::kMutex);
-  detail::hook::release(this);
+  detail::hook::unlocking(this, detail::LockKind::kMutex);
   unlock_unreported();
+  detail::hook::unlocked(this, detail::LockKind::kMutex);  // `this` may be gone: only compared
 }
 
 void Mutex::unlock_unreported() {
@@ -118,7 +119,7 @@ void Mutex::unlock_unreported() {
   if (next != 0) unlock_slow(next);
 }
 
-void Mutex::unlock_slow(std::int32_t next) {
+[[gnu::noinline]] void Mutex::unlock_slow(std::int32_t next) {
   if (((next + kLocked) & kLocked) == 0) {
     detail::fatal_error("sync: unlock of unlocked mutex");
   }

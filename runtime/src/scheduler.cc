@@ -466,11 +466,13 @@ class Scheduler {
   // thread instead of its last. (The running fiber is the worker's, not a thread-local of its
   // own, for the same reason and one call less.)
   [[gnu::noinline]] static Worker*& tls_worker_slot() {
-    static thread_local Worker* w = nullptr;
-    Worker** p = &w;
+    Worker** p = &tls_worker_;
     asm volatile("" : "+r"(p));
     return *p;
   }
+  // Read directly only by functions that are not inlined and cannot switch (current_fiber,
+  // current): the address is computed afresh in each call.
+  static inline thread_local Worker* tls_worker_ = nullptr;
   static Worker* tls_worker() { return tls_worker_slot(); }
 
   void run(Worker* w) {
@@ -1093,9 +1095,17 @@ void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
   Scheduler::make_context(f, sp, size);
 }
 
-Fiber* current_fiber() {
-  Worker* w = Scheduler::tls_worker();
+[[gnu::noinline]] Fiber* current_fiber() {
+  Worker* w = Scheduler::tls_worker_;
   return w ? w->current.load(std::memory_order_relaxed) : nullptr;
+}
+
+// One call: the debug runtime's hooks ask on every lock and unlock.
+[[gnu::noinline]] Task* current() {
+  if (Worker* w = Scheduler::tls_worker_) {
+    if (Fiber* f = w->current.load(std::memory_order_relaxed)) return f;
+  }
+  return current_thread_task();
 }
 
 int current_worker_index() {

@@ -106,15 +106,12 @@ std::int64_t coarse_now_ns() {
 
 }  // namespace
 
+Task* current_thread_task() { return this_thread_task(); }
+
 std::int64_t monotonic_now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-Task* current() {
-  if (Fiber* f = current_fiber()) return f;
-  return this_thread_task();
 }
 
 void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, Unlocker unlock,

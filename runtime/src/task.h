@@ -81,6 +81,8 @@ Task* current();
 // The running fiber; null on a plain thread.
 struct Fiber;
 Fiber* current_fiber();
+// This plain thread's Task, made on first use (current() on a plain thread).
+Task* current_thread_task();
 
 // A function run once the current task can no longer be resumed by mistake (see the top).
 struct Unlocker {

@@ -28,22 +28,21 @@ bool clear_slot(Task* t, int n, const void* m, LockKind kind, bool own) {
 
 }  // namespace
 
-void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller) {
-  TaskState& s = self->dbg;
-  for (int i = 0; i < kMaxHeldLocks; ++i) {
-    HeldLock& h = s.held[i];
+// The stack is full: a hole below its top, if there is one.
+void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& at,
+                      const void* caller) {
+  for (HeldLock& h : self->dbg.held) {
     if (h.lock.load(std::memory_order_relaxed) == nullptr) {
       h.kind = kind;
       h.at = at;
       h.caller = caller;
       h.lock.store(m, std::memory_order_release);
-      if (i >= s.used) s.used = i + 1;
       return;
     }
   }
 }
 
-void note_unlocked(Task* self, const void* m, LockKind kind) {
+void note_unlocked_slow(Task* self, const void* m, LockKind kind) {
   TaskState& s = self->dbg;
   const bool mine = clear_slot(self, s.used, m, kind, /*own=*/true);
   while (s.used > 0 && !s.held[s.used - 1].lock.load(std::memory_order_relaxed)) --s.used;

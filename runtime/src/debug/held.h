@@ -10,17 +10,49 @@
 
 namespace weave::detail::debug {
 
-void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller);
-// Whether self holds any lock (for self only: every lock call asks, so it is inline).
+// Locks are taken and released in stack order almost always, so the record is a stack with
+// holes: a lock goes on top, an unlock of the top lock pops it (and any holes below), inline, as
+// every lock call records. Only an unlock out of order, or of another task's lock, or a full
+// stack, takes the out-of-line path.
+
+void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& at,
+                      const void* caller);
+inline void note_locked(Task* self, const void* m, LockKind kind, const Location& at,
+                        const void* caller) {
+  TaskState& s = self->dbg;
+  if (s.used == kMaxHeldLocks) return note_locked_slow(self, m, kind, at, caller);
+  HeldLock& h = s.held[s.used++];
+  h.kind = kind;
+  h.at = at;
+  h.caller = caller;
+  h.lock.store(m, std::memory_order_release);
+}
+
+// Whether self holds any lock (for self only).
 inline bool holds_any(const Task* self) {
   for (int i = 0; i < self->dbg.used; ++i) {
     if (self->dbg.held[i].lock.load(std::memory_order_relaxed)) return true;
   }
   return false;
 }
+
 // Forgets m in self's slots, or, if another task locked it (Go lets any task unlock a mutex), in
 // that task's.
-void note_unlocked(Task* self, const void* m, LockKind kind);
+void note_unlocked_slow(Task* self, const void* m, LockKind kind);
+inline void note_unlocked(Task* self, const void* m, LockKind kind) {
+  TaskState& s = self->dbg;
+  if (s.used > 0) {
+    HeldLock& top = s.held[s.used - 1];
+    if (top.lock.load(std::memory_order_relaxed) == m &&
+        (top.kind == LockKind::kRWMutexRead) == (kind == LockKind::kRWMutexRead)) {
+      top.lock.store(nullptr, std::memory_order_release);
+      --s.used;
+      while (s.used > 0 && !s.held[s.used - 1].lock.load(std::memory_order_relaxed)) --s.used;
+      return;
+    }
+  }
+  note_unlocked_slow(self, m, kind);
+}
 
 // The tasks that hold m now (readers of an RWMutex may be several). Exact while the world is
 // stopped, a snapshot otherwise.

@@ -46,6 +46,7 @@ lockcheck::Taker taker(const Task* t) { return {t->id, t->kind == TaskKind::kThr
 }  // namespace
 
 namespace hook {
+namespace detector {
 
 void release(const void* obj) {
   if (race::RaceTask* r = race::running_task()) race::release(r, obj);
@@ -85,12 +86,6 @@ void spawn(Task* parent, Fiber* child) {
 void object_read(const void* obj) { race::check_object(obj, false); }
 void object_write(const void* obj) { race::check_object(obj, true); }
 
-void object_gone(const void* obj, std::size_t size) {
-  lockcheck::destroyed(obj);
-  const auto lo = reinterpret_cast<race::uptr>(obj);
-  race::forget_range(lo, lo + size);
-}
-
 // Not object_gone: the heap's frees are many and hold no lock the lock checks know by its chunk.
 void memory_freed(const void* p, std::size_t size) {
   const auto lo = reinterpret_cast<race::uptr>(p);
@@ -106,6 +101,21 @@ void switch_to(Fiber* f) {
   } else {
     race::task_switch_to_thread();
   }
+}
+
+void unlocking(const void* m, LockKind kind) {
+  race::note_unlocked(m);
+  // A reader releases to writers only (rwmutex.cc, on the reader count): an edge from one reader
+  // to the next would hide a write made under a read lock.
+  if (kind != LockKind::kRWMutexRead) release(m);
+}
+
+}  // namespace detector
+
+void object_gone(const void* obj, std::size_t size) {
+  lockcheck::destroyed(obj);
+  const auto lo = reinterpret_cast<race::uptr>(obj);
+  race::forget_range(lo, lo + size);
 }
 
 void fiber_exit(Fiber* f) {
@@ -124,19 +134,19 @@ void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* 
   }
 }
 
-void locked(const void* m, LockKind kind, const Location& loc, bool tried, const void* caller) {
-  Task* self = current();
+void locked(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
+            const void* caller) {
   if (!tried && debug::holds_any(self)) {
     lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
   }
   debug::note_locked(self, m, kind, loc, caller);
-  race::note_locked(m, kind == LockKind::kRWMutexRead, loc.file_name(), loc.line());
+  if (detector_on()) {
+    detector::acquire(m);
+    race::note_locked(m, kind == LockKind::kRWMutexRead, loc.file_name(), loc.line());
+  }
 }
 
-void unlocked(const void* m, LockKind kind) {
-  debug::note_unlocked(current(), m, kind);
-  race::note_unlocked(m);
-}
+void unlocked(const void* m, LockKind kind) { debug::note_unlocked(current(), m, kind); }
 
 void park(Task* t, const Waiter* waiters, int n) {
   if (t->kind == TaskKind::kThread && !t->dbg.race) {

@@ -14,6 +14,7 @@
 
 #include "abi.h"
 #include "cell.h"
+#include "hooks.h"
 #include "slots.h"
 #include "vector_clock.h"
 
@@ -69,7 +70,6 @@ struct RaceTask {
   Identity who;
 };
 
-extern std::atomic<bool> g_enabled;
 extern thread_local RaceTask* tls_cur;
 extern thread_local RaceTask* tls_task;
 
