@@ -36,7 +36,16 @@ void hand_off(Task* parked, ChanCore* c) {
 }  // namespace
 
 WaitObject chan_wait_object(const ChanCore* c) {
-  return WaitObject{"chan", c, c->id, c->created_at, true, c->cap, c->count, c->closed};
+  WaitObject o;
+  o.kind = "chan";
+  o.addr = c;
+  o.id = c->id;
+  o.created_at = c->created_at;
+  o.has_created_at = true;
+  o.cap = c->cap;
+  o.len = c->count;
+  o.closed = c->closed;
+  return o;
 }
 
 void throw_panic(const char* what) { throw Panic(what); }

@@ -140,6 +140,9 @@ void park(Task* t, WaitReason why, const WaitObject& obj, const Location& loc, U
     auto* tt = static_cast<ThreadTask*>(t);
     run_woken_fibers(&has_permit, tt);
     wait_for_permit(tt);
+    // A thread's Task lies in memory the debug runtime's leak analysis reads whole: what it waited
+    // on must not look held by it from now on. (A fiber's control block is not read.)
+    t->wait_object.addr = nullptr;
   }
   tsan_acquire(t);  // whoever readied us
   t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 #include "absl/time/time.h"
 #include "weave/base.h"
@@ -41,15 +42,20 @@ enum class WaitReason : std::uint8_t {
 
 // What a parked task waits on, copied into the task when it parks: a dump must never dereference
 // the object itself, which may be freed the moment the task is woken.
+//
+// No implicit padding: a WaitObject is copied whole, and a plain thread's Task lies in memory the
+// debug runtime's leak analysis reads word by word; padding would carry stale bytes of the stack
+// the copy came from, which can read as a pointer into a blocked fiber's frames.
 struct WaitObject {
   const char* kind = nullptr;  // "chan", "mutex", "waitgroup", …; null: nothing
   const void* addr = nullptr;
   std::uint64_t id = 0;  // channels: their id
   Location created_at;   // channels: where made
-  bool has_created_at = false;
   std::size_t cap = 0;
   std::size_t len = 0;
+  bool has_created_at = false;
   bool closed = false;
+  char zero_[6] = {};
 
   static WaitObject named(const char* kind, const void* addr = nullptr) {
     WaitObject o;
@@ -58,6 +64,7 @@ struct WaitObject {
     return o;
   }
 };
+static_assert(std::has_unique_object_representations_v<WaitObject>, "WaitObject has padding");
 
 struct Task {
   explicit Task(TaskKind k) : kind(k) {}

@@ -39,6 +39,10 @@ class Timers {
     if (i < 0) return false;
     const int last = static_cast<int>(heap_.size()) - 1;
     swap(i, last);
+    // Cleared, not just dropped: the debug runtime's leak analysis reads the vector's spare room
+    // like any heap memory, and a stale pointer to a node in a blocked fiber's frame would keep
+    // everything that frame holds alive.
+    heap_[last] = nullptr;
     heap_.pop_back();
     busy_.fetch_sub(1, std::memory_order_seq_cst);
     t->heap_index = -1;

@@ -78,6 +78,7 @@ struct StoppedThread {
 };
 
 // Calls fn for every thread the current stop holds, but the caller. While the world is stopped.
+// `t` lives for the call only (a runtime thread at its safe point is described by a temporary).
 void for_each_stopped_thread(void (*fn)(const StoppedThread& t, void* arg), void* arg);
 
 // The mapping that holds the stopped threads' registers (the debug runtime reads them as roots,

@@ -116,6 +116,32 @@ TEST(Unreachable, CopiesInFreedMemoryDoNotKeepItAlive) {
   }
 }
 
+// Fibers that slept before they blocked: the timers they armed are gone, and what the runtime
+// kept of them (the timer heap's spare room) must not keep their frames alive. The demo's leak.
+TEST(Unreachable, FibersThatSleptBeforeBlockingAreFound) {
+  for (std::uint64_t id : LeaveBehind(
+           [] {
+             for (int i = 0; i < 3; ++i) {
+               auto ch = weave::make_chan<int>();
+               weave::go([ch, i] {
+                 weave::sleep(absl::Milliseconds(1 + i));
+                 ch.send(i);
+               });
+             }
+           },
+           3)) {
+    // Blocked includes asleep: wait for the send.
+    for (;;) {
+      bool sending = false;
+      for (const FiberInfo& f : weave::debug::fibers())
+        sending |= f.id == id && f.state == "chan send";
+      if (sending) break;
+      weave::yield();
+    }
+    EXPECT_TRUE(IsUnreachable(id));
+  }
+}
+
 // Two fibers each waiting for the other: a cycle nothing outside reaches.
 TEST(Unreachable, TwoFibersWaitingForEachOtherAreFound) {
   for (std::uint64_t id : LeaveBehind(

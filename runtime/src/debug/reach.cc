@@ -411,10 +411,19 @@ struct Trace {
   }
 };
 
-// The stopped threads, as their roots: registers to read, and where their stacks stop holding
-// anything live.
+// A stopped thread, as its roots: where its stack stops holding anything live, and the registers
+// to read. Copied: for_each_stopped_thread passes a runtime thread parked at its safe point as a
+// temporary.
+struct ThreadRoot {
+  pid_t tid = 0;
+  bool runtime = false;
+  bool by_signal = false;
+  Addr loop_frame = 0;
+  Addr sp = 0;
+  const StoppedThread* regs = nullptr;  // by_signal: its slot, which outlives the analysis
+};
 struct ThreadRoots {
-  const StoppedThread** threads;
+  ThreadRoot* threads;
   int n, cap;
 };
 
@@ -479,7 +488,7 @@ struct ThreadRoots {
   auto* work = arena.take<Range>(nchunks + nstacks + 16);
   auto* maps = arena.take<Mapping>(static_cast<std::size_t>(nmaps));
   auto* skip = arena.take<Range>(nskip_cap);
-  auto* threads = arena.take<const StoppedThread*>(static_cast<std::size_t>(nthreads) + 1);
+  auto* threads = arena.take<ThreadRoot>(static_cast<std::size_t>(nthreads) + 1);
   auto* held = arena.take<HeldRec>(nheld + 1);
   if (!held) return fail("no memory for the analysis");
   int nskip = 0;
@@ -582,12 +591,14 @@ struct ThreadRoots {
   for_each_stopped_thread(
       [](const StoppedThread& t, void* p) {
         auto* r = static_cast<ThreadRoots*>(p);
-        if (r->n < r->cap) r->threads[r->n++] = &t;
+        if (r->n == r->cap) return;
+        r->threads[r->n++] = ThreadRoot{
+            t.tid, t.runtime, t.by_signal, addr(t.loop_frame), t.sp, t.by_signal ? &t : nullptr};
       },
       &tr);
   for (int i = 0; i < tr.n; ++i) {
-    const StoppedThread& t = *threads[i];
-    Addr cut = t.runtime ? addr(t.loop_frame) : 0;
+    const ThreadRoot& t = threads[i];
+    Addr cut = t.runtime ? t.loop_frame : 0;
     if (t.by_signal) {
       const Addr sp = t.sp > kRedZone ? t.sp - kRedZone : 0;
       const int si = m.stack_of(t.sp);
@@ -669,8 +680,8 @@ struct ThreadRoots {
   // The roots: the registers of the threads the signal stopped (once every candidate's waiters
   // are known), and every mapping that may hold a pointer, but what the skips say.
   for (int i = 0; i < tr.n; ++i) {
-    if (threads[i]->by_signal)
-      m.scan(addr(threads[i]->words), addr(threads[i]->words + threads[i]->nwords));
+    if (const StoppedThread* r = threads[i].regs)
+      m.scan(addr(r->words), addr(r->words + r->nwords));
   }
   nskip = sort_and_merge(skip, nskip);
   for (int i = 0; i < nm; ++i) {
@@ -733,6 +744,14 @@ struct ThreadRoots {
         const Mapping* mp = mapping_of(maps, nm, a);
         trace->add("    0x%lx in a root: mapping %lx-%lx%s\n", a, mp ? mp->r.lo : 0,
                    mp ? mp->r.hi : 0, mp && mp->main_stack ? " [stack]" : "");
+        for (int i = 0; mp && i < tr.n; ++i) {
+          const ThreadRoot& t = threads[i];
+          const Addr at = t.by_signal ? t.sp : t.loop_frame;
+          if (at < mp->r.lo || at >= mp->r.hi) continue;
+          trace->add("      the stack of thread %d (%s, stopped %s at 0x%lx)\n", t.tid,
+                     t.runtime ? "the runtime's" : "the program's",
+                     t.by_signal ? "by the signal" : "at a safe point", at);
+        }
         return;
       }
     };
@@ -803,6 +822,7 @@ Unreachable find_unreachable(bool exiting) {
   resume_world();
   if (trace.buf) {
     std::fwrite(trace.buf, 1, trace.len, stderr);
+    if (f.why_not) std::fprintf(stderr, "not analysed: %s\n", f.why_not);
     munmap(trace.buf, trace.cap);
   }
   out.why_not_ = f.why_not;
