@@ -71,7 +71,9 @@
 // exit_begins() runs when a plain thread starts exit (main returns, exit() is called), before
 // exit stops the world; program_exit() runs once after it has (exit.cc), before static
 // destructors: the leak dump. panic(what) runs when an exception ends the process, after
-// `panic: …` and the panicking task's stack are printed. sigquit() runs on the SIGQUIT watcher
+// `panic: …` and the panicking task's stack are printed. print_panic_stack(pcs, n) prints that
+// stack (a fatal error's too) as the dumps show stacks, with source lines; false: the caller
+// prints it with function names only. sigquit() runs on the SIGQUIT watcher
 // when the signal comes: the debug runtime prints its report (reason "signal") and ends the
 // process with status 2, as the release dump does.
 #pragma once
@@ -178,6 +180,7 @@ void exit_begins();
 void sigquit();
 void program_exit();
 void panic(const char* what);
+bool print_panic_stack(void* const* pcs, int n);
 }  // namespace hook
 #else
 namespace hook {
@@ -210,6 +213,7 @@ inline void exit_begins() {}
 inline void sigquit() {}
 inline void program_exit() {}
 inline void panic(const char*) {}
+inline bool print_panic_stack(void* const*, int) { return false; }
 }  // namespace hook
 #endif
 

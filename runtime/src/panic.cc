@@ -24,7 +24,7 @@ void print_running_task() {
   Task* t = current();
   std::fprintf(stderr, "%s %llu [running]:\n", t->kind == TaskKind::kFiber ? "fiber" : "thread",
                static_cast<unsigned long long>(t->id));
-  print_frames(stderr, user_frames(pcs, n));
+  if (!hook::print_panic_stack(pcs, n)) print_frames(stderr, user_frames(pcs, n));
   if (t->kind == TaskKind::kFiber) {
     auto* f = static_cast<Fiber*>(t);
     std::fprintf(stderr, "created by %s %llu at %s:%u (%s)\n",

@@ -122,6 +122,24 @@ int throws_from_main() {
   throw std::runtime_error("escaped main");
 }
 
+// A send on a closed channel, two calls deep in a fiber: the panic's stack names each frame with
+// its source line.
+[[gnu::noinline]] void send_on_closed(weave::Chan<int> c) {
+  c.close();
+  c.send(1);  // the panic
+}
+int panics_in_a_fiber() {
+  auto c = weave::make_chan<int>(1);
+  weave::WaitGroup wg;
+  wg.add(1);
+  weave::go([&] {
+    send_on_closed(c);
+    wg.done();
+  });
+  wg.wait();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +150,7 @@ int main(int argc, char** argv) {
   if (what == "leaks-a-sender") return leaks_a_sender();
   if (what == "semaphore-waiter") return semaphore_waiter();
   if (what == "sigquit") return quit_by_signal();
+  if (what == "panics-in-a-fiber") return panics_in_a_fiber();
   if (what == "throws-from-main") return throws_from_main();
   std::fprintf(stderr, "dump_child: unknown program '%s'\n", what.c_str());
   return 64;

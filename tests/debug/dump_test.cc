@@ -185,4 +185,16 @@ TEST(PanicDump, ExceptionEscapingMainPrintsPanicAndTheDump) {
   EXPECT_TRUE(absl::StartsWith(json, R"({"version": 1, "reason": "panic")")) << json;
 }
 
+// A panic's stack, as Go prints a goroutine's: every frame of the user's code, with its line.
+TEST(PanicDump, APanicsStackHasSourceLines) {
+  weave_seeds::ChildResult r;
+  RunWithJson("panics-in-a-fiber", &r);
+  ASSERT_TRUE(r.signaled && r.signal == SIGABRT) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.err, "panic: send on closed channel\n\nfiber ")) << r.err;
+  EXPECT_TRUE(std::regex_search(
+      r.err, std::regex("  [^\n]*send_on_closed[^\n]*\n      [^\n]*dump_child\\.cc:[0-9]+\n")))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "created by thread ")) << r.err;
+}
+
 }  // namespace

@@ -12,6 +12,7 @@
 #include "debug/held.h"
 #include "debug/lockcheck.h"
 #include "debug/race/engine.h"
+#include "debug/report.h"
 #include "fiber.h"
 #include "stack.h"
 #include "task.h"
@@ -183,6 +184,11 @@ void program_exit() {
 }
 
 void panic(const char*) { debug::report_panic(); }
+
+bool print_panic_stack(void* const* pcs, int n) {
+  debug::print_stack(stderr, pcs, n, 2);
+  return true;
+}
 
 }  // namespace hook
 

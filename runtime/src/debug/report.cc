@@ -196,23 +196,19 @@ class ShownStacks {
  public:
   // Symbolizes, in one batch, every address of these tasks' stacks not looked up yet.
   void prepare(const std::vector<const BlockedTask*>& tasks) {
-    std::vector<const void*> pcs;
-    for (const BlockedTask* t : tasks) {
-      for (const Frame& f : user(t->stack)) {
-        if (lines_.emplace(f.pc, std::vector<SourceFrame>{}).second) pcs.push_back(f.pc);
-      }
-    }
-    if (pcs.empty()) return;
-    std::vector<std::vector<SourceFrame>> found = source_lines(pcs);
-    for (std::size_t i = 0; i < pcs.size(); ++i) lines_[pcs[i]] = std::move(found[i]);
+    std::vector<const std::vector<void*>*> stacks;
+    for (const BlockedTask* t : tasks) stacks.push_back(&t->stack);
+    prepare_stacks(stacks);
   }
 
-  const std::vector<ShownFrame>& of(const BlockedTask& t) {
-    auto it = shown_.find(t.stack);
+  const std::vector<ShownFrame>& of(const BlockedTask& t) { return of_stack(t.stack); }
+
+  const std::vector<ShownFrame>& of_stack(const std::vector<void*>& stack) {
+    auto it = shown_.find(stack);
     if (it != shown_.end()) return it->second;
-    prepare({&t});
+    prepare_stacks({&stack});
     std::vector<ShownFrame> frames;
-    for (const Frame& f : user(t.stack)) {
+    for (const Frame& f : user(stack)) {
       const std::vector<SourceFrame>& lines = lines_[f.pc];
       if (lines.empty()) {
         frames.push_back({f.function, "", 0, f.where.module, f.where.offset});
@@ -226,10 +222,22 @@ class ShownStacks {
         frames.push_back(std::move(s));
       }
     }
-    return shown_.emplace(t.stack, std::move(frames)).first->second;
+    return shown_.emplace(stack, std::move(frames)).first->second;
   }
 
  private:
+  void prepare_stacks(const std::vector<const std::vector<void*>*>& stacks) {
+    std::vector<const void*> pcs;
+    for (const std::vector<void*>* stack : stacks) {
+      for (const Frame& f : user(*stack)) {
+        if (lines_.emplace(f.pc, std::vector<SourceFrame>{}).second) pcs.push_back(f.pc);
+      }
+    }
+    if (pcs.empty()) return;
+    std::vector<std::vector<SourceFrame>> found = source_lines(pcs);
+    for (std::size_t i = 0; i < pcs.size(); ++i) lines_[pcs[i]] = std::move(found[i]);
+  }
+
   const std::vector<Frame>& user(const std::vector<void*>& stack) {
     auto it = user_.find(stack);
     if (it == user_.end()) {
@@ -250,13 +258,14 @@ ShownStacks& shown(const Report& r) {
   return *r.shown;
 }
 
-void print_frames(std::FILE* out, const std::vector<ShownFrame>& frames) {
+void print_frames(std::FILE* out, const std::vector<ShownFrame>& frames, int indent = 4) {
   for (const ShownFrame& f : frames) {
     if (f.file.empty()) {
-      std::fprintf(out, "    %s\n        %s+0x%zx\n", f.function.c_str(), f.module.c_str(),
-                   static_cast<std::size_t>(f.offset));
+      std::fprintf(out, "%*s%s\n%*s%s+0x%zx\n", indent, "", f.function.c_str(), indent + 4, "",
+                   f.module.c_str(), static_cast<std::size_t>(f.offset));
     } else {
-      std::fprintf(out, "    %s\n        %s:%u\n", f.function.c_str(), f.file.c_str(), f.line);
+      std::fprintf(out, "%*s%s\n%*s%s:%u\n", indent, "", f.function.c_str(), indent + 4, "",
+                   f.file.c_str(), f.line);
     }
   }
 }
@@ -591,6 +600,11 @@ bool write_json_if_asked(const Report& r) {
   if (!ok)
     std::fprintf(stderr, "weave: cannot write WEAVE_DUMP=%s: %s\n", path, std::strerror(err));
   return ok;
+}
+
+void print_stack(std::FILE* out, void* const* pcs, int n, int indent) {
+  ShownStacks stacks;
+  print_frames(out, stacks.of_stack(std::vector<void*>(pcs, pcs + n)), indent);
 }
 
 }  // namespace weave::detail::debug

@@ -66,6 +66,9 @@ Report collect_marked(const std::string& reason);
 
 // The text form, grouped (stderr in every case).
 void print_report(std::FILE* out, const Report& r);
+// A stack of return addresses, innermost first, as a report shows one (the user's frames, each
+// with its source line), indented by `indent`: a panic's.
+void print_stack(std::FILE* out, void* const* pcs, int n, int indent);
 // The JSON form, to WEAVE_DUMP's file if it is set; false (with a line on stderr) if it cannot
 // be written.
 bool write_json_if_asked(const Report& r);
