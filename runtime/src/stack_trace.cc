@@ -12,7 +12,18 @@
 
 namespace weave::detail {
 
-int capture_stack(void** pcs, int max) { return backtrace(pcs, max); }
+// Starts at the caller's frame, wherever backtrace itself starts: under a sanitizer, which
+// intercepts backtrace, its interceptor's frame comes first.
+[[gnu::noinline]] int capture_stack(void** pcs, int max) {
+  const int n = backtrace(pcs, max);
+  void* const caller = __builtin_return_address(0);
+  for (int i = 0; i < n; ++i) {
+    if (pcs[i] != caller) continue;
+    std::memmove(pcs, pcs + i, static_cast<std::size_t>(n - i) * sizeof(void*));
+    return n - i;
+  }
+  return n;
+}
 
 namespace {
 

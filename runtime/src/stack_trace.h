@@ -10,7 +10,8 @@
 namespace weave::detail {
 
 // The return addresses of the calling thread's stack, innermost first, found with the unwind
-// tables (so frames without frame pointers are not lost). Returns how many were stored.
+// tables (so frames without frame pointers are not lost), from the caller's frame. Returns how
+// many were stored.
 int capture_stack(void** pcs, int max);
 
 // The return addresses of a stack that is not running, from a saved frame pointer: each frame

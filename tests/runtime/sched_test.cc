@@ -415,8 +415,9 @@ TEST(SchedDeath, ExceptionEscapingAFiberIsAPanic) {
         weave::go([] { throw std::runtime_error("boom"); });
         weave::make_chan<int>().recv();
       },
-      // Go prints the panicking goroutine's stack: here its frames, each with its object file.
-      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\n  [^\n]+\n      [^\n]+\\+0x[0-9a-f]+\n.*"
+      // Go prints the panicking goroutine's stack: here its frames, each with its object file
+      // (the debug library: its source line).
+      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\n  [^\n]+\n      [^\n]+(\\+0x[0-9a-f]+|:[0-9]+)\n.*"
       "created by .*sched_test.cc");
 }
 

@@ -207,7 +207,7 @@ TEST(MutexDeathTest, UnlockOfUnlockedMutexIsFatal) {
         mu.unlock();
       },
       "fatal error: sync: unlock of unlocked mutex\n\nthread [0-9]+ \\[running\\]:\n  [^\n]+\n"
-      "      [^\n]+\\+0x[0-9a-f]+\n");
+      "      [^\n]+(\\+0x[0-9a-f]+|:[0-9]+)\n");
 }
 
 TEST(MutexDeathTest, UnlockOfUnlockedRWMutexInAFiberIsFatal) {
