@@ -33,28 +33,11 @@
 // race detector checks none of the current task's accesses (Go's detector does not see its
 // runtime's copies either; the hand-off's edges order what each side does with the value).
 //
-// Locks (the lock checks', the dumps' and the race detector's view). A lock call's hooks run
-// inside its critical section, which every contender waits out, so they do as little there as
-// they can:
-//   locker()                   the current task, fetched by a lock call before it takes the lock
-//                              (a fiber that blocks for it is the same task when it resumes)
-//   lock_blocks(m, kind, loc, caller)
-//                              the current task is about to block waiting for m (it may be called
-//                              again if it wakes and has to wait again)
-//   locked(self, m, kind, loc, tried, caller)
-//                              self, the current task, now holds m, and acquires m; `tried`: by a
-//                              try_lock (which never waits)
-//   unlocking(m, kind)         the current task is about to release m: it releases m (a reader
-//                              of an RWMutex does not: its edge is to writers, on the reader count)
-//   unlocked(m, kind)          the current task has released m. Until this call it is still
-//                              recorded as holding m: a dump may name it as m's holder a moment
-//                              too long, and the leak analysis, which then sees a holder that can
-//                              run, errs towards "not stuck".
-// The calls carry the lock call's return address, `caller`, which names the user's code where loc
-// does not (a std::lock_guard's lock call is in the standard header).
+// Locks: the lock hooks run on every lock and unlock, inside or beside the critical section, and
+// are inline where they can be: they are lock_hooks.h's.
 //
 // switch_to(f): fiber f runs on this thread from now on (null: the worker's own loop), called
-// just before the jump; the race detector follows the running task with it.
+// just before the jump; the race detector and the lock hooks follow the running task with it.
 //
 // Tasks and blocking: park(t, waiters, n) when t, the current task, is about to block with its n
 // wait-queue entries published (none for a sleep or a nil channel); unpark(t) when the current task
@@ -88,7 +71,6 @@ namespace weave::detail {
 struct Task;
 struct Fiber;
 struct Waiter;
-Task* current();  // task.h
 
 enum class LockKind : unsigned char { kMutex, kRWMutex, kRWMutexRead };
 
@@ -115,7 +97,8 @@ void object_write(const void* obj);
 void memory_freed(const void* p, std::size_t size);
 void ignore_begin();
 void ignore_end();
-void switch_to(Fiber* f);
+void switch_to(Task* f);
+void locked(const void* m, LockKind kind, const Location& loc);
 void unlocking(const void* m, LockKind kind);
 }  // namespace detector
 
@@ -158,18 +141,17 @@ inline void ignore_begin() {
 inline void ignore_end() {
   if (detector_on()) detector::ignore_end();
 }
-inline void switch_to(Fiber* f) {
+// The fiber running on this thread, as switch_to last set it; null on a plain thread, or a worker
+// between fibers. For the lock hooks (lock_hooks.h), which read it once per call, before anything
+// can switch the calling fiber to another thread.
+extern constinit thread_local Task* t_running __attribute__((tls_model("initial-exec")));
+// Takes the fiber as a Task (a Fiber is one): the callers know the conversion, this header does
+// not.
+inline void switch_to(Task* f) {
+  t_running = f;
   if (detector_on()) detector::switch_to(f);
 }
 void object_gone(const void* obj, std::size_t size);
-inline Task* locker() { return current(); }
-void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
-void locked(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
-            const void* caller);
-inline void unlocking(const void* m, LockKind kind) {
-  if (detector_on()) detector::unlocking(m, kind);
-}
-void unlocked(const void* m, LockKind kind);
 void park(Task* t, const Waiter* waiters, int n);
 void unpark(Task* t);
 void fiber_exit(Fiber* f);
@@ -197,12 +179,7 @@ inline void object_gone(const void*, std::size_t) {}
 inline void memory_freed(const void*, std::size_t) {}
 inline void ignore_begin() {}
 inline void ignore_end() {}
-inline void switch_to(Fiber*) {}
-inline Task* locker() { return nullptr; }
-inline void lock_blocks(const void*, LockKind, const Location&, const void*) {}
-inline void locked(Task*, const void*, LockKind, const Location&, bool, const void*) {}
-inline void unlocking(const void*, LockKind) {}
-inline void unlocked(const void*, LockKind) {}
+inline void switch_to(Task*) {}
 inline void park(Task*, const Waiter*, int) {}
 inline void unpark(Task*) {}
 inline void fiber_exit(Fiber*) {}

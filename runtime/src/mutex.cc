@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "hooks.h"
+#include "lock_hooks.h"
 #include "panic.h"
 #include "sema.h"
 #include "spinlock.h"
@@ -109,9 +109,10 @@ bool Mutex::try_lock_unreported() {
 }
 
 void Mutex::unlock() {
+  detail::Task* self = detail::hook::locker();
   detail::hook::unlocking(this, detail::LockKind::kMutex);
   unlock_unreported();
-  detail::hook::unlocked(this, detail::LockKind::kMutex);  // `this` may be gone: only compared
+  detail::hook::unlocked(self, this, detail::LockKind::kMutex);
 }
 
 void Mutex::unlock_unreported() {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "hooks.h"
+#include "lock_hooks.h"
 #include "panic.h"
 #include "sema.h"
 #include "weave/mutex.h"
@@ -41,6 +41,7 @@ bool RWMutex::try_lock_shared(Location loc) {
 }
 
 void RWMutex::unlock_shared() {
+  detail::Task* self = detail::hook::locker();
   detail::hook::unlocking(this, detail::LockKind::kRWMutexRead);
   detail::hook::release(&reader_count_);  // readers' past reaches the next writer
   const std::int32_t r = reader_count_.fetch_sub(1, std::memory_order_release) - 1;
@@ -53,7 +54,7 @@ void RWMutex::unlock_shared() {
       detail::sema_release(&writer_sem_, false);
     }
   }
-  detail::hook::unlocked(this, detail::LockKind::kRWMutexRead);
+  detail::hook::unlocked(self, this, detail::LockKind::kRWMutexRead);
 }
 
 void RWMutex::lock(Location loc) {
@@ -83,13 +84,14 @@ bool RWMutex::try_lock(Location loc) {
 }
 
 void RWMutex::unlock() {
+  detail::Task* self = detail::hook::locker();
   detail::hook::unlocking(this, detail::LockKind::kRWMutex);
   const std::int32_t r =
       reader_count_.fetch_add(kMaxReaders, std::memory_order_release) + kMaxReaders;
   if (r >= kMaxReaders) detail::fatal_error("sync: Unlock of unlocked RWMutex");
   for (std::int32_t i = 0; i < r; ++i) detail::sema_release(&reader_sem_, false);
   w_.unlock_unreported();
-  detail::hook::unlocked(this, detail::LockKind::kRWMutex);  // `this` may be gone: only compared
+  detail::hook::unlocked(self, this, detail::LockKind::kRWMutex);
 }
 
 }  // namespace weave

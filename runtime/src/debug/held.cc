@@ -10,11 +10,12 @@ bool same_side(LockKind a, LockKind b) {
   return (a == LockKind::kRWMutexRead) == (b == LockKind::kRWMutexRead);
 }
 
-// Clears t's slot for m among its first n: with a CAS from another task, with a store from t
+// Clears t's slot for m among its made ones: with a CAS from another task, with a store from t
 // itself (it is the only one that fills its slots, so no other value can come in between).
-bool clear_slot(Task* t, int n, const void* m, LockKind kind, bool own) {
+bool clear_slot(Task* t, const void* m, LockKind kind, bool own) {
+  const int n = t->dbg.held_count();
   for (int i = 0; i < n; ++i) {
-    HeldLock& h = t->dbg.held[i];
+    HeldLock& h = t->dbg.held(i);
     if (h.lock.load(std::memory_order_relaxed) != m || !same_side(h.kind, kind)) continue;
     if (own) {
       h.lock.store(nullptr, std::memory_order_release);
@@ -31,7 +32,8 @@ bool clear_slot(Task* t, int n, const void* m, LockKind kind, bool own) {
 // The stack is full: a hole below its top, if there is one.
 void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& at,
                       const void* caller) {
-  for (HeldLock& h : self->dbg.held) {
+  for (int i = 0; i < kMaxHeldLocks; ++i) {
+    HeldLock& h = self->dbg.held(i);
     if (h.lock.load(std::memory_order_relaxed) == nullptr) {
       h.kind = kind;
       h.at = at;
@@ -44,8 +46,10 @@ void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& 
 
 void note_unlocked_slow(Task* self, const void* m, LockKind kind) {
   TaskState& s = self->dbg;
-  const bool mine = clear_slot(self, s.used, m, kind, /*own=*/true);
-  while (s.used > 0 && !s.held[s.used - 1].lock.load(std::memory_order_relaxed)) --s.used;
+  const bool mine = clear_slot(self, m, kind, /*own=*/true);
+  int n = s.used.load(std::memory_order_relaxed);
+  while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
+  s.used.store(n, std::memory_order_relaxed);
   if (mine) return;
   struct Arg {
     const void* m;
@@ -55,7 +59,7 @@ void note_unlocked_slow(Task* self, const void* m, LockKind kind) {
   registry_visit(
       [](Task* t, void* p) {
         auto* a = static_cast<Arg*>(p);
-        if (!a->done) a->done = clear_slot(t, kMaxHeldLocks, a->m, a->kind, /*own=*/false);
+        if (!a->done) a->done = clear_slot(t, a->m, a->kind, /*own=*/false);
       },
       &arg);
 }
@@ -68,8 +72,9 @@ std::vector<const Task*> holders_of(const void* m) {
   registry_visit(
       [](Task* t, void* p) {
         auto* a = static_cast<Arg*>(p);
-        for (const HeldLock& h : t->dbg.held) {
-          if (h.lock.load(std::memory_order_acquire) == a->m) {
+        const int n = t->dbg.held_count();
+        for (int i = 0; i < n; ++i) {
+          if (t->dbg.held(i).lock.load(std::memory_order_acquire) == a->m) {
             a->out.push_back(t);
             break;
           }

@@ -3,6 +3,7 @@
 // locking touches no shared state.
 #pragma once
 
+#include <new>
 #include <vector>
 
 #include "hooks.h"
@@ -20,18 +21,21 @@ void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& 
 inline void note_locked(Task* self, const void* m, LockKind kind, const Location& at,
                         const void* caller) {
   TaskState& s = self->dbg;
-  if (s.used == kMaxHeldLocks) return note_locked_slow(self, m, kind, at, caller);
-  HeldLock& h = s.held[s.used++];
-  h.kind = kind;
-  h.at = at;
-  h.caller = caller;
-  h.lock.store(m, std::memory_order_release);
+  const int n = s.used.load(std::memory_order_relaxed);
+  if (n == kMaxHeldLocks) return note_locked_slow(self, m, kind, at, caller);
+  HeldLock* h = new (&s.held(n)) HeldLock;  // made on first use (task_state.h)
+  h->kind = kind;
+  h->at = at;
+  h->caller = caller;
+  h->lock.store(m, std::memory_order_release);
+  s.used.store(n + 1, std::memory_order_release);
 }
 
 // Whether self holds any lock (for self only).
 inline bool holds_any(const Task* self) {
-  for (int i = 0; i < self->dbg.used; ++i) {
-    if (self->dbg.held[i].lock.load(std::memory_order_relaxed)) return true;
+  const int n = self->dbg.used.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; ++i) {
+    if (self->dbg.held(i).lock.load(std::memory_order_relaxed)) return true;
   }
   return false;
 }
@@ -41,13 +45,15 @@ inline bool holds_any(const Task* self) {
 void note_unlocked_slow(Task* self, const void* m, LockKind kind);
 inline void note_unlocked(Task* self, const void* m, LockKind kind) {
   TaskState& s = self->dbg;
-  if (s.used > 0) {
-    HeldLock& top = s.held[s.used - 1];
+  int n = s.used.load(std::memory_order_relaxed);
+  if (n > 0) {
+    HeldLock& top = s.held(n - 1);
     if (top.lock.load(std::memory_order_relaxed) == m &&
         (top.kind == LockKind::kRWMutexRead) == (kind == LockKind::kRWMutexRead)) {
       top.lock.store(nullptr, std::memory_order_release);
-      --s.used;
-      while (s.used > 0 && !s.held[s.used - 1].lock.load(std::memory_order_relaxed)) --s.used;
+      --n;
+      while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
+      s.used.store(n, std::memory_order_relaxed);
       return;
     }
   }

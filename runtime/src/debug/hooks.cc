@@ -3,6 +3,7 @@
 // race detector (debug/race/engine.h), which does nothing until an instrumented module turns it on.
 // The lock hooks feed the holders of held.h, the lock checks of lockcheck.h and the race detector.
 #include "hooks.h"
+#include "lock_hooks.h"
 
 #include <new>
 #include <span>
@@ -26,8 +27,8 @@ namespace {
 class HeldNow {
  public:
   explicit HeldNow(const Task* self) {
-    for (int i = 0; i < self->dbg.used; ++i) {
-      const debug::HeldLock& h = self->dbg.held[i];
+    for (int i = 0, n = self->dbg.held_count(); i < n; ++i) {
+      const debug::HeldLock& h = self->dbg.held(i);
       if (const void* m = h.lock.load(std::memory_order_acquire)) {
         new (&buf_[n_++ * sizeof(lockcheck::Held)]) lockcheck::Held{m, h.kind, h.at, h.caller};
       }
@@ -96,12 +97,17 @@ void memory_freed(const void* p, std::size_t size) {
 void ignore_begin() { race::ignore_begin(); }
 void ignore_end() { race::ignore_end(); }
 
-void switch_to(Fiber* f) {
+void switch_to(Task* f) {
   if (f) {
     race::task_switch(f->dbg.race);
   } else {
     race::task_switch_to_thread();
   }
+}
+
+void locked(const void* m, LockKind kind, const Location& loc) {
+  acquire(m);
+  race::note_locked(m, kind == LockKind::kRWMutexRead, loc.file_name(), loc.line());
 }
 
 void unlocking(const void* m, LockKind kind) {
@@ -129,25 +135,18 @@ void task_gone(Task* t) {
 }
 
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller) {
-  Task* self = current();
+  Task* self = locker();
   if (debug::holds_any(self)) {
     lockcheck::blocks(HeldNow(self).span(), taker(self), m, kind, loc, caller);
   }
 }
 
-void locked(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
-            const void* caller) {
-  if (!tried && debug::holds_any(self)) {
-    lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
-  }
-  debug::note_locked(self, m, kind, loc, caller);
-  if (detector_on()) {
-    detector::acquire(m);
-    race::note_locked(m, kind == LockKind::kRWMutexRead, loc.file_name(), loc.line());
-  }
+void check_lock_order(Task* self, const void* m, LockKind kind, const Location& loc,
+                      const void* caller) {
+  lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
 }
 
-void unlocked(const void* m, LockKind kind) { debug::note_unlocked(current(), m, kind); }
+constinit thread_local Task* t_running __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void park(Task* t, const Waiter* waiters, int n) {
   if (t->kind == TaskKind::kThread && !t->dbg.race) {

@@ -657,8 +657,9 @@ struct ThreadRoots {
   std::size_t nh = 0;
   for (std::size_t i = 0; i < nstacks; ++i) {
     if (!stacks[i].fiber) continue;
-    for (const HeldLock& h : stacks[i].fiber->dbg.held) {
-      const void* l = h.lock.load(std::memory_order_acquire);
+    const TaskState& d = stacks[i].fiber->dbg;
+    for (int k = 0, n = d.held_count(); k < n; ++k) {
+      const void* l = d.held(k).lock.load(std::memory_order_acquire);
       if (l && nh < nheld) held[nh++] = {addr(l), static_cast<int>(i)};
     }
   }
@@ -670,8 +671,8 @@ struct ThreadRoots {
   registry_visit_threads_held(
       [](Task* t, void* p) {
         auto* a = static_cast<HeldArg*>(p);
-        for (const HeldLock& h : t->dbg.held) {
-          const void* l = h.lock.load(std::memory_order_acquire);
+        for (int k = 0, n = t->dbg.held_count(); k < n; ++k) {
+          const void* l = t->dbg.held(k).lock.load(std::memory_order_acquire);
           if (l && *a->n < a->cap) a->held[(*a->n)++] = {addr(l), -1};
         }
       },

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <new>
 
 #include "hooks.h"
 #include "weave/base.h"
@@ -34,10 +35,20 @@ struct HeldLock {
 };
 
 struct TaskState {
-  // held[used..] are free. The owner keeps it, so that its own lock operations look at the slots
-  // it uses, not all of them (another task's unlock clears a slot and leaves `used` alone).
-  int used = 0;
-  HeldLock held[kMaxHeldLocks];
+  // Leaves the held slots unmade: a task is made for every fiber started, and zeroing them all
+  // would cost more than the rest of a spawn. A slot is made when it is first pushed (held.h).
+  TaskState() {}
+
+  // The slots [0, held_count()) are made: a stack of the locks the task holds, with holes where
+  // another task unlocked one for it (Go allows that). Only the owner pushes and pops; other
+  // tasks read up to the count and clear a slot with a CAS.
+  int held_count() const { return used.load(std::memory_order_acquire); }
+  HeldLock& held(int i) { return std::launder(reinterpret_cast<HeldLock*>(held_slots))[i]; }
+  const HeldLock& held(int i) const {
+    return std::launder(reinterpret_cast<const HeldLock*>(held_slots))[i];
+  }
+  std::atomic<int> used{0};
+  alignas(HeldLock) unsigned char held_slots[kMaxHeldLocks * sizeof(HeldLock)];
   // While parked (hook::park): the wait-queue entries the task published, and for a plain thread
   // its stack pointer, with its callee-saved registers spilled above it, and the frame pointer of
   // park's frame (where a walk of its stack starts).
