@@ -89,6 +89,13 @@ Granule* shadow_chunk_slow(uptr addr) {
   return chunk;
 }
 
+// The shadow of a freed range is given back to the kernel from this many pages (the shadow of
+// 32 KiB); below, it is zeroed in place. Small blocks go back to the heap, which hands them out
+// again soon, and a returned page faults twice on its next use (a read maps the zero page, the
+// write copies it, with a TLB shootdown on every other CPU); keeping the shadow of large ones
+// would raise the peak memory for little time.
+constexpr uptr kReturnedPages = 16;
+
 void shadow_clear(uptr lo, uptr hi) {
   if (!g_shadow_l1 || lo >= hi || (lo >> kAddressBits)) return;
   if (hi >> kAddressBits) hi = uptr{1} << kAddressBits;
@@ -103,7 +110,7 @@ void shadow_clear(uptr lo, uptr hi) {
       const uptr page = page_size();
       const uptr inner_from = (reinterpret_cast<uptr>(from) + page - 1) & ~(page - 1);
       const uptr inner_to = reinterpret_cast<uptr>(to) & ~(page - 1);
-      if (inner_to >= inner_from + 4 * page) {
+      if (inner_to >= inner_from + kReturnedPages * page) {
         // Whole pages go back to the kernel, which gives zeroes on the next touch.
         clear_cells(from, reinterpret_cast<Granule*>(inner_from));
         madvise(reinterpret_cast<void*>(inner_from), inner_to - inner_from, MADV_DONTNEED);

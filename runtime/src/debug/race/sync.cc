@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include <atomic>
+#include <cstdint>
 
 #include "alloc.h"
 #include "spinlock.h"
@@ -10,6 +11,9 @@ namespace {
 
 constexpr int kPageShift = 12;
 constexpr std::size_t kBuckets = std::size_t{1} << 16;
+// Lists per bucket, by the address within its page: a channel's buffer puts a clock at every slot
+// of one page, and one list of them all made each channel operation walk it.
+constexpr std::size_t kLists = 32;
 // A freed range longer than this many pages is forgotten by a sweep of every bucket instead.
 constexpr uptr kSweepPages = 64;
 
@@ -21,7 +25,9 @@ struct SyncVar {
 
 struct Bucket {
   SpinLock mu;
-  std::atomic<SyncVar*> head{nullptr};  // written under mu; read without it to skip empty ones
+  // Written under mu; read without it to skip empty ones.
+  std::atomic<std::uint32_t> live{0};
+  std::atomic<SyncVar*> heads[kLists] = {};
 };
 
 Bucket g_buckets[kBuckets];
@@ -31,8 +37,16 @@ Bucket& bucket_of_page(uptr page) { return g_buckets[(page * 0x9E3779B97F4A7C15u
 
 Bucket& bucket_of(uptr addr) { return bucket_of_page(addr >> kPageShift); }
 
-SyncVar* find(Bucket& b, uptr addr) {
-  for (SyncVar* v = b.head.load(std::memory_order_relaxed); v; v = v->next) {
+// The list of addr in its bucket: a hash of its offset in the page, so that slots of any size
+// spread over the lists.
+std::atomic<SyncVar*>& list_of(Bucket& b, uptr addr) {
+  const uptr offset = addr & ((uptr{1} << kPageShift) - 1);
+  return b.heads[((offset + 1) * 0x9E3779B97F4A7C15ull) >> (64 - 5)];
+}
+static_assert(kLists == 32, "list_of takes the hash's top 5 bits");
+
+SyncVar* find(std::atomic<SyncVar*>& head, uptr addr) {
+  for (SyncVar* v = head.load(std::memory_order_relaxed); v; v = v->next) {
     if (v->addr == addr) return v;
   }
   return nullptr;
@@ -40,37 +54,44 @@ SyncVar* find(Bucket& b, uptr addr) {
 
 // Unlinks the clocks of b in [lo, hi); b's lock is held.
 void forget_in(Bucket& b, uptr lo, uptr hi) {
-  SyncVar* prev = nullptr;
-  SyncVar* v = b.head.load(std::memory_order_relaxed);
-  while (v) {
-    SyncVar* next = v->next;
-    if (v->addr >= lo && v->addr < hi) {
-      if (prev) {
-        prev->next = next;
+  for (std::atomic<SyncVar*>& head : b.heads) {
+    SyncVar* prev = nullptr;
+    SyncVar* v = head.load(std::memory_order_relaxed);
+    while (v) {
+      SyncVar* next = v->next;
+      if (v->addr >= lo && v->addr < hi) {
+        if (prev) {
+          prev->next = next;
+        } else {
+          head.store(next, std::memory_order_relaxed);
+        }
+        raw_delete(v);
+        b.live.fetch_sub(1, std::memory_order_relaxed);
+        g_live.fetch_sub(1, std::memory_order_relaxed);
       } else {
-        b.head.store(next, std::memory_order_relaxed);
+        prev = v;
       }
-      raw_delete(v);
-      g_live.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      prev = v;
+      v = next;
     }
-    v = next;
   }
 }
+
+bool empty(const Bucket& b) { return b.live.load(std::memory_order_relaxed) == 0; }
 
 }  // namespace
 
 void sync_release(const void* addr, const VectorClock& vc) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
+  std::atomic<SyncVar*>& head = list_of(b, a);
   b.mu.lock();
-  SyncVar* v = find(b, a);
+  SyncVar* v = find(head, a);
   if (!v) {
     v = raw_new<SyncVar>();
     v->addr = a;
-    v->next = b.head.load(std::memory_order_relaxed);
-    b.head.store(v, std::memory_order_relaxed);
+    v->next = head.load(std::memory_order_relaxed);
+    head.store(v, std::memory_order_relaxed);
+    b.live.fetch_add(1, std::memory_order_relaxed);
     g_live.fetch_add(1, std::memory_order_relaxed);
   }
   v->clock.join(vc);
@@ -80,18 +101,20 @@ void sync_release(const void* addr, const VectorClock& vc) {
 void sync_acquire(const void* addr, VectorClock* vc) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
-  if (!b.head.load(std::memory_order_relaxed)) return;
+  std::atomic<SyncVar*>& head = list_of(b, a);
+  if (!head.load(std::memory_order_relaxed)) return;
   b.mu.lock();
-  if (SyncVar* v = find(b, a)) vc->join(v->clock);
+  if (SyncVar* v = find(head, a)) vc->join(v->clock);
   b.mu.unlock();
 }
 
 bool sync_exists(const void* addr) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
-  if (!b.head.load(std::memory_order_relaxed)) return false;
+  std::atomic<SyncVar*>& head = list_of(b, a);
+  if (!head.load(std::memory_order_relaxed)) return false;
   b.mu.lock();
-  const bool found = find(b, a) != nullptr;
+  const bool found = find(head, a) != nullptr;
   b.mu.unlock();
   return found;
 }
@@ -101,7 +124,7 @@ void sync_forget(uptr lo, uptr hi) {
   const uptr first = lo >> kPageShift;
   const uptr last = (hi - 1) >> kPageShift;
   auto visit = [&](Bucket& b) {
-    if (!b.head.load(std::memory_order_relaxed)) return;
+    if (empty(b)) return;
     b.mu.lock();
     forget_in(b, lo, hi);
     b.mu.unlock();

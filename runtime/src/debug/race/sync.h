@@ -2,10 +2,10 @@
 // for the next acquire there. Mutexes, channels and their buffer slots, WaitGroups, atomics,
 // thread ends, … are all addresses here (hooks.h names which).
 //
-// A hash table of buckets by the address's page, each a list under its own lock; a clock is
-// joined into or from while its bucket's lock is held, so an object forgotten (its memory freed)
-// never vanishes under a release. Keying by page lets a freed range be forgotten by visiting only
-// the buckets of its pages.
+// A hash table of buckets by the address's page, each a few lists (by the address within the
+// page) under the bucket's own lock; a clock is joined into or from while its bucket's lock is
+// held, so an object forgotten (its memory freed) never vanishes under a release. Keying by page
+// lets a freed range be forgotten by visiting only the buckets of its pages.
 //
 // Lock order: a bucket's lock is a leaf.
 #pragma once
