@@ -30,14 +30,6 @@ std::atomic<std::size_t> g_chunks{0};
   std::abort();
 }
 
-void* reserve(std::size_t bytes, const char* what) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) out_of_address_space(what);
-  debug::heap::note_private_mapping(p, bytes);  // no handle of the program's in it (reach.h)
-  return p;
-}
-
 // Addresses outside the user half (never dereferenceable by the program) all share one chunk,
 // whose cells then mean nothing.
 Granule* junk_chunk() {
@@ -61,6 +53,14 @@ void clear_cells(Granule* from, Granule* to) {
 }
 
 }  // namespace
+
+void* reserve(std::size_t bytes, const char* what) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) out_of_address_space(what);
+  debug::heap::note_private_mapping(p, bytes);  // no handle of the program's in it (reach.h)
+  return p;
+}
 
 void shadow_init() {
   if (g_shadow_l1) return;

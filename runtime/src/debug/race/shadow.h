@@ -30,6 +30,9 @@ constexpr int kAddressBits = 47;
 extern std::atomic<Granule*>* g_shadow_l1;
 
 void shadow_init();
+// Zeroed address space for the engine's tables, committed page by page as it is touched; `what`
+// names it if it cannot be had (the process then ends).
+void* reserve(std::size_t bytes, const char* what);
 Granule* shadow_chunk_slow(uptr addr);
 
 inline Granule* shadow_granule(uptr addr) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "alloc.h"
+#include "shadow.h"
 #include "spinlock.h"
 
 namespace weave::detail::race {
@@ -23,17 +24,24 @@ struct SyncVar {
   SyncVar* next;
 };
 
+// Zeroed memory is a bucket with no clocks: the table is reserved address space, touched only
+// where clocks are kept (a static array of these is not constant-initialized, so it would be
+// written whole at startup).
 struct Bucket {
   SpinLock mu;
   // Written under mu; read without it to skip empty ones.
-  std::atomic<std::uint32_t> live{0};
-  std::atomic<SyncVar*> heads[kLists] = {};
+  std::atomic<std::uint32_t> live;
+  std::atomic<SyncVar*> heads[kLists];
 };
 
-Bucket g_buckets[kBuckets];
+Bucket* buckets() {
+  static Bucket* const table =
+      static_cast<Bucket*>(reserve(kBuckets * sizeof(Bucket), "the synchronization table"));
+  return table;
+}
 std::atomic<std::size_t> g_live{0};
 
-Bucket& bucket_of_page(uptr page) { return g_buckets[(page * 0x9E3779B97F4A7C15ull) >> (64 - 16)]; }
+Bucket& bucket_of_page(uptr page) { return buckets()[(page * 0x9E3779B97F4A7C15ull) >> (64 - 16)]; }
 
 Bucket& bucket_of(uptr addr) { return bucket_of_page(addr >> kPageShift); }
 
@@ -132,7 +140,7 @@ void sync_forget(uptr lo, uptr hi) {
   if (last - first < kSweepPages) {
     for (uptr p = first; p <= last; ++p) visit(bucket_of_page(p));
   } else {
-    for (Bucket& b : g_buckets) visit(b);
+    for (std::size_t i = 0; i < kBuckets; ++i) visit(buckets()[i]);
   }
 }
 
