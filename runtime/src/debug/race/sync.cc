@@ -11,7 +11,10 @@ namespace weave::detail::race {
 namespace {
 
 constexpr int kPageShift = 12;
-constexpr std::size_t kBuckets = std::size_t{1} << 16;
+// Each bucket takes a few hundred bytes once touched: enough of them that a page rarely shares
+// one, few enough that a program touching clocks everywhere keeps the table small.
+constexpr int kBucketBits = 14;
+constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
 // Lists per bucket, by the address within its page: a channel's buffer puts a clock at every slot
 // of one page, and one list of them all made each channel operation walk it.
 constexpr std::size_t kLists = 32;
@@ -41,7 +44,9 @@ Bucket* buckets() {
 }
 std::atomic<std::size_t> g_live{0};
 
-Bucket& bucket_of_page(uptr page) { return buckets()[(page * 0x9E3779B97F4A7C15ull) >> (64 - 16)]; }
+Bucket& bucket_of_page(uptr page) {
+  return buckets()[(page * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits)];
+}
 
 Bucket& bucket_of(uptr addr) { return bucket_of_page(addr >> kPageShift); }
 
