@@ -48,6 +48,14 @@ struct RaceTask {
   // The clock of the task's latest access recorded in the shadow: a task that knows the slot up
   // to here knows all of this task the shadow remembers (slots.h).
   u32 last_access_clock = 0;
+  // Access sites made lately (stacks.cc), by their Loc: a loop makes the same few again and again.
+  struct SiteCache {
+    const race_abi::Loc* loc = nullptr;
+    u32 frame = 0;
+    u32 node = 0;
+  };
+  static constexpr int kSiteCache = 8;
+  SiteCache sites[kSiteCache];
 
   Frame* frames = nullptr;  // frames[0] is the outermost
   u32 depth = 0;

@@ -110,7 +110,12 @@ u32 frame_node(RaceTask* t, u32 i) {
 u32 access_site(RaceTask* t, const race_abi::Loc* loc) {
   const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
   const u32 frame = stored ? frame_node(t, stored - 1) : 0;
-  return intern(frame, loc);
+  RaceTask::SiteCache& c =
+      t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
+  if (c.loc == loc && c.frame == frame) return c.node;
+  const u32 node = intern(frame, loc);
+  c = RaceTask::SiteCache{loc, frame, node};
+  return node;
 }
 
 std::vector<const race_abi::Loc*> site_stack(u32 node) {
