@@ -417,7 +417,8 @@ TEST(SchedDeath, ExceptionEscapingAFiberIsAPanic) {
       },
       // Go prints the panicking goroutine's stack: here its frames, each with its object file
       // (the debug library: its source line).
-      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\n  [^\n]+\n      [^\n]+(\\+0x[0-9a-f]+|:[0-9]+)\n.*"
+      "panic: boom\n\nfiber [0-9]+ \\[running\\]:\n  [^\n]+\n      "
+      "[^\n]+(\\+0x[0-9a-f]+|:[0-9]+)\n.*"
       "created by .*sched_test.cc");
 }
 
