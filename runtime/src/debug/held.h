@@ -23,11 +23,9 @@ inline void note_locked(Task* self, const void* m, LockKind kind, const Location
   TaskState& s = self->dbg;
   const int n = s.used.load(std::memory_order_relaxed);
   if (n == kMaxHeldLocks) return note_locked_slow(self, m, kind, at, caller);
-  HeldLock* h = new (&s.held(n)) HeldLock;  // made on first use (task_state.h)
-  h->kind = kind;
-  h->at = at;
-  h->caller = caller;
-  h->lock.store(m, std::memory_order_release);
+  // Made whole, m included: other tasks read the slot only once the count, stored after it (a
+  // release), includes it.
+  new (&s.held(n)) HeldLock{m, kind, at, caller};
   s.used.store(n + 1, std::memory_order_release);
 }
 
