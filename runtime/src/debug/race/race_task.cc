@@ -1,6 +1,8 @@
 #include "race_task.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -83,7 +85,9 @@ RaceTask* running_task_slow() {
     // A thread the engine has not seen start (main, or one started before the engine was on):
     // it knows nobody's past.
     (void)&tls_thread_exit;  // makes the thread-local, so its destructor runs at thread exit
-    RaceTask* t = task_start(nullptr, new_thread_identity(), 0, 0);
+    Identity who = new_thread_identity();
+    who.main_thread = static_cast<pid_t>(syscall(SYS_gettid)) == getpid();
+    RaceTask* t = task_start(nullptr, who, 0, 0);
     tls_thread = t;
   }
   set_current(tls_thread);

@@ -123,7 +123,10 @@ void append_creation(std::string* out, const Side& s) {
   if (!s.known) return;
   absl::StrAppend(out, capitalized(task_name(s.who)), s.finished ? " (finished)" : " (running)");
   if (!s.who.file) {
-    absl::StrAppend(out, " created at an unknown place\n");
+    absl::StrAppend(out, s.who.main_thread
+                             ? " is the main thread\n"
+                             : " created where the race detector did not see (before an "
+                               "instrumented module started it, or by code it does not know)\n");
     return;
   }
   absl::StrAppendFormat(out, " created at:\n  #0 %s:%u %s\n  by %s %u\n", s.who.file, s.who.line,

@@ -28,6 +28,7 @@ struct Identity {
   bool fiber = false;
   bool weave_id = false;  // id is weave's (as dumps show it); else the engine's own thread number
   const char* file = nullptr;  // where it was created; null: the main thread, or unknown
+  bool main_thread = false;    // the process's first thread (which nothing created)
   u32 line = 0;
   const char* function = nullptr;
   std::uint64_t parent_id = 0;
