@@ -73,6 +73,7 @@ struct Report {
   Frames access, previous;
   std::vector<std::string> tasks;
   std::map<std::string, std::pair<std::string, int>> created;
+  std::set<std::string> main_thread;  // the tasks named as the main thread
 };
 
 std::vector<Report> ParseReports(const std::string& err) {
@@ -80,6 +81,8 @@ std::vector<Report> ParseReports(const std::string& err) {
   static const std::regex access(R"(^(?:Previous )?\S+ (?:\S+ )?of size \d+ at \S+ by (.+):$)");
   static const std::regex creation(
       R"(^(Fiber|Thread) (\S+) \((?:running|finished)\) created at:$)");
+  static const std::regex main_thread(
+      R"(^Thread (\S+) \((?:running|finished)\) is the main thread$)");
   std::vector<Report> out;
   Report* cur = nullptr;
   Frames* side = nullptr;
@@ -98,6 +101,8 @@ std::vector<Report> ParseReports(const std::string& err) {
     } else if (std::regex_search(line.begin(), line.end(), m, access)) {
       side = absl::StartsWith(line, "Previous ") ? &cur->previous : &cur->access;
       cur->tasks.push_back(m[1].str());
+    } else if (std::regex_search(line.begin(), line.end(), m, main_thread)) {
+      cur->main_thread.insert(absl::StrCat("thread ", m[1].str()));
     } else if (std::regex_search(line.begin(), line.end(), m, creation)) {
       creator = absl::StrCat(m[1].str() == "Fiber" ? "fiber " : "thread ", m[2].str());
     } else if (line.empty()) {
@@ -191,10 +196,16 @@ TEST_P(RaceTest, Run) {
     EXPECT_TRUE(marked.count(a) || marked.count(b))
         << "a report with no access on a `// race` line (" << absl::StrJoin(marked, ", ") << "):\n"
         << rep.text;
-    // Both tasks are named, and a fiber by where the program created it.
+    // Both tasks are named, a fiber by where the program created it, a thread by that or as the
+    // main thread.
     EXPECT_EQ(rep.tasks.size(), 2u) << rep.text;
     for (const std::string& task : rep.tasks) {
-      if (!absl::StartsWith(task, "fiber ")) continue;
+      if (!absl::StartsWith(task, "fiber ")) {
+        EXPECT_TRUE(rep.created.count(task) || rep.main_thread.count(task))
+            << "neither a creation site nor the main thread: " << task << ":\n"
+            << rep.text;
+        continue;
+      }
       auto it = rep.created.find(task);
       ASSERT_NE(it, rep.created.end()) << "no creation site for " << task << ":\n" << rep.text;
       EXPECT_EQ(it->second.first, p.path) << "the creation site of " << task << ":\n" << rep.text;
