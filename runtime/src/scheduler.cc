@@ -1100,7 +1100,7 @@ void make_fiber_context(Fiber* f, void* sp, std::size_t size) {
   return w ? w->current.load(std::memory_order_relaxed) : nullptr;
 }
 
-// One call: the debug runtime's hooks ask on every lock and unlock.
+// One call, not current_fiber's and then the thread's: it is asked on every park and spawn.
 [[gnu::noinline]] Task* current() {
   if (Worker* w = Scheduler::tls_worker_) {
     if (Fiber* f = w->current.load(std::memory_order_relaxed)) return f;

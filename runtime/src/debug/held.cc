@@ -6,10 +6,6 @@
 namespace weave::detail::debug {
 namespace {
 
-bool same_side(LockKind a, LockKind b) {
-  return (a == LockKind::kRWMutexRead) == (b == LockKind::kRWMutexRead);
-}
-
 // Clears t's slot for m among its made ones: with a CAS from another task, with a store from t
 // itself (it is the only one that fills its slots, so no other value can come in between).
 bool clear_slot(Task* t, const void* m, LockKind kind, bool own) {
@@ -47,9 +43,7 @@ void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& 
 void note_unlocked_slow(Task* self, const void* m, LockKind kind) {
   TaskState& s = self->dbg;
   const bool mine = clear_slot(self, m, kind, /*own=*/true);
-  int n = s.used.load(std::memory_order_relaxed);
-  while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
-  s.used.store(n, std::memory_order_relaxed);
+  trim_holes(s, s.used.load(std::memory_order_relaxed));
   if (mine) return;
   struct Arg {
     const void* m;

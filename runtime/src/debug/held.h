@@ -16,6 +16,17 @@ namespace weave::detail::debug {
 // every lock call records. Only an unlock out of order, or of another task's lock, or a full
 // stack, takes the out-of-line path.
 
+// Whether a hold of kind a is released by an unlock of kind b: a read lock's by a read unlock.
+inline bool same_side(LockKind a, LockKind b) {
+  return (a == LockKind::kRWMutexRead) == (b == LockKind::kRWMutexRead);
+}
+
+// Drops the free slots at the top of s's stack of n.
+inline void trim_holes(TaskState& s, int n) {
+  while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
+  s.used.store(n, std::memory_order_relaxed);
+}
+
 void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& at,
                       const void* caller);
 inline void note_locked(Task* self, const void* m, LockKind kind, const Location& at,
@@ -46,12 +57,9 @@ inline void note_unlocked(Task* self, const void* m, LockKind kind) {
   int n = s.used.load(std::memory_order_relaxed);
   if (n > 0) {
     HeldLock& top = s.held(n - 1);
-    if (top.lock.load(std::memory_order_relaxed) == m &&
-        (top.kind == LockKind::kRWMutexRead) == (kind == LockKind::kRWMutexRead)) {
+    if (top.lock.load(std::memory_order_relaxed) == m && same_side(top.kind, kind)) {
       top.lock.store(nullptr, std::memory_order_release);
-      --n;
-      while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
-      s.used.store(n, std::memory_order_relaxed);
+      trim_holes(s, n - 1);
       return;
     }
   }

@@ -17,7 +17,8 @@ constexpr int kBucketBits = 14;
 constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
 // Lists per bucket, by the address within its page: a channel's buffer puts a clock at every slot
 // of one page, and one list of them all made each channel operation walk it.
-constexpr std::size_t kLists = 32;
+constexpr int kListBits = 5;
+constexpr std::size_t kLists = std::size_t{1} << kListBits;
 // A freed range longer than this many pages is forgotten by a sweep of every bucket instead.
 constexpr uptr kSweepPages = 64;
 
@@ -44,9 +45,10 @@ Bucket* buckets() {
 }
 std::atomic<std::size_t> g_live{0};
 
-Bucket& bucket_of_page(uptr page) {
-  return buckets()[(page * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits)];
-}
+// The top `bits` bits of x's Fibonacci hash.
+std::size_t hashed(uptr x, int bits) { return (x * 0x9E3779B97F4A7C15ull) >> (64 - bits); }
+
+Bucket& bucket_of_page(uptr page) { return buckets()[hashed(page, kBucketBits)]; }
 
 Bucket& bucket_of(uptr addr) { return bucket_of_page(addr >> kPageShift); }
 
@@ -54,9 +56,8 @@ Bucket& bucket_of(uptr addr) { return bucket_of_page(addr >> kPageShift); }
 // spread over the lists.
 std::atomic<SyncVar*>& list_of(Bucket& b, uptr addr) {
   const uptr offset = addr & ((uptr{1} << kPageShift) - 1);
-  return b.heads[((offset + 1) * 0x9E3779B97F4A7C15ull) >> (64 - 5)];
+  return b.heads[hashed(offset + 1, kListBits)];
 }
-static_assert(kLists == 32, "list_of takes the hash's top 5 bits");
 
 SyncVar* find(std::atomic<SyncVar*>& head, uptr addr) {
   for (SyncVar* v = head.load(std::memory_order_relaxed); v; v = v->next) {
@@ -91,6 +92,20 @@ void forget_in(Bucket& b, uptr lo, uptr hi) {
 
 bool empty(const Bucket& b) { return b.live.load(std::memory_order_relaxed) == 0; }
 
+// Calls fn with the clock at addr, under its bucket's lock; false if there is none.
+template <class F>
+bool with_clock(const void* addr, F fn) {
+  const uptr a = reinterpret_cast<uptr>(addr);
+  Bucket& b = bucket_of(a);
+  std::atomic<SyncVar*>& head = list_of(b, a);
+  if (!head.load(std::memory_order_relaxed)) return false;
+  b.mu.lock();
+  SyncVar* v = find(head, a);
+  if (v) fn(v->clock);
+  b.mu.unlock();
+  return v != nullptr;
+}
+
 }  // namespace
 
 void sync_release(const void* addr, const VectorClock& vc) {
@@ -112,24 +127,11 @@ void sync_release(const void* addr, const VectorClock& vc) {
 }
 
 void sync_acquire(const void* addr, VectorClock* vc) {
-  const uptr a = reinterpret_cast<uptr>(addr);
-  Bucket& b = bucket_of(a);
-  std::atomic<SyncVar*>& head = list_of(b, a);
-  if (!head.load(std::memory_order_relaxed)) return;
-  b.mu.lock();
-  if (SyncVar* v = find(head, a)) vc->join(v->clock);
-  b.mu.unlock();
+  with_clock(addr, [vc](const VectorClock& clock) { vc->join(clock); });
 }
 
 bool sync_exists(const void* addr) {
-  const uptr a = reinterpret_cast<uptr>(addr);
-  Bucket& b = bucket_of(a);
-  std::atomic<SyncVar*>& head = list_of(b, a);
-  if (!head.load(std::memory_order_relaxed)) return false;
-  b.mu.lock();
-  const bool found = find(head, a) != nullptr;
-  b.mu.unlock();
-  return found;
+  return with_clock(addr, [](const VectorClock&) {});
 }
 
 void sync_forget(uptr lo, uptr hi) {
