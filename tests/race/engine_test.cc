@@ -458,6 +458,31 @@ TEST_F(RaceEngine, SlotsPassOnOnlyToTasksThatKnowTheirPast) {
   EXPECT_NE(json.find("\"line\": 20"), std::string::npos) << json;
 }
 
+// A fiber's own entry is kept apart from its vector clock: one that holds a high slot but knows
+// only its parent copies a short clock into its children and the objects it releases, not one as
+// long as its slot number.
+TEST_F(RaceEngine, AFiberThatKnowsLittleHasAShortClockWhateverItsSlot) {
+  alignas(8) static int x;
+  static int done;
+  std::vector<RaceTask*> running;  // never joined: each holds its slot, so slots climb
+  for (int i = 0; i < 300; ++i) running.push_back(Start());
+  RaceTask* late = running.back();
+  ASSERT_GE(late->slot, 300u);
+  EXPECT_LE(late->vc.size(), main_->slot + 1);
+  Run(late);
+  __weave_write4(&x, &kUserA);
+  RaceTask* child = Start(late);
+  EXPECT_LE(child->vc.size(), late->slot + 1);
+  Run(child);
+  __weave_read4(&x, &kUserB);  // its parent's write: ordered
+  race::release(child, &done);
+  RaceTask* reader = Start();
+  Run(reader);
+  race::acquire(reader, &done);
+  __weave_read4(&x, &kUserB);  // ordered through child, which knew late's write
+  EXPECT_EQ(Races(), 0u);
+}
+
 TEST_F(RaceEngine, AClockThatRunsOutMovesToAnotherSlot) {
   alignas(8) static int x;
   RaceTask* a = Start();

@@ -174,7 +174,7 @@ inline void check(const void* p, const Loc* loc) {
 
 void release(RaceTask* t, const void* addr) {
   if (t->finished) return;
-  sync_release(addr, t->vc);
+  sync_release(addr, t->vc, t->slot, t->clock);
   tick(t);
 }
 
@@ -198,9 +198,7 @@ void fire_begins(const void* timer) {
 void fire_ends() {
   RaceTask* t = running_task();
   if (!t || t->finished) return;
-  const u32 own = t->vc.get(t->slot);  // the fire's send moved it on
   t->vc.assign(t_before_fire);
-  t->vc.set(t->slot, own);
 }
 
 void check_object(const void* addr, bool write) {
@@ -259,7 +257,7 @@ void __weave_atomic(const void* p, std::uint32_t size, std::uint32_t flags, cons
     if (abi::releases(order)) {
       release(t, p);
     } else if (t->fence_release) {
-      sync_release(p, *t->fence_release);
+      sync_release(p, *t->fence_release, 0, 0);
     }
   } else if (!abi::acquires(order) && g_acquire_fences.load(std::memory_order_relaxed)) {
     if (!t->fence_acquire) t->fence_acquire = raw_new<VectorClock>();
@@ -282,6 +280,7 @@ void __weave_fence(std::uint32_t order_value) {
   if (abi::releases(order)) {
     if (!t->fence_release) t->fence_release = raw_new<VectorClock>();
     t->fence_release->assign(t->vc);
+    t->fence_release->raise(t->slot, t->clock);
     tick(t);
   }
 }

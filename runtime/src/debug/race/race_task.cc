@@ -50,7 +50,8 @@ struct ThreadExit {
     tls_thread = nullptr;
     set_current(nullptr);
     if (t) {
-      sync_release(reinterpret_cast<const void*>(pthread_self()), t->vc);
+      if (!t->finished)
+        sync_release(reinterpret_cast<const void*>(pthread_self()), t->vc, t->slot, t->clock);
       task_end(t);
       // Not freed: a report may still name it through its slot's holders, which copy what they
       // need; the state itself is small and threads are few.
@@ -120,7 +121,10 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
   t->who = who;
   t->stack_lo = stack_lo;
   t->stack_hi = stack_hi;
-  if (parent) t->vc.assign(parent->vc);
+  if (parent) {
+    t->vc.assign(parent->vc);
+    if (!parent->finished) t->vc.raise(parent->slot, parent->clock);
+  }
   SlotGrant g = slot_acquire(t->vc, who);
   if (g.slot == 0) {
     t->finished = true;  // no slot left at all: the task runs unchecked
@@ -128,7 +132,6 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
   }
   t->slot = g.slot;
   t->clock = g.start_clock;
-  t->vc.set(t->slot, t->clock);
   t->epoch = make_epoch(t->slot, t->clock);
   if (parent) tick(parent);
   return t;
@@ -139,6 +142,7 @@ void tick(RaceTask* t) {
   if (t->clock == kMaxClock) {
     // The slot's clocks are used up: go on in another slot, knowing our own past in the old one.
     slot_release(t->slot, t->clock, t->last_access_clock);
+    t->vc.raise(t->slot, t->clock);  // our own past in the old slot stays known
     SlotGrant g = slot_acquire(t->vc, t->who);
     if (g.slot == 0) {
       t->finished = true;
@@ -151,7 +155,6 @@ void tick(RaceTask* t) {
   } else {
     ++t->clock;
   }
-  t->vc.set(t->slot, t->clock);
   t->epoch = make_epoch(t->slot, t->clock);
 }
 

@@ -44,7 +44,10 @@ struct RaceTask {
   u32 clock = 0;
   int ignore = 0;  // > 0: accesses are not checked (values the runtime moves between tasks)
   bool finished = false;
-  VectorClock vc;  // vc.get(slot) == clock
+  // What the task knows of every other slot's past. Its own slot's entry is `clock`, kept apart
+  // (vc's entry there may lag): a fiber holding a high slot number that knows little keeps a
+  // short clock, and copying it into a child or a channel stays cheap.
+  VectorClock vc;
   // The clock of the task's latest access recorded in the shadow: a task that knows the slot up
   // to here knows all of this task the shadow remembers (slots.h).
   u32 last_access_clock = 0;

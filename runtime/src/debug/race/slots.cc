@@ -1,5 +1,6 @@
 #include "slots.h"
 
+#include <deque>
 #include <vector>
 
 #include "alloc.h"
@@ -28,8 +29,9 @@ struct SlotInfo {
 
 struct Table {
   SpinLock mu;
-  u32 next_fresh = 1;        // slot 0 marks an empty cell
-  RawVector<u32> free;       // most recently freed last
+  u32 next_fresh = 1;  // slot 0 marks an empty cell
+  // Most recently freed last; a deque, as the oldest leaves from the front once all are taken.
+  std::deque<u32, RawAllocator<u32>> free;
   RawVector<SlotInfo> info;  // indexed by slot
 };
 

@@ -108,7 +108,7 @@ bool with_clock(const void* addr, F fn) {
 
 }  // namespace
 
-void sync_release(const void* addr, const VectorClock& vc) {
+void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
   std::atomic<SyncVar*>& head = list_of(b, a);
@@ -123,6 +123,7 @@ void sync_release(const void* addr, const VectorClock& vc) {
     g_live.fetch_add(1, std::memory_order_relaxed);
   }
   v->clock.join(vc);
+  if (slot) v->clock.raise(slot, clock);
   b.mu.unlock();
 }
 

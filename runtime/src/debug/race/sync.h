@@ -17,8 +17,8 @@
 
 namespace weave::detail::race {
 
-// The clock at addr joins vc (made if absent).
-void sync_release(const void* addr, const VectorClock& vc);
+// The clock at addr joins vc, and the epoch (slot, clock) unless slot is 0 (made if absent).
+void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock);
 // vc joins the clock at addr, if there is one.
 void sync_acquire(const void* addr, VectorClock* vc);
 // Whether anything was ever released at addr (and not forgotten since).

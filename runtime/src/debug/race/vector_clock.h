@@ -19,6 +19,10 @@ class VectorClock {
 
   u32 get(u32 slot) const { return slot < size_ ? data_[slot] : 0; }
   void set(u32 slot, u32 clock);
+  // The entry of slot becomes at least clock.
+  void raise(u32 slot, u32 clock) {
+    if (get(slot) < clock) set(slot, clock);
+  }
   // Entry-wise maximum with o.
   void join(const VectorClock& o);
   // Becomes a copy of o.
