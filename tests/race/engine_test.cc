@@ -378,6 +378,33 @@ TEST_F(RaceEngine, FreedMemoryIsForgotten) {
   EXPECT_EQ(Races(), 0u);
 }
 
+// A large freed range gives its shadow pages back to the kernel, and its chunk leaves the first
+// level until next used: what was recorded around the range stays, what was in it is gone, and a
+// range forgotten while the chunk is out is forgotten too.
+TEST_F(RaceEngine, ALargeFreedRangeIsForgottenAndItsNeighboursAreNot) {
+  constexpr std::size_t kChunk = std::size_t{1} << 16;  // the application bytes of one chunk
+  alignas(kChunk) static std::int64_t block[kChunk / 8];
+  std::int64_t* before = &block[0];
+  std::int64_t* freed = &block[1024];               // 48 KiB from 8 KiB in
+  std::int64_t* after = &block[kChunk / 8 - 1024];  // in the last 8 KiB
+  std::int64_t* later = &block[kChunk / 8 - 1];     // forgotten while the chunk is out
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  for (std::int64_t* p : {before, freed, freed + 4000, after, later}) __weave_write8(p, &kUserA);
+  const auto at = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p); };
+  race::forget_range(at(freed), at(freed + 6144));
+  race::forget_range(at(later), at(later + 1));
+  Run(b);
+  __weave_write8(freed, &kUserB);
+  __weave_write8(freed + 4000, &kUserB);
+  __weave_write8(later, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  __weave_write8(before, &kUserB);
+  __weave_write8(after, &kUserCall);  // another line: each pair of lines is reported once
+  EXPECT_EQ(Races(), 2u);
+}
+
 TEST_F(RaceEngine, FreeForgetsTheBlock) {
   RaceTask* a = Start();
   RaceTask* b = Start();

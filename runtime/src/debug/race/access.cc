@@ -121,18 +121,35 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
   return true;
 }
 
-// Checks the access against the granule's cells and records it in one. The cell is replaced by
-// compare-and-swap from what was checked: two tasks that access the granule at the same moment
-// would otherwise both check the same cells and both store, the second store erasing the first
-// access unseen (the race of two truly simultaneous accesses missed). The one whose swap fails
-// checks again, and sees the other.
-[[gnu::noinline]] void record(RaceTask* t, Granule* g, uptr a, u32 size, u32 mask, bool write,
-                              bool atomic, const Loc* loc) {
+// Checks the access against the granule's cells and records it in one. Where the granule holds
+// another task's access, the cell is replaced by compare-and-swap from what was checked: two
+// tasks that access the granule at the same moment would otherwise both check the same cells and
+// both store, the second store erasing the first access unseen (the race of two truly
+// simultaneous accesses missed). The one whose swap fails checks again, and sees the other.
+//
+// The common case after a release is the task's own access again in its new epoch, on a granule
+// only it has touched (a private array, a local that escaped): it cannot race, and the new cell
+// replaces the old with a store. A task racing with it at that very moment still finds one of
+// the two accesses, unless it stores in the same instant, as with TSan's stores.
+[[gnu::noinline]] void record_slow(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size,
+                                   u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {
-    const u64 cells[2] = {g->cell[0].load(std::memory_order_relaxed),
-                          g->cell[1].load(std::memory_order_relaxed)};
+    const u64 cells[2] = {c0, c1};
     if (record_in(t, g, cells, a, size, mask, write, atomic, loc)) return;
+    c0 = g->cell[0].load(std::memory_order_relaxed);
+    c1 = g->cell[1].load(std::memory_order_relaxed);
   }
+}
+
+inline void record(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size, u32 mask, bool write,
+                   bool atomic, const Loc* loc) {
+  if (c1 == 0 && (c0 == 0 || (cell_slot(c0) == t->slot && subsumes(t, c0, mask, write, atomic)))) {
+    g->cell[0].store(make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
+                     std::memory_order_relaxed);
+    t->last_access_clock = t->clock;
+    return;
+  }
+  record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
 }
 
 // One granule: [a, a + size) does not cross an 8-byte boundary.
@@ -140,11 +157,11 @@ template <bool kWrite>
 inline void check_granule(RaceTask* t, uptr a, u32 size, bool atomic, const Loc* loc) {
   Granule* g = shadow_granule(a);
   const u32 mask = ((1u << size) - 1) << (a & 7);
-  if (covers(t, g->cell[0].load(std::memory_order_relaxed), mask, kWrite, atomic) ||
-      covers(t, g->cell[1].load(std::memory_order_relaxed), mask, kWrite, atomic)) {
-    return;
-  }
-  record(t, g, a, size, mask, kWrite, atomic, loc);
+  const u64 c0 = g->cell[0].load(std::memory_order_relaxed);
+  if (covers(t, c0, mask, kWrite, atomic)) return;
+  const u64 c1 = g->cell[1].load(std::memory_order_relaxed);
+  if (covers(t, c1, mask, kWrite, atomic)) return;
+  record(t, g, c0, c1, a, size, mask, kWrite, atomic, loc);
 }
 
 template <bool kWrite>

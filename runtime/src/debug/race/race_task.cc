@@ -246,6 +246,7 @@ void __weave_func_entry(const Loc* fn) {
   const uptr sp = reinterpret_cast<uptr>(__builtin_frame_address(0));
   if (sp < t->low_water) t->low_water = sp;
   const u32 d = t->depth++;
+  ++t->frames_gen;
   if (__builtin_expect(d >= t->frames_capacity, 0)) {
     frames_grow(t);
     if (d >= t->frames_capacity) return;  // deeper than we record
@@ -256,7 +257,10 @@ void __weave_func_entry(const Loc* fn) {
 void __weave_func_exit() {
   __weave_callsite = nullptr;
   RaceTask* t = tls_task;
-  if (t && t->depth) --t->depth;
+  if (t && t->depth) {
+    --t->depth;
+    ++t->frames_gen;
+  }
 }
 
 }  // extern "C"

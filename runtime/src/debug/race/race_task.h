@@ -51,10 +51,11 @@ struct RaceTask {
   // The clock of the task's latest access recorded in the shadow: a task that knows the slot up
   // to here knows all of this task the shadow remembers (slots.h).
   u32 last_access_clock = 0;
-  // Access sites made lately (stacks.cc), by their Loc: a loop makes the same few again and again.
+  // Access sites made lately (stacks.h), by their Loc, valid while the frames are as they were
+  // (frames_gen): a loop makes the same few again and again.
   struct SiteCache {
     const race_abi::Loc* loc = nullptr;
-    u32 frame = 0;
+    u64 frames_gen = 0;
     u32 node = 0;
   };
   static constexpr int kSiteCache = 8;
@@ -62,6 +63,7 @@ struct RaceTask {
 
   Frame* frames = nullptr;  // frames[0] is the outermost
   u32 depth = 0;
+  u64 frames_gen = 1;  // moves on at every function entry and exit (never 0: an unused cache entry)
   u32 frames_capacity = 0;
 
   // A fiber's stack (its shadow is cleared when it ends); low_water: the deepest frame seen.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "debug/heap.h"
+#include "race_task.h"
 #include "spinlock.h"
 
 namespace weave::detail::race {
@@ -24,6 +25,10 @@ SpinLock g_arena_lock;
 char* g_arena_next = nullptr;  // guarded by g_arena_lock
 char* g_arena_end = nullptr;   // guarded by g_arena_lock
 std::atomic<std::size_t> g_chunks{0};
+// Chunks some of whose pages went back to the kernel (shadow_clear), by first-level index: taken
+// out of the first level, so that the next access there comes through shadow_chunk_slow, which
+// backs them again before any cell is read (see there). Written under g_arena_lock.
+std::atomic<Granule*>* g_returned = nullptr;
 
 [[noreturn]] void out_of_address_space(const char* what) {
   std::fprintf(stderr, "weave race detector: cannot reserve %s\n", what);
@@ -52,6 +57,14 @@ void clear_cells(Granule* from, Granule* to) {
   }
 }
 
+// MADV_POPULATE_WRITE (Linux 5.14); an older kernel refuses it and the pages fault as touched.
+constexpr int kPopulateWrite = 23;
+
+bool in_running_stack(uptr addr) {
+  const RaceTask* t = tls_task;
+  return t && addr >= t->stack_lo && addr < t->stack_hi;
+}
+
 }  // namespace
 
 void* reserve(std::size_t bytes, const char* what) {
@@ -66,6 +79,8 @@ void shadow_init() {
   if (g_shadow_l1) return;
   g_shadow_l1 = static_cast<std::atomic<Granule*>*>(
       reserve(kL1Entries * sizeof(std::atomic<Granule*>), "the shadow table"));
+  g_returned = static_cast<std::atomic<Granule*>*>(
+      reserve(kL1Entries * sizeof(std::atomic<Granule*>), "the shadow table"));
 }
 
 Granule* shadow_chunk_slow(uptr addr) {
@@ -75,7 +90,11 @@ Granule* shadow_chunk_slow(uptr addr) {
   if (chunk) return chunk;
   g_arena_lock.lock();
   chunk = slot.load(std::memory_order_acquire);
-  if (!chunk) {
+  if (!chunk && (chunk = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed))) {
+    g_returned[addr >> kChunkShift].store(nullptr, std::memory_order_relaxed);
+    if (!in_running_stack(addr)) madvise(chunk, kChunkBytes, kPopulateWrite);
+    slot.store(chunk, std::memory_order_release);
+  } else if (!chunk) {
     if (g_arena_next == g_arena_end) {
       g_arena_next = static_cast<char*>(reserve(kArenaChunks * kChunkBytes, "shadow memory"));
       g_arena_end = g_arena_next + kArenaChunks * kChunkBytes;
@@ -83,6 +102,11 @@ Granule* shadow_chunk_slow(uptr addr) {
     chunk = reinterpret_cast<Granule*>(g_arena_next);
     g_arena_next += kChunkBytes;
     g_chunks.fetch_add(1, std::memory_order_relaxed);
+    // Backed before any cell is read: otherwise each page's first check maps the kernel's zero
+    // page and the first record replaces it, a second fault with a TLB shootdown on every other
+    // CPU. Memory the program touches is mostly touched densely; a fiber's stack is the
+    // exception (only its top is used), so its chunks are backed page by page as before.
+    if (!in_running_stack(addr)) madvise(chunk, kChunkBytes, kPopulateWrite);
     slot.store(chunk, std::memory_order_release);
   }
   g_arena_lock.unlock();
@@ -91,10 +115,23 @@ Granule* shadow_chunk_slow(uptr addr) {
 
 // The shadow of a freed range is given back to the kernel from this many pages (the shadow of
 // 32 KiB); below, it is zeroed in place. Small blocks go back to the heap, which hands them out
-// again soon, and a returned page faults twice on its next use (a read maps the zero page, the
-// write copies it, with a TLB shootdown on every other CPU); keeping the shadow of large ones
-// would raise the peak memory for little time.
+// again soon, and a returned page costs a fault on its next use; keeping the shadow of large
+// ones would raise the peak memory for little time. A chunk that returned pages leaves the first
+// level until its next use backs it again (shadow_chunk_slow).
 constexpr uptr kReturnedPages = 16;
+
+namespace {
+// The chunk of addr, in the first level or out of it (its pages returned), if it has one.
+Granule* chunk_of(uptr addr) {
+  Granule* chunk = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
+  if (chunk || !g_returned[addr >> kChunkShift].load(std::memory_order_relaxed)) return chunk;
+  g_arena_lock.lock();
+  chunk = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
+  if (!chunk) chunk = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed);
+  g_arena_lock.unlock();
+  return chunk;
+}
+}  // namespace
 
 void shadow_clear(uptr lo, uptr hi) {
   if (!g_shadow_l1 || lo >= hi || (lo >> kAddressBits)) return;
@@ -103,7 +140,7 @@ void shadow_clear(uptr lo, uptr hi) {
   while (lo < hi) {
     const uptr chunk_end = (lo | ((uptr{1} << kChunkShift) - 1)) + 1;
     const uptr end = hi < chunk_end ? hi : chunk_end;
-    if (Granule* chunk = g_shadow_l1[lo >> kChunkShift].load(std::memory_order_acquire)) {
+    if (Granule* chunk = chunk_of(lo)) {
       Granule* from = chunk + ((lo >> kGranuleShift) & (kChunkGranules - 1));
       // A partial granule at the end is cleared whole: it belonged to the range's last object.
       Granule* to = from + ((end - lo + (uptr{1} << kGranuleShift) - 1) >> kGranuleShift);
@@ -115,6 +152,13 @@ void shadow_clear(uptr lo, uptr hi) {
         clear_cells(from, reinterpret_cast<Granule*>(inner_from));
         madvise(reinterpret_cast<void*>(inner_from), inner_to - inner_from, MADV_DONTNEED);
         clear_cells(reinterpret_cast<Granule*>(inner_to), to);
+        std::atomic<Granule*>& slot = g_shadow_l1[lo >> kChunkShift];
+        g_arena_lock.lock();
+        if (slot.load(std::memory_order_relaxed) == chunk) {
+          slot.store(nullptr, std::memory_order_relaxed);
+          g_returned[lo >> kChunkShift].store(chunk, std::memory_order_relaxed);
+        }
+        g_arena_lock.unlock();
       } else {
         clear_cells(from, to);
       }

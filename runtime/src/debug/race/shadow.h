@@ -4,7 +4,8 @@
 // The first level has an entry per 64 KiB of the 47-bit user address space (a 16 GiB reservation
 // of which only the pages covering memory the program touches are ever backed); an entry points
 // at a chunk of 8192 granule pairs (128 KiB of shadow per 64 KiB of memory), made on first use.
-// Memory costs twice the application bytes whose chunks are touched, page by page.
+// Memory costs twice the application bytes whose chunks are touched: a chunk is backed whole when
+// made (shadow.cc says why), except one in a fiber's stack, backed page by page.
 //
 // Cells are read and written with relaxed atomics and no lock: two tasks checking the same granule
 // at once may each miss the other's access (never report a false race). Clearing a range (freed

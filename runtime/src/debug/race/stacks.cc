@@ -107,14 +107,12 @@ u32 frame_node(RaceTask* t, u32 i) {
   return node;
 }
 
-u32 access_site(RaceTask* t, const race_abi::Loc* loc) {
+u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc) {
   const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
   const u32 frame = stored ? frame_node(t, stored - 1) : 0;
-  RaceTask::SiteCache& c =
-      t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
-  if (c.loc == loc && c.frame == frame) return c.node;
   const u32 node = intern(frame, loc);
-  c = RaceTask::SiteCache{loc, frame, node};
+  t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)] =
+      RaceTask::SiteCache{loc, t->frames_gen, node};
   return node;
 }
 

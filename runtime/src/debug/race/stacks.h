@@ -16,13 +16,19 @@
 
 #include "abi.h"
 #include "cell.h"
+#include "race_task.h"
 
 namespace weave::detail::race {
 
-struct RaceTask;
-
-// The node of t's current stack extended by loc: what a cell remembers of an access.
-u32 access_site(RaceTask* t, const race_abi::Loc* loc);
+// The node of t's current stack extended by loc: what a cell remembers of an access. Inline: the
+// record of every access asks, and the task's own cache answers almost always.
+u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc);
+inline u32 access_site(RaceTask* t, const race_abi::Loc* loc) {
+  const RaceTask::SiteCache& c =
+      t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
+  if (c.loc == loc && c.frames_gen == t->frames_gen) return c.node;
+  return access_site_slow(t, loc);
+}
 
 // The locations of a node's stack, innermost first (each record's inlined-at chain not expanded).
 std::vector<const race_abi::Loc*> site_stack(u32 node);
