@@ -51,11 +51,14 @@ struct RaceTask {
   // The clock of the task's latest access recorded in the shadow: a task that knows the slot up
   // to here knows all of this task the shadow remembers (slots.h).
   u32 last_access_clock = 0;
-  // Access sites made lately (stacks.h), by their Loc, valid while the frames are as they were
-  // (frames_gen): a loop makes the same few again and again.
+  // Access sites made lately (stacks.h), by their Loc and the node of the frame they were made in;
+  // checked without computing that node while the frames are as they were then (frames_gen). A
+  // loop makes the same few again and again, and a function called again from the same place
+  // makes the same ones.
   struct SiteCache {
     const race_abi::Loc* loc = nullptr;
     u64 frames_gen = 0;
+    u32 frame = 0;
     u32 node = 0;
   };
   static constexpr int kSiteCache = 8;
