@@ -41,6 +41,7 @@ void spawn(const FiberFn& fn, void* callable, const Location& loc) {
   ensure_started();
   Stack* s = stack_acquire();
   asan_unpoison_stack(s->base, s->size);
+  hook::stack_in_use(s->base, s->size);
   char* top = s->base + s->size;
   auto* f = new (align_down(top - sizeof(Fiber), alignof(Fiber))) Fiber();
   std::size_t align = fn.align < 16 ? 16 : fn.align;

@@ -27,6 +27,8 @@
 // p+n) is gone (a channel freed, a Mutex destroyed), so that a later object at a reused address
 // starts fresh. memory_freed(p, n): the heap chunk [p, p+n) was freed (debug/heap.cc, which
 // interposes the malloc family), so memory the allocator hands out again starts with no past.
+// stack_in_use(p, n): a fiber stack [p, p+n) is taken from the pool, before anything is written
+// in it (the race detector backs a stack's shadow page by page, as it is used sparsely).
 //
 // Values the runtime moves between tasks (a channel's elements, in and out of buffers and parked
 // partners' frames) are not the program's accesses: between ignore_begin() and ignore_end() the
@@ -95,6 +97,7 @@ void fire_ends();
 void object_read(const void* obj);
 void object_write(const void* obj);
 void memory_freed(const void* p, std::size_t size);
+void stack_in_use(const void* p, std::size_t size);
 void ignore_begin();
 void ignore_end();
 void switch_to(Task* f);
@@ -132,6 +135,9 @@ inline void object_write(const void* obj) {
 }
 inline void memory_freed(const void* p, std::size_t size) {
   if (detector_on()) detector::memory_freed(p, size);
+}
+inline void stack_in_use(const void* p, std::size_t size) {
+  if (detector_on()) detector::stack_in_use(p, size);
 }
 // An ignore_begin skipped while the detector was off may meet an ignore_end after it came on:
 // the detector's ignore_end tolerates that.
@@ -177,6 +183,7 @@ inline void object_read(const void*) {}
 inline void object_write(const void*) {}
 inline void object_gone(const void*, std::size_t) {}
 inline void memory_freed(const void*, std::size_t) {}
+inline void stack_in_use(const void*, std::size_t) {}
 inline void ignore_begin() {}
 inline void ignore_end() {}
 inline void switch_to(Task*) {}

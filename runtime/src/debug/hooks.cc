@@ -94,6 +94,11 @@ void memory_freed(const void* p, std::size_t size) {
   race::forget_range(lo, lo + size);
 }
 
+void stack_in_use(const void* p, std::size_t size) {
+  const auto lo = reinterpret_cast<race::uptr>(p);
+  race::stack_in_use(lo, lo + size);
+}
+
 void ignore_begin() { race::ignore_begin(); }
 void ignore_end() { race::ignore_end(); }
 

@@ -53,6 +53,9 @@ const HeldLock* held_lock(const RaceTask* t, const void* m);
 // The innermost frame of loc's chain in the program's own code (report.h), else loc itself.
 const Loc* user_frame(const Loc* loc);
 
+// [lo, hi) is a stack about to be used: the top of it is used sparsely (shadow_make_sparse).
+void stack_in_use(uptr lo, uptr hi);
+
 // Forgets everything about [lo, hi): its accesses and the clocks of objects in it (memory freed).
 void forget_range(uptr lo, uptr hi);
 

@@ -28,6 +28,9 @@ __attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_task = nul
 namespace {
 
 constexpr u32 kMaxFrames = 1024;
+// The top of a stack whose shadow is backed page by page (shadow_make_sparse): most stacks never
+// go deeper.
+constexpr uptr kSparseStackBytes = uptr{1} << 20;
 
 // This thread's own task, and whether the thread is past its exit (no state is made then).
 __attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_thread = nullptr;
@@ -104,6 +107,7 @@ void thread_started(RaceTask* t) {
     if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
       t->stack_lo = reinterpret_cast<uptr>(lo);
       t->stack_hi = t->stack_lo + size;
+      stack_in_use(t->stack_lo, t->stack_hi);
     }
     pthread_attr_destroy(&attr);
   }
@@ -135,6 +139,11 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
   t->epoch = make_epoch(t->slot, t->clock);
   if (parent) tick(parent);
   return t;
+}
+
+void stack_in_use(uptr lo, uptr hi) {
+  if (hi - lo > kSparseStackBytes) lo = hi - kSparseStackBytes;
+  shadow_make_sparse(lo, hi);
 }
 
 void tick(RaceTask* t) {

@@ -7,7 +7,6 @@
 #include <cstdlib>
 
 #include "debug/heap.h"
-#include "race_task.h"
 #include "spinlock.h"
 
 namespace weave::detail::race {
@@ -60,9 +59,30 @@ void clear_cells(Granule* from, Granule* to) {
 // MADV_POPULATE_WRITE (Linux 5.14); an older kernel refuses it and the pages fault as touched.
 constexpr int kPopulateWrite = 23;
 
-bool in_running_stack(uptr addr) {
-  const RaceTask* t = tls_task;
-  return t && addr >= t->stack_lo && addr < t->stack_hi;
+// The chunk of addr, made if it has none (backed whole if `back`); g_arena_lock is held.
+Granule* make_chunk_locked(uptr addr, bool back) {
+  std::atomic<Granule*>& slot = g_shadow_l1[addr >> kChunkShift];
+  Granule* chunk = slot.load(std::memory_order_acquire);
+  if (chunk) return chunk;
+  chunk = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed);
+  if (chunk) {
+    g_returned[addr >> kChunkShift].store(nullptr, std::memory_order_relaxed);
+  } else {
+    if (g_arena_next == g_arena_end) {
+      g_arena_next = static_cast<char*>(reserve(kArenaChunks * kChunkBytes, "shadow memory"));
+      g_arena_end = g_arena_next + kArenaChunks * kChunkBytes;
+    }
+    chunk = reinterpret_cast<Granule*>(g_arena_next);
+    g_arena_next += kChunkBytes;
+    g_chunks.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Backed before any cell is read: otherwise each page's first check maps the kernel's zero
+  // page and the first record replaces it, a second fault with a TLB shootdown on every other
+  // CPU. Memory is mostly touched densely; a stack is the exception (only its top is used), and
+  // its chunks are made unbacked beforehand (shadow_make_sparse).
+  if (back) madvise(chunk, kChunkBytes, kPopulateWrite);
+  slot.store(chunk, std::memory_order_release);
+  return chunk;
 }
 
 }  // namespace
@@ -85,32 +105,26 @@ void shadow_init() {
 
 Granule* shadow_chunk_slow(uptr addr) {
   if (addr >> kAddressBits) return junk_chunk();
-  std::atomic<Granule*>& slot = g_shadow_l1[addr >> kChunkShift];
-  Granule* chunk = slot.load(std::memory_order_acquire);
+  Granule* chunk = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
   if (chunk) return chunk;
   g_arena_lock.lock();
-  chunk = slot.load(std::memory_order_acquire);
-  if (!chunk && (chunk = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed))) {
-    g_returned[addr >> kChunkShift].store(nullptr, std::memory_order_relaxed);
-    if (!in_running_stack(addr)) madvise(chunk, kChunkBytes, kPopulateWrite);
-    slot.store(chunk, std::memory_order_release);
-  } else if (!chunk) {
-    if (g_arena_next == g_arena_end) {
-      g_arena_next = static_cast<char*>(reserve(kArenaChunks * kChunkBytes, "shadow memory"));
-      g_arena_end = g_arena_next + kArenaChunks * kChunkBytes;
-    }
-    chunk = reinterpret_cast<Granule*>(g_arena_next);
-    g_arena_next += kChunkBytes;
-    g_chunks.fetch_add(1, std::memory_order_relaxed);
-    // Backed before any cell is read: otherwise each page's first check maps the kernel's zero
-    // page and the first record replaces it, a second fault with a TLB shootdown on every other
-    // CPU. Memory the program touches is mostly touched densely; a fiber's stack is the
-    // exception (only its top is used), so its chunks are backed page by page as before.
-    if (!in_running_stack(addr)) madvise(chunk, kChunkBytes, kPopulateWrite);
-    slot.store(chunk, std::memory_order_release);
-  }
+  chunk = make_chunk_locked(addr, /*back=*/true);
   g_arena_lock.unlock();
   return chunk;
+}
+
+void shadow_make_sparse(uptr lo, uptr hi) {
+  if (!g_shadow_l1 || lo >= hi || (hi >> kAddressBits)) return;
+  const uptr first = lo >> kChunkShift;
+  const uptr last = (hi - 1) >> kChunkShift;
+  bool all = true;
+  for (uptr i = first; i <= last && all; ++i) {
+    all = g_shadow_l1[i].load(std::memory_order_relaxed) != nullptr;
+  }
+  if (all) return;  // a recycled stack: the common case
+  g_arena_lock.lock();
+  for (uptr i = first; i <= last; ++i) make_chunk_locked(i << kChunkShift, /*back=*/false);
+  g_arena_lock.unlock();
 }
 
 // The shadow of a freed range is given back to the kernel from this many pages (the shadow of

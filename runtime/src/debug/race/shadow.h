@@ -5,7 +5,7 @@
 // of which only the pages covering memory the program touches are ever backed); an entry points
 // at a chunk of 8192 granule pairs (128 KiB of shadow per 64 KiB of memory), made on first use.
 // Memory costs twice the application bytes whose chunks are touched: a chunk is backed whole when
-// made (shadow.cc says why), except one in a fiber's stack, backed page by page.
+// made (shadow.cc says why), except a stack's, backed page by page.
 //
 // Cells are read and written with relaxed atomics and no lock: two tasks checking the same granule
 // at once may each miss the other's access (never report a false race). Clearing a range (freed
@@ -43,6 +43,10 @@ inline Granule* shadow_granule(uptr addr) {
   if (__builtin_expect(chunk == nullptr, 0)) chunk = shadow_chunk_slow(addr);
   return chunk + ((addr >> kGranuleShift) & (kChunkGranules - 1));
 }
+
+// [lo, hi) is a stack: its chunks are made now, unbacked, so that its pages are backed one by one
+// as they are touched (other chunks are backed whole when made: shadow.cc).
+void shadow_make_sparse(uptr lo, uptr hi);
 
 // Forgets every access to [lo, hi).
 void shadow_clear(uptr lo, uptr hi);
