@@ -127,10 +127,11 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
 // both store, the second store erasing the first access unseen (the race of two truly
 // simultaneous accesses missed). The one whose swap fails checks again, and sees the other.
 //
-// The common case after a release is the task's own access again in its new epoch, on a granule
-// only it has touched (a private array, a local that escaped): it cannot race, and the new cell
-// replaces the old with a store. A task racing with it at that very moment still finds one of
-// the two accesses, unless it stores in the same instant, as with TSan's stores.
+// The common case after a release is the task's own access again in its new epoch, where the
+// granule's other cell, if any, cannot race with it (a private array, a local that escaped, a
+// channel both sides read): the new cell replaces the task's old one with a store. A task racing
+// with it at that very moment still finds one of the two accesses, unless it stores into the
+// same cell in the same instant, as with TSan's stores.
 [[gnu::noinline]] void record_slow(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size,
                                    u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {
@@ -141,15 +142,27 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
   }
 }
 
+// Whether c is the task's own earlier access, which this one makes useless.
+inline bool own_and_subsumed(const RaceTask* t, u64 c, u32 mask, bool write, bool atomic) {
+  return c != 0 && cell_slot(c) == t->slot && subsumes(t, c, mask, write, atomic);
+}
+
 inline void record(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size, u32 mask, bool write,
                    bool atomic, const Loc* loc) {
-  if (c1 == 0 && (c0 == 0 || (cell_slot(c0) == t->slot && subsumes(t, c0, mask, write, atomic)))) {
-    g->cell[0].store(make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
-                     std::memory_order_relaxed);
-    t->last_access_clock = t->clock;
-    return;
+  int at = -1;
+  if (c0 == 0 && c1 == 0) {
+    at = 0;
+  } else if (own_and_subsumed(t, c0, mask, write, atomic) &&
+             !conflicts(t, c1, mask, write, atomic)) {
+    at = 0;
+  } else if (own_and_subsumed(t, c1, mask, write, atomic) &&
+             !conflicts(t, c0, mask, write, atomic)) {
+    at = 1;
   }
-  record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
+  if (at < 0) return record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
+  g->cell[at].store(make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
+                    std::memory_order_relaxed);
+  t->last_access_clock = t->clock;
 }
 
 // One granule: [a, a + size) does not cross an 8-byte boundary.
