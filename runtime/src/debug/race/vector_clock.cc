@@ -29,7 +29,9 @@ void VectorClock::set(u32 slot, u32 clock) {
   data_[slot] = clock;
 }
 
-void VectorClock::join(const VectorClock& o) {
+// Every synchronization joins a clock as long as the slots in use: built for AVX2 too (an unsigned
+// maximum of eight entries per instruction), picked at load time where the CPU has it.
+__attribute__((target_clones("avx2", "default"))) void VectorClock::join(const VectorClock& o) {
   if (o.size_ > size_) grow(o.size_);
   const u32* src = o.data_;
   for (u32 i = 0, n = o.size_; i < n; ++i) data_[i] = std::max(data_[i], src[i]);
