@@ -23,8 +23,7 @@ Unlocker unlock_chan(ChanCore* c) {
 // happens before the other's operation completes, the partner's half done on its behalf.
 void hand_off(Task* parked, ChanCore* c) {
   hook::release(c);
-  hook::acquire_for(parked, c);
-  hook::release_for(parked, c);
+  hook::acquire_release_for(parked, c);
   hook::acquire(c);
 }
 
@@ -89,10 +88,8 @@ bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
       // receiver's behalf) and none from the receive to the send, which only an unbuffered
       // channel has (Go's racenotify on recvx).
       void* s = c->slot(0);
-      hook::acquire(s);
-      hook::release(s);
-      hook::acquire_for(r->task, s);
-      hook::release_for(r->task, s);
+      hook::acquire_release(s);
+      hook::acquire_release_for(r->task, s);
       c->advance_head();
     }
     {
@@ -105,8 +102,8 @@ bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
   }
   if (c->count < c->cap) {
     void* s = c->slot(c->count);
-    hook::acquire(s);  // the receive that emptied this slot happens before this send completes
-    hook::release(s);
+    // The receive that emptied this slot happens before this send completes.
+    hook::acquire_release(s);
     {
       IgnoredAccesses moving;
       c->ops->move_construct(s, src);
@@ -120,8 +117,7 @@ bool chan_try_send_locked(ChanCore* c, void* src, Task** wake) {
 int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
   if (c->count > 0) {
     void* s = c->slot(0);
-    hook::acquire(s);
-    hook::release(s);
+    hook::acquire_release(s);
     {
       IgnoredAccesses moving;
       dst.put(dst.dst, s);
@@ -133,8 +129,7 @@ int chan_try_recv_locked(ChanCore* c, RecvDst dst, Task** wake) {
     // slot just emptied), and its send completes on its behalf.
     if (Waiter* w = wl_pop_claimed(c->sendq)) {
       void* tail = c->slot(c->count);
-      hook::acquire_for(w->task, tail);
-      hook::release_for(w->task, tail);
+      hook::acquire_release_for(w->task, tail);
       {
         IgnoredAccesses moving;
         c->ops->move_construct(tail, w->elem);

@@ -19,6 +19,9 @@
 //                                 receiver, a close that wakes it): Go's racereleaseg and
 //                                 raceacquireg. From the moment the waker dequeues t until it calls
 //                                 ready(t), t cannot run, so the waker may touch t's debug state.
+//   acquire_release(obj) / acquire_release_for(t, obj)
+//                                 acquire(obj) then release(obj) in one step (a buffer slot's
+//                                 both sides, a hand-off's receiver).
 //   spawn(parent, child)          go: the parent's past happens before the child's first step.
 //
 // Objects the race detector checks like memory (Go's race.Read(&wg.sema)): object_read and
@@ -91,6 +94,8 @@ void release(const void* obj);
 void acquire(const void* obj);
 void release_for(Task* parked, const void* obj);
 void acquire_for(Task* parked, const void* obj);
+void acquire_release(const void* obj);
+void acquire_release_for(Task* parked, const void* obj);
 void spawn(Task* parent, Fiber* child);
 void fire_begins(const void* timer);
 void fire_ends();
@@ -117,6 +122,12 @@ inline void release_for(Task* parked, const void* obj) {
 }
 inline void acquire_for(Task* parked, const void* obj) {
   if (detector_on()) detector::acquire_for(parked, obj);
+}
+inline void acquire_release(const void* obj) {
+  if (detector_on()) detector::acquire_release(obj);
+}
+inline void acquire_release_for(Task* parked, const void* obj) {
+  if (detector_on()) detector::acquire_release_for(parked, obj);
 }
 inline void spawn(Task* parent, Fiber* child) {
   if (detector_on()) detector::spawn(parent, child);
@@ -174,6 +185,8 @@ bool print_panic_stack(void* const* pcs, int n);
 namespace hook {
 inline void release(const void*) {}
 inline void acquire(const void*) {}
+inline void acquire_release(const void*) {}
+inline void acquire_release_for(Task*, const void*) {}
 inline void release_for(Task*, const void*) {}
 inline void acquire_for(Task*, const void*) {}
 inline void spawn(Task*, Fiber*) {}

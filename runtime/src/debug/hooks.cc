@@ -66,6 +66,14 @@ void acquire_for(Task* parked, const void* obj) {
   if (race::RaceTask* r = parked->dbg.race) race::acquire(r, obj);
 }
 
+void acquire_release(const void* obj) {
+  if (race::RaceTask* r = race::running_task()) race::acquire_release(r, obj);
+}
+
+void acquire_release_for(Task* parked, const void* obj) {
+  if (race::RaceTask* r = parked->dbg.race) race::acquire_release(r, obj);
+}
+
 void fire_begins(const void* timer) { race::fire_begins(timer); }
 void fire_ends() { race::fire_ends(); }
 

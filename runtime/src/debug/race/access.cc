@@ -213,6 +213,12 @@ void acquire(RaceTask* t, const void* addr) {
   sync_acquire(addr, &t->vc);
 }
 
+void acquire_release(RaceTask* t, const void* addr) {
+  if (t->finished) return;
+  sync_acquire_release(addr, &t->vc, t->slot, t->clock);
+  tick(t);
+}
+
 namespace {
 // The timer thread's clock before the fire in progress (fire_begins): only that thread fires.
 thread_local VectorClock t_before_fire;

@@ -22,6 +22,8 @@ extern std::atomic<bool> g_acquire_fences;
 // takes what was published there.
 void release(RaceTask* t, const void* addr);
 void acquire(RaceTask* t, const void* addr);
+// Both, in one step: t takes what was published at addr, then publishes its past there.
+void acquire_release(RaceTask* t, const void* addr);
 
 // The timer thread fires `timer`: for the fire it knows what the timer's arming published there
 // (a write before Timer's creation or reset happens before its value is received), and after it

@@ -108,7 +108,10 @@ bool with_clock(const void* addr, F fn) {
 
 }  // namespace
 
-void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock) {
+namespace {
+// Calls fn with the clock at addr, made if absent, under its bucket's lock.
+template <class F>
+void with_new_clock(const void* addr, F fn) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
   std::atomic<SyncVar*>& head = list_of(b, a);
@@ -122,9 +125,24 @@ void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock) 
     b.live.fetch_add(1, std::memory_order_relaxed);
     g_live.fetch_add(1, std::memory_order_relaxed);
   }
-  v->clock.join(vc);
-  if (slot) v->clock.raise(slot, clock);
+  fn(v->clock);
   b.mu.unlock();
+}
+}  // namespace
+
+void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock) {
+  with_new_clock(addr, [&](VectorClock& c) {
+    c.join(vc);
+    if (slot) c.raise(slot, clock);
+  });
+}
+
+void sync_acquire_release(const void* addr, VectorClock* vc, u32 slot, u32 clock) {
+  with_new_clock(addr, [&](VectorClock& c) {
+    vc->join(c);
+    c.assign(*vc);  // vc covers c now
+    c.raise(slot, clock);
+  });
 }
 
 void sync_acquire(const void* addr, VectorClock* vc) {

@@ -21,6 +21,9 @@ namespace weave::detail::race {
 void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock);
 // vc joins the clock at addr, if there is one.
 void sync_acquire(const void* addr, VectorClock* vc);
+// sync_acquire then sync_release, under one lock: vc joins the clock at addr, which becomes vc and
+// the epoch (slot, clock).
+void sync_acquire_release(const void* addr, VectorClock* vc, u32 slot, u32 clock);
 // Whether anything was ever released at addr (and not forgotten since).
 bool sync_exists(const void* addr);
 // Forgets every clock in [lo, hi).
