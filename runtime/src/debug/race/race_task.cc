@@ -6,11 +6,13 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <new>
 
 #include "alloc.h"
 #include "engine.h"
 #include "report.h"
 #include "shadow.h"
+#include "spinlock.h"
 #include "sync.h"
 
 extern "C" {
@@ -37,6 +39,34 @@ __attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_thread = n
 __attribute__((tls_model("initial-exec"))) thread_local bool tls_thread_gone = false;
 
 std::atomic<std::uint64_t> g_thread_ids{1};
+
+// Freed tasks' states, kept for the next start: fibers start on one thread and end on another,
+// and with malloc each paid for the allocator's cross-thread free, under its arena's lock.
+SpinLock g_free_lock;
+RaceTask* g_free_tasks = nullptr;  // linked by next_free; guarded by g_free_lock
+
+RaceTask* new_task() {
+  g_free_lock.lock();
+  RaceTask* t = g_free_tasks;
+  if (t) g_free_tasks = t->next_free;
+  g_free_lock.unlock();
+  if (!t) return raw_new<RaceTask>();
+  // Made fresh, but for the frames buffer, which the next task will need as well.
+  Frame* frames = t->frames;
+  const u32 capacity = t->frames_capacity;
+  t->~RaceTask();
+  new (t) RaceTask();
+  t->frames = frames;
+  t->frames_capacity = capacity;
+  return t;
+}
+
+void recycle_task(RaceTask* t) {
+  g_free_lock.lock();
+  t->next_free = g_free_tasks;
+  g_free_tasks = t;
+  g_free_lock.unlock();
+}
 
 void set_current(RaceTask* t) {
   tls_task = t;
@@ -121,7 +151,7 @@ RaceTask* access_task_slow() {
 }
 
 RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr stack_hi) {
-  auto* t = raw_new<RaceTask>();
+  RaceTask* t = new_task();
   t->who = who;
   t->stack_lo = stack_lo;
   t->stack_hi = stack_hi;
@@ -183,8 +213,8 @@ void task_free(RaceTask* t) {
   if (!t) return;
   raw_delete(t->fence_release);
   raw_delete(t->fence_acquire);
-  raw_free(t->frames);
-  raw_delete(t);
+  t->fence_release = t->fence_acquire = nullptr;
+  recycle_task(t);
 }
 
 void name_thread(RaceTask* t, std::uint64_t id) {

@@ -84,6 +84,7 @@ struct RaceTask {
   int nlocks = 0;
 
   Identity who;
+  RaceTask* next_free = nullptr;  // while freed (race_task.cc)
 };
 
 extern thread_local RaceTask* tls_cur;
