@@ -23,15 +23,23 @@ using RawVector = std::vector<T, RawAllocator<T>>;
 
 struct SlotInfo {
   u32 final_clock = 0;  // while free: the clock its last holder ended at
-  u32 last_access = 0;  // while free: the clock of its last holder's last recorded access
   RawVector<Holder> holders;
+};
+
+// A free slot, with what a spawn checks before taking it (kept here, so that the check reads
+// the free list's tail only): the clock of its last holder's last recorded access, and whether
+// its clocks are used up.
+struct FreeSlot {
+  u32 slot;
+  u32 last_access;
+  bool spent;
 };
 
 struct Table {
   SpinLock mu;
   u32 next_fresh = 1;  // slot 0 marks an empty cell
   // Most recently freed last; a deque, as the oldest leaves from the front once all are taken.
-  std::deque<u32, RawAllocator<u32>> free;
+  std::deque<FreeSlot, RawAllocator<FreeSlot>> free;
   RawVector<SlotInfo> info;  // indexed by slot
 };
 
@@ -49,10 +57,9 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who) {
   // A recently freed slot whose whole past the new task knows (see the top).
   const int n = static_cast<int>(t.free.size());
   for (int i = n - 1; i >= 0 && i >= n - kCandidates; --i) {
-    const u32 s = t.free[i];
-    const SlotInfo& info = t.info[s];
-    if (knowledge.get(s) >= info.last_access && info.final_clock < kMaxClock) {
-      slot = s;
+    const FreeSlot& f = t.free[i];
+    if (!f.spent && knowledge.get(f.slot) >= f.last_access) {
+      slot = f.slot;
       t.free.erase(t.free.begin() + i);
       break;
     }
@@ -61,8 +68,8 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who) {
   if (slot == 0) {
     // Every slot is taken: the oldest freed one passes on without the knowledge.
     for (auto it = t.free.begin(); it != t.free.end(); ++it) {
-      if (t.info[*it].final_clock < kMaxClock) {
-        slot = *it;
+      if (!it->spent) {
+        slot = it->slot;
         t.free.erase(it);
         break;
       }
@@ -85,9 +92,8 @@ void slot_release(u32 slot, u32 final_clock, u32 last_access) {
   t.mu.lock();
   SlotInfo& info = t.info[slot];
   info.final_clock = final_clock;
-  info.last_access = last_access;
   info.holders.back().finished = true;
-  t.free.push_back(slot);
+  t.free.push_back(FreeSlot{slot, last_access, final_clock >= kMaxClock});
   t.mu.unlock();
 }
 
