@@ -21,11 +21,7 @@ Unlocker unlock_chan(ChanCore* c) {
 
 // A value handed between the current task and a parked partner (Go's racesync): each side's past
 // happens before the other's operation completes, the partner's half done on its behalf.
-void hand_off(Task* parked, ChanCore* c) {
-  hook::release(c);
-  hook::acquire_release_for(parked, c);
-  hook::acquire(c);
-}
+void hand_off(Task* parked, ChanCore* c) { hook::exchange(parked, c); }
 
 [[noreturn]] void block_forever(WaitReason why, const Location& loc) {
   park(current(), why, WaitObject::named("nil chan"), loc, Unlocker{});

@@ -21,7 +21,10 @@
 //                                 ready(t), t cannot run, so the waker may touch t's debug state.
 //   acquire_release(obj) / acquire_release_for(t, obj)
 //                                 acquire(obj) then release(obj) in one step (a buffer slot's
-//                                 both sides, a hand-off's receiver).
+//                                 both sides).
+//   exchange(t, obj)              the current task and parked t each release their past at obj
+//                                 and acquire the other's, in one step (a value handed between
+//                                 them: Go's racesync).
 //   spawn(parent, child)          go: the parent's past happens before the child's first step.
 //
 // Objects the race detector checks like memory (Go's race.Read(&wg.sema)): object_read and
@@ -96,6 +99,7 @@ void release_for(Task* parked, const void* obj);
 void acquire_for(Task* parked, const void* obj);
 void acquire_release(const void* obj);
 void acquire_release_for(Task* parked, const void* obj);
+void exchange(Task* parked, const void* obj);
 void spawn(Task* parent, Fiber* child);
 void fire_begins(const void* timer);
 void fire_ends();
@@ -128,6 +132,9 @@ inline void acquire_release(const void* obj) {
 }
 inline void acquire_release_for(Task* parked, const void* obj) {
   if (detector_on()) detector::acquire_release_for(parked, obj);
+}
+inline void exchange(Task* parked, const void* obj) {
+  if (detector_on()) detector::exchange(parked, obj);
 }
 inline void spawn(Task* parent, Fiber* child) {
   if (detector_on()) detector::spawn(parent, child);
@@ -187,6 +194,7 @@ inline void release(const void*) {}
 inline void acquire(const void*) {}
 inline void acquire_release(const void*) {}
 inline void acquire_release_for(Task*, const void*) {}
+inline void exchange(Task*, const void*) {}
 inline void release_for(Task*, const void*) {}
 inline void acquire_for(Task*, const void*) {}
 inline void spawn(Task*, Fiber*) {}

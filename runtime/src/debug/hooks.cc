@@ -74,6 +74,18 @@ void acquire_release_for(Task* parked, const void* obj) {
   if (race::RaceTask* r = parked->dbg.race) race::acquire_release(r, obj);
 }
 
+void exchange(Task* parked, const void* obj) {
+  race::RaceTask* self = race::running_task();
+  race::RaceTask* other = parked->dbg.race;
+  if (self && other) {
+    race::exchange(self, other, obj);
+  } else if (self) {
+    race::acquire_release(self, obj);
+  } else if (other) {
+    race::acquire_release(other, obj);
+  }
+}
+
 void fire_begins(const void* timer) { race::fire_begins(timer); }
 void fire_ends() { race::fire_ends(); }
 

@@ -227,6 +227,18 @@ void acquire_release(RaceTask* t, const void* addr) {
   tick(t);
 }
 
+void exchange(RaceTask* a, RaceTask* b, const void* addr) {
+  if (a->finished || b->finished) {
+    release(a, addr);
+    acquire_release(b, addr);
+    acquire(a, addr);
+    return;
+  }
+  sync_exchange(addr, &a->vc, a->slot, a->clock, &b->vc, b->slot, b->clock);
+  tick(a);
+  tick(b);
+}
+
 namespace {
 // The timer thread's clock before the fire in progress (fire_begins): only that thread fires.
 thread_local VectorClock t_before_fire;

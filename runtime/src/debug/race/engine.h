@@ -24,6 +24,8 @@ void release(RaceTask* t, const void* addr);
 void acquire(RaceTask* t, const void* addr);
 // Both, in one step: t takes what was published at addr, then publishes its past there.
 void acquire_release(RaceTask* t, const void* addr);
+// a and b both publish their past at addr and take the other's, in one step.
+void exchange(RaceTask* a, RaceTask* b, const void* addr);
 
 // The timer thread fires `timer`: for the fire it knows what the timer's arming published there
 // (a write before Timer's creation or reset happens before its value is received), and after it

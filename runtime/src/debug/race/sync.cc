@@ -149,6 +149,18 @@ void sync_acquire(const void* addr, VectorClock* vc) {
   with_clock(addr, [vc](const VectorClock& clock) { vc->join(clock); });
 }
 
+void sync_exchange(const void* addr, VectorClock* a, u32 a_slot, u32 a_clock, VectorClock* b,
+                   u32 b_slot, u32 b_clock) {
+  with_new_clock(addr, [&](VectorClock& c) {
+    c.join(*a);
+    c.raise(a_slot, a_clock);
+    c.join(*b);
+    c.raise(b_slot, b_clock);
+    a->join(c);
+    b->join(c);
+  });
+}
+
 bool sync_exists(const void* addr) {
   return with_clock(addr, [](const VectorClock&) {});
 }

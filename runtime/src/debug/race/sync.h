@@ -24,6 +24,10 @@ void sync_acquire(const void* addr, VectorClock* vc);
 // sync_acquire then sync_release, under one lock: vc joins the clock at addr, which becomes vc and
 // the epoch (slot, clock).
 void sync_acquire_release(const void* addr, VectorClock* vc, u32 slot, u32 clock);
+// Two tasks release at addr and acquire there, each after the other's release, under one lock:
+// the clock at addr joins both (with their epochs), and both vector clocks join it.
+void sync_exchange(const void* addr, VectorClock* a, u32 a_slot, u32 a_clock, VectorClock* b,
+                   u32 b_slot, u32 b_clock);
 // Whether anything was ever released at addr (and not forgotten since).
 bool sync_exists(const void* addr);
 // Forgets every clock in [lo, hi).
