@@ -285,20 +285,23 @@ void __weave_func_entry(const Loc* fn) {
   const uptr sp = reinterpret_cast<uptr>(__builtin_frame_address(0));
   if (sp < t->low_water) t->low_water = sp;
   const u32 d = t->depth++;
-  ++t->frames_gen;
+  const u64 caller_gen = t->frames_gen;
+  t->frames_gen = ++t->gens_made;
   if (__builtin_expect(d >= t->frames_capacity, 0)) {
     frames_grow(t);
     if (d >= t->frames_capacity) return;  // deeper than we record
   }
-  t->frames[d] = Frame{fn, __weave_callsite, kUnknownNode};
+  t->frames[d] = Frame{fn, __weave_callsite, kUnknownNode, caller_gen};
 }
 
 void __weave_func_exit() {
   __weave_callsite = nullptr;
   RaceTask* t = tls_task;
   if (t && t->depth) {
-    --t->depth;
-    ++t->frames_gen;
+    const u32 d = --t->depth;
+    // Back in the caller's frame, whose access sites are still cached (unless it was too deep to
+    // be recorded).
+    t->frames_gen = d < t->frames_capacity ? t->frames[d].caller_gen : ++t->gens_made;
   }
 }
 

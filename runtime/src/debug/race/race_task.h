@@ -28,6 +28,7 @@ struct Frame {
   const Loc* fn;        // the function (its record names its first line)
   const Loc* callsite;  // where its caller called it; null when called from code not instrumented
   u32 node;             // its stack id (stacks.h), kUnknownNode until first needed
+  u64 caller_gen;       // the caller's frames_gen, which is the task's again when this returns
 };
 
 // A lock the task holds, for reports.
@@ -52,9 +53,9 @@ struct RaceTask {
   // to here knows all of this task the shadow remembers (slots.h).
   u32 last_access_clock = 0;
   // Access sites made lately (stacks.h), by their Loc and the node of the frame they were made in;
-  // checked without computing that node while the frames are as they were then (frames_gen). A
-  // loop makes the same few again and again, and a function called again from the same place
-  // makes the same ones.
+  // checked without computing that node while the task is in the same frame instance
+  // (frames_gen), even after calls from it have returned. A loop makes the same few again and
+  // again, and a function called again from the same place makes the same ones.
   struct SiteCache {
     const race_abi::Loc* loc = nullptr;
     u64 frames_gen = 0;
@@ -66,7 +67,10 @@ struct RaceTask {
 
   Frame* frames = nullptr;  // frames[0] is the outermost
   u32 depth = 0;
-  u64 frames_gen = 1;  // moves on at every function entry and exit (never 0: an unused cache entry)
+  // The frame instance the task runs in: a new value at every function entry, the caller's again
+  // at its exit (never 0: an unused cache entry). gens_made: the last value handed out.
+  u64 frames_gen = 1;
+  u64 gens_made = 1;
   u32 frames_capacity = 0;
 
   // A fiber's stack (its shadow is cleared when it ends); low_water: the deepest frame seen.
