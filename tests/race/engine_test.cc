@@ -550,6 +550,47 @@ TEST_F(RaceEngine, AReportNamesTheUsersLineAndTheFullStack) {
   EXPECT_NE(json.find("\"previous\": {\"kind\": \"write\""), std::string::npos) << json;
 }
 
+// An access's site is its whole stack: the task's cache of sites must not hand out one made in
+// another call of the same function, and must still hold after a call returns.
+TEST_F(RaceEngine, APreviousAccessKeepsTheStackItWasMadeIn) {
+  static Loc call_one{"/src/app/main.cc", "main", 40, 3, nullptr, 0, 0};
+  static Loc call_two{"/src/app/main.cc", "main", 41, 3, nullptr, 0, 0};
+  static Loc call_inner{"/src/app/main.cc", "worker", 12, 3, nullptr, 0, 0};
+  alignas(8) static int x, y;
+  RaceTask* a = Start();
+  Run(a);
+  __weave_callsite = &call_one;
+  __weave_func_entry(&kFn);
+  __weave_write4(&x, &kUserA);
+  __weave_callsite = &call_inner;  // a call from this frame, which returns
+  __weave_func_entry(&kFn);
+  __weave_func_exit();
+  race::tick(a);                // a new epoch: the next access is recorded again
+  __weave_write4(&x, &kUserA);  // its site from the cache, as before the call
+  __weave_func_exit();
+  __weave_callsite = &call_two;  // the same function and line, called from elsewhere
+  __weave_func_entry(&kFn);
+  __weave_write4(&y, &kUserA);
+  __weave_func_exit();
+
+  RaceTask* b = Start();
+  Run(b);
+  const auto previous = [](const std::string& err) {
+    const std::size_t at = err.find("Previous write");
+    return at == std::string::npos ? std::string() : err.substr(at, err.find("Fiber", at) - at);
+  };
+  testing::internal::CaptureStderr();
+  __weave_write4(&x, &kUserB);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(previous(err).find("main.cc:40"), std::string::npos) << err;
+  EXPECT_EQ(previous(err).find("main.cc:12"), std::string::npos) << err;
+  testing::internal::CaptureStderr();
+  __weave_write4(&y, &kUserCall);  // another pair of lines, so that it is reported too
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(previous(err).find("main.cc:41"), std::string::npos) << err;
+  EXPECT_EQ(previous(err).find("main.cc:40"), std::string::npos) << err;
+}
+
 TEST_F(RaceEngine, LocksHeldAreReported) {
   alignas(8) static int x;
   static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
