@@ -44,7 +44,11 @@ weave_seeds::ChildResult RunDumpChild(const std::string& program) {
 
 // Runs a program with WEAVE_DUMP set and returns its JSON dump ("" if none was written).
 std::string RunWithJson(const std::string& program, weave_seeds::ChildResult* r) {
-  const std::string path = testing::TempDir() + "/weave_dump_test_" + program + ".json";
+  // Named after the test too: ctest runs the tests of this file in parallel, and two of them
+  // run the same program.
+  const std::string path = testing::TempDir() + "/weave_dump_test_" +
+                           testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           program + ".json";
   std::remove(path.c_str());
   {
     ScopedEnv dump("WEAVE_DUMP", path);
