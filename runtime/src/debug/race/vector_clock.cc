@@ -29,12 +29,35 @@ void VectorClock::set(u32 slot, u32 clock) {
   data_[slot] = clock;
 }
 
-// Every synchronization joins a clock as long as the slots in use: built for AVX2 too (an unsigned
-// maximum of eight entries per instruction), picked at load time where the CPU has it.
-__attribute__((target_clones("avx2", "default"))) void VectorClock::join(const VectorClock& o) {
+namespace {
+
+void max_into(u32* dst, const u32* src, u32 n) {
+  for (u32 i = 0; i < n; ++i) dst[i] = std::max(dst[i], src[i]);
+}
+
+// The same loop built for AVX2: an unsigned maximum of eight entries per instruction.
+__attribute__((target("avx2"))) void max_into_avx2(u32* dst, const u32* src, u32 n) {
+  for (u32 i = 0; i < n; ++i) dst[i] = std::max(dst[i], src[i]);
+}
+
+// Picked by a test at startup, not by an ifunc: a sanitizer's runtime is not up yet when the
+// dynamic linker runs ifunc resolvers, and an instrumented resolver crashes. Until the test has
+// run (instrumented code in static constructors), the plain loop.
+const bool g_avx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+
+}  // namespace
+
+// Every synchronization joins a clock as long as the slots in use.
+void VectorClock::join(const VectorClock& o) {
   if (o.size_ > size_) grow(o.size_);
-  const u32* src = o.data_;
-  for (u32 i = 0, n = o.size_; i < n; ++i) data_[i] = std::max(data_[i], src[i]);
+  if (g_avx2) {
+    max_into_avx2(data_, o.data_, o.size_);
+  } else {
+    max_into(data_, o.data_, o.size_);
+  }
 }
 
 void VectorClock::assign(const VectorClock& o) {
