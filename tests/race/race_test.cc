@@ -211,6 +211,21 @@ TEST_P(RaceTest, Run) {
       EXPECT_EQ(it->second.first, p.path) << "the creation site of " << task << ":\n" << rep.text;
     }
   }
+  // A dynamic detector reports the races of the interleaving that happened, and two fibers that
+  // run the racy code in the very same instant can leave one pair of accesses unseen
+  // (docs/race.md, "What it cannot see"): a `// race` line that no report named gets two more
+  // runs, whose reports must name it.
+  const auto all_named = [&] {
+    return std::includes(named.begin(), named.end(), marked.begin(), marked.end());
+  };
+  for (int rerun = 0; rerun < 2 && !hangs && !all_named(); ++rerun) {
+    const ChildResult again = RunChild({p.program, p.name}, kRunLimitMs);
+    for (const Report& rep : ParseReports(again.err)) {
+      named.insert(LineIn(rep.access, p.path));
+      named.insert(LineIn(rep.previous, p.path));
+    }
+  }
+  std::filesystem::remove(dump);
   for (int line : marked) {
     EXPECT_TRUE(named.count(line)) << "no report names line " << line << "\n" << context;
   }
