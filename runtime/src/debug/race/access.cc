@@ -121,19 +121,18 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
   return true;
 }
 
-// Checks the access against the granule's cells and records it in one. Where the granule holds
-// another task's access, the cell is replaced by compare-and-swap from what was checked: two
-// tasks that access the granule at the same moment would otherwise both check the same cells and
-// both store, the second store erasing the first access unseen (the race of two truly
-// simultaneous accesses missed). The one whose swap fails checks again, and sees the other.
+// Checks the access against the granule's cells and records it in one. A cell holding another
+// task's access is replaced by compare-and-swap from what was checked: two tasks replacing the
+// same cell at the same moment would otherwise both store, the second erasing the first unseen;
+// the one whose swap fails checks again, and sees the other. (Two tasks storing into different
+// cells at the same moment can still each miss the other: the swap guards only the cell it
+// replaces, where TSan's stores guard none.)
 //
 // The common case after a release is the task's own access again in its new epoch, where the
 // granule's other cell, if any, cannot race with it (a private array, a local that escaped, a
-// channel both sides read): the new cell replaces the task's old one with a store. A task racing
-// with it at that very moment still finds one of the two accesses, unless it stores into the
-// same cell in the same instant, as with TSan's stores. (Replacing another task's access so,
-// even one ordered before this one, loses races between two tasks that update a word at once:
-// the counter fixture then went unreported one run in six.)
+// channel both sides read): the new cell replaces the task's old one with a plain store.
+// (Replacing another task's access so, even one ordered before this one, lost races between two
+// tasks that update a word at once: the counter fixture went unreported one run in six.)
 [[gnu::noinline]] void record_slow(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size,
                                    u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {
