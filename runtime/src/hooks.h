@@ -13,15 +13,14 @@
 //                                 node, a Once its done flag, a timer its node (timer_start
 //                                 releases; the timer thread acquires it only for the fire:
 //                                 fire_begins(node) / fire_ends()).
-//   release_for(t, obj) / acquire_for(t, obj)
-//                                 the same on behalf of t, a task parked in a wait queue whose
-//                                 operation the current task completes (a value handed to a parked
-//                                 receiver, a close that wakes it): Go's racereleaseg and
-//                                 raceacquireg. From the moment the waker dequeues t until it calls
-//                                 ready(t), t cannot run, so the waker may touch t's debug state.
+//   acquire_for(t, obj)           the same on behalf of t, a task parked in a wait queue whose
+//                                 operation the current task completes (a close that wakes it):
+//                                 Go's raceacquireg. From the moment the waker dequeues t until it
+//                                 calls ready(t), t cannot run, so the waker may touch t's debug
+//                                 state.
 //   acquire_release(obj) / acquire_release_for(t, obj)
-//                                 acquire(obj) then release(obj) in one step (a buffer slot's
-//                                 both sides).
+//                                 acquire(obj) then release(obj) in one step, for the current
+//                                 task or on behalf of parked t (a buffer slot's both sides).
 //   exchange(t, obj)              the current task and parked t each release their past at obj
 //                                 and acquire the other's, in one step (a value handed between
 //                                 them: Go's racesync).
@@ -95,7 +94,6 @@ namespace hook {
 namespace detector {
 void release(const void* obj);
 void acquire(const void* obj);
-void release_for(Task* parked, const void* obj);
 void acquire_for(Task* parked, const void* obj);
 void acquire_release(const void* obj);
 void acquire_release_for(Task* parked, const void* obj);
@@ -120,9 +118,6 @@ inline void release(const void* obj) {
 }
 inline void acquire(const void* obj) {
   if (detector_on()) detector::acquire(obj);
-}
-inline void release_for(Task* parked, const void* obj) {
-  if (detector_on()) detector::release_for(parked, obj);
 }
 inline void acquire_for(Task* parked, const void* obj) {
   if (detector_on()) detector::acquire_for(parked, obj);
@@ -195,7 +190,6 @@ inline void acquire(const void*) {}
 inline void acquire_release(const void*) {}
 inline void acquire_release_for(Task*, const void*) {}
 inline void exchange(Task*, const void*) {}
-inline void release_for(Task*, const void*) {}
 inline void acquire_for(Task*, const void*) {}
 inline void spawn(Task*, Fiber*) {}
 inline void fire_begins(const void*) {}

@@ -188,11 +188,14 @@ TEST_P(RaceTest, Run) {
   }
   const std::set<int> marked(fixture->race_lines.begin(), fixture->race_lines.end());
   std::set<int> named;
+  const auto name_lines = [&](const Report& rep) {
+    named.insert(LineIn(rep.access, p.path));
+    named.insert(LineIn(rep.previous, p.path));
+  };
   for (const Report& rep : reports) {
+    name_lines(rep);
     const int a = LineIn(rep.access, p.path);
     const int b = LineIn(rep.previous, p.path);
-    named.insert(a);
-    named.insert(b);
     EXPECT_TRUE(marked.count(a) || marked.count(b))
         << "a report with no access on a `// race` line (" << absl::StrJoin(marked, ", ") << "):\n"
         << rep.text;
@@ -220,10 +223,7 @@ TEST_P(RaceTest, Run) {
   };
   for (int rerun = 0; rerun < 2 && !hangs && !all_named(); ++rerun) {
     const ChildResult again = RunChild({p.program, p.name}, kRunLimitMs);
-    for (const Report& rep : ParseReports(again.err)) {
-      named.insert(LineIn(rep.access, p.path));
-      named.insert(LineIn(rep.previous, p.path));
-    }
+    for (const Report& rep : ParseReports(again.err)) name_lines(rep);
   }
   std::filesystem::remove(dump);
   for (int line : marked) {

@@ -58,10 +58,6 @@ void acquire(const void* obj) {
   if (race::RaceTask* r = race::running_task()) race::acquire(r, obj);
 }
 
-void release_for(Task* parked, const void* obj) {
-  if (race::RaceTask* r = parked->dbg.race) race::release(r, obj);
-}
-
 void acquire_for(Task* parked, const void* obj) {
   if (race::RaceTask* r = parked->dbg.race) race::acquire(r, obj);
 }

@@ -131,8 +131,9 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
 // The common case after a release is the task's own access again in its new epoch, where the
 // granule's other cell, if any, cannot race with it (a private array, a local that escaped, a
 // channel both sides read): the new cell replaces the task's old one with a plain store.
-// (Replacing another task's access so, even one ordered before this one, lost races between two
-// tasks that update a word at once: the counter fixture went unreported one run in six.)
+// Another task's access, even one ordered before this one, is not replaced so: two tasks that
+// update a word at once would each overwrite the record the other is about to check against, and
+// their race go unseen (fixtures/race/counter.cc).
 [[gnu::noinline]] void record_slow(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size,
                                    u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {

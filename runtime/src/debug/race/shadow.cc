@@ -56,8 +56,10 @@ void clear_cells(Granule* from, Granule* to) {
   }
 }
 
-// MADV_POPULATE_WRITE (Linux 5.14); an older kernel refuses it and the pages fault as touched.
-constexpr int kPopulateWrite = 23;
+// Linux 5.14's; an older kernel refuses it and the pages fault as touched.
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 // The chunk of addr, made if it has none (backed whole if `back`); g_arena_lock is held.
 Granule* make_chunk_locked(uptr addr, bool back) {
@@ -80,7 +82,7 @@ Granule* make_chunk_locked(uptr addr, bool back) {
   // page and the first record replaces it, a second fault with a TLB shootdown on every other
   // CPU. Memory is mostly touched densely; a stack is the exception (only its top is used), and
   // its chunks are made unbacked beforehand (shadow_make_sparse).
-  if (back) madvise(chunk, kChunkBytes, kPopulateWrite);
+  if (back) madvise(chunk, kChunkBytes, MADV_POPULATE_WRITE);
   slot.store(chunk, std::memory_order_release);
   return chunk;
 }

@@ -110,8 +110,7 @@ u32 frame_node(RaceTask* t, u32 i) {
 u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc) {
   const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
   const u32 frame = stored ? frame_node(t, stored - 1) : 0;
-  RaceTask::SiteCache& c =
-      t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
+  RaceTask::SiteCache& c = site_entry(t, loc);
   if (c.loc != loc || c.frame != frame) c = RaceTask::SiteCache{loc, 0, frame, intern(frame, loc)};
   c.frames_gen = t->frames_gen;
   return c.node;

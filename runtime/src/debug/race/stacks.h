@@ -23,9 +23,12 @@ namespace weave::detail::race {
 // The node of t's current stack extended by loc: what a cell remembers of an access. Inline: the
 // record of every access asks, and the task's own cache answers almost always.
 u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc);
+// The entry of t's site cache that loc goes in.
+inline RaceTask::SiteCache& site_entry(RaceTask* t, const race_abi::Loc* loc) {
+  return t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
+}
 inline u32 access_site(RaceTask* t, const race_abi::Loc* loc) {
-  const RaceTask::SiteCache& c =
-      t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
+  const RaceTask::SiteCache& c = site_entry(t, loc);
   if (c.loc == loc && c.frames_gen == t->frames_gen) return c.node;
   return access_site_slow(t, loc);
 }

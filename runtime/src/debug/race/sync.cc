@@ -106,9 +106,6 @@ bool with_clock(const void* addr, F fn) {
   return v != nullptr;
 }
 
-}  // namespace
-
-namespace {
 // Calls fn with the clock at addr, made if absent, under its bucket's lock.
 template <class F>
 void with_new_clock(const void* addr, F fn) {
