@@ -14,7 +14,10 @@ namespace weave::detail {
 struct PostSwitch {
   // kYield: behind everything that waits (the global queue), as Go's Gosched. kYieldLocal:
   // behind this worker's own queue, after its runnext, as Go's goyield (a Mutex's hand-off).
-  enum Kind : unsigned char { kNone, kPark, kYield, kYieldLocal, kExit } kind = kNone;
+  // A whole word, so the struct has no padding: a copy into the worker keeps whatever bytes the
+  // fiber's stack held in padding, and the leak analysis reads the worker as possible pointers
+  // (a stale address into a parked fiber's frame would keep what that frame holds alive).
+  enum Kind : std::uintptr_t { kNone, kPark, kYield, kYieldLocal, kExit } kind = kNone;
   Unlocker unlock;
 };
 
