@@ -606,6 +606,38 @@ TEST_F(RaceEngine, LocksHeldAreReported) {
   EXPECT_NE(err.find("locked at /src/app/main.cc:30"), std::string::npos) << err;
 }
 
+// A lock taken inside a function of a standard header that was not inlined (std::lock_guard's
+// constructor): the report names the line of the program's own code that called it.
+TEST_F(RaceEngine, ALockTakenInAHeaderIsNamedByTheLineThatCalledIt) {
+  static Loc guard_fn{
+      "/usr/include/c++/12/bits/std_mutex.h", "std::lock_guard::lock_guard", 249, 0, nullptr, 0, 0};
+  static Loc guard_lock{"/usr/include/c++/12/bits/std_mutex.h",
+                        "std::lock_guard::lock_guard",
+                        250,
+                        19,
+                        nullptr,
+                        0,
+                        0};
+  alignas(8) static int x;
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  WroteIt(&x);
+  RaceTask* b = Start();
+  Run(b);
+  __weave_callsite = nullptr;
+  __weave_func_entry(&kFn);
+  __weave_callsite = &kUserCall;
+  __weave_func_entry(&guard_fn);
+  __weave_callsite = &guard_lock;
+  __weave_pthread_mutex_lock(&mu);
+  __weave_func_exit();
+  testing::internal::CaptureStderr();
+  __weave_write4(&x, &kUserB);
+  const std::string err = testing::internal::GetCapturedStderr();
+  __weave_pthread_mutex_unlock(&mu);
+  __weave_func_exit();
+  EXPECT_NE(err.find("locked at /src/app/main.cc:30"), std::string::npos) << err;
+}
+
 TEST_F(RaceEngine, PthreadMutexesOrder) {
   alignas(8) static int x;
   static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

@@ -200,11 +200,12 @@ TEST_P(RaceTest, Run) {
         << "a report with no access on a `// race` line (" << absl::StrJoin(marked, ", ") << "):\n"
         << rep.text;
     // Both tasks are named, a fiber by where the program created it, a thread by that or as the
-    // main thread.
+    // main thread. The site is the program's own line even when the call that made the task is
+    // in a header (std::thread's constructor, not inlined).
     EXPECT_EQ(rep.tasks.size(), 2u) << rep.text;
     for (const std::string& task : rep.tasks) {
-      if (!absl::StartsWith(task, "fiber ")) {
-        EXPECT_TRUE(rep.created.count(task) || rep.main_thread.count(task))
+      if (!absl::StartsWith(task, "fiber ") && !rep.created.count(task)) {
+        EXPECT_TRUE(rep.main_thread.count(task))
             << "neither a creation site nor the main thread: " << task << ":\n"
             << rep.text;
         continue;

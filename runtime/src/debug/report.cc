@@ -168,11 +168,19 @@ std::vector<Group> group(const std::vector<BlockedTask>& tasks) {
     if (t.unreachable) ++g.unreachable;
     g.longest_ns = std::max(g.longest_ns, t.wait_ns);
   }
-  std::vector<Group> groups;
-  for (auto& [key, g] : by_key) groups.push_back(std::move(g));
-  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
-    return a.members.size() > b.members.size();
+  // Largest first; groups of one size in their keys' order. (std::sort with the rank as the tie
+  // break, where std::stable_sort would do: libstdc++'s stable_sort trips a deprecation warning
+  // under clang.)
+  std::vector<std::pair<std::size_t, Group>> ranked;
+  for (auto& [key, g] : by_key) ranked.emplace_back(ranked.size(), std::move(g));
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    if (a.second.members.size() != b.second.members.size()) {
+      return a.second.members.size() > b.second.members.size();
+    }
+    return a.first < b.first;
   });
+  std::vector<Group> groups;
+  for (auto& [rank, g] : ranked) groups.push_back(std::move(g));
   return groups;
 }
 

@@ -54,8 +54,11 @@ void note_unlocked(const void* m);
 // The entry of a lock t holds; null if it does not hold m.
 const HeldLock* held_lock(const RaceTask* t, const void* m);
 
-// The innermost frame of loc's chain in the program's own code (report.h), else loc itself.
-const Loc* user_frame(const Loc* loc);
+// The innermost frame in the program's own code (report.h) of t's stack at loc (loc's inlined
+// chain, then the calls that led there); loc itself if there is none. What names where a thread
+// was created or a lock taken: the call itself is often inside a standard header (std::thread's
+// constructor, std::lock_guard's).
+const Loc* user_frame(const RaceTask* t, const Loc* loc);
 
 // [lo, hi) is a stack about to be used: the top of it is used sparsely (shadow_make_sparse).
 void stack_in_use(uptr lo, uptr hi);

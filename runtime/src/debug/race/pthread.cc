@@ -34,8 +34,8 @@ namespace {
 
 const void* readers_clock(const void* rw) { return static_cast<const char*>(rw) + 1; }
 
-void note_lock_here(const void* m, bool shared) {
-  const Loc* at = user_frame(__weave_callsite);
+void note_lock_here(RaceTask* t, const void* m, bool shared) {
+  const Loc* at = user_frame(t, __weave_callsite);
   note_locked(m, shared, at ? at->file : nullptr, at ? at->line : 0);
 }
 
@@ -46,7 +46,7 @@ void locked(const void* m, LockKind kind) {
   if (!t) return;
   acquire(t, m);
   if (kind == kWriter) acquire(t, readers_clock(m));
-  note_lock_here(m, kind == kReader);
+  note_lock_here(t, m, kind == kReader);
 }
 
 void unlocking(const void* m, bool rwlock) {
@@ -223,7 +223,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(vo
   RaceTask* parent = running_task();
   if (!parent) return create(thread, attr, fn, arg);
   Identity who = new_thread_identity();
-  if (const Loc* at = user_frame(__weave_callsite)) {
+  if (const Loc* at = user_frame(parent, __weave_callsite)) {
     who.file = at->file;
     who.line = at->line;
     who.function = at->function;

@@ -221,9 +221,19 @@ bool is_user_file(const char* path) {
   return !std::strstr(path, "/include/c++/") && !std::strstr(path, "/include/weave/");
 }
 
-const Loc* user_frame(const Loc* loc) {
-  for (const Loc* l = loc; l; l = l->inlined_at) {
-    if (is_user_file(l->file)) return l;
+const Loc* user_frame(const RaceTask* t, const Loc* loc) {
+  auto user_in = [](const Loc* chain) -> const Loc* {
+    for (const Loc* l = chain; l; l = l->inlined_at) {
+      if (is_user_file(l->file)) return l;
+    }
+    return nullptr;
+  };
+  if (const Loc* l = user_in(loc)) return l;
+  // As stack_of walks: where each frame was called from, innermost first.
+  const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
+  for (int i = static_cast<int>(stored) - 2; i >= 0; --i) {
+    const Frame& callee = t->frames[i + 1];
+    if (const Loc* l = user_in(callee.callsite ? callee.callsite : t->frames[i].fn)) return l;
   }
   return loc;
 }
