@@ -91,6 +91,16 @@ struct RaceTask {
   RaceTask* next_free = nullptr;  // while freed (race_task.cc)
 };
 
+// How many of t's frames are recorded: a stack deeper than frames_capacity keeps its outermost.
+inline u32 recorded_frames(const RaceTask* t) {
+  return t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
+}
+// Where recorded frame i (i > 0) was called in frame i - 1: its call site, or, for a call that
+// came through code not instrumented, the caller's function.
+inline const Loc* called_from(const RaceTask* t, u32 i) {
+  return t->frames[i].callsite ? t->frames[i].callsite : t->frames[i - 1].fn;
+}
+
 extern thread_local RaceTask* tls_cur;
 extern thread_local RaceTask* tls_task;
 

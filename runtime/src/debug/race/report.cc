@@ -81,12 +81,8 @@ void expand(const Loc* loc, std::vector<Position>* out) {
 std::vector<Position> stack_of(const RaceTask* t, const Loc* loc) {
   std::vector<Position> out;
   expand(loc, &out);
-  const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
   // frames[i]'s position is where it called frames[i + 1]; the innermost's is the access itself.
-  for (int i = static_cast<int>(stored) - 2; i >= 0; --i) {
-    const Frame& callee = t->frames[i + 1];
-    expand(callee.callsite ? callee.callsite : t->frames[i].fn, &out);
-  }
+  for (u32 i = recorded_frames(t); i-- > 1;) expand(called_from(t, i), &out);
   return out;
 }
 
@@ -230,10 +226,8 @@ const Loc* user_frame(const RaceTask* t, const Loc* loc) {
   };
   if (const Loc* l = user_in(loc)) return l;
   // As stack_of walks: where each frame was called from, innermost first.
-  const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
-  for (int i = static_cast<int>(stored) - 2; i >= 0; --i) {
-    const Frame& callee = t->frames[i + 1];
-    if (const Loc* l = user_in(callee.callsite ? callee.callsite : t->frames[i].fn)) return l;
+  for (u32 i = recorded_frames(t); i-- > 1;) {
+    if (const Loc* l = user_in(called_from(t, i))) return l;
   }
   return loc;
 }

@@ -100,15 +100,14 @@ u32 frame_node(RaceTask* t, u32 i) {
     t->frames[0].node = node;
   }
   for (u32 k = j + 1; k <= i; ++k) {
-    const Frame& f = t->frames[k];
-    node = intern(node, f.callsite ? f.callsite : t->frames[k - 1].fn);
+    node = intern(node, called_from(t, k));
     t->frames[k].node = node;
   }
   return node;
 }
 
 u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc) {
-  const u32 stored = t->depth < t->frames_capacity ? t->depth : t->frames_capacity;
+  const u32 stored = recorded_frames(t);
   const u32 frame = stored ? frame_node(t, stored - 1) : 0;
   RaceTask::SiteCache& c = site_entry(t, loc);
   if (c.loc != loc || c.frame != frame) c = RaceTask::SiteCache{loc, 0, frame, intern(frame, loc)};

@@ -31,13 +31,15 @@ void VectorClock::set(u32 slot, u32 clock) {
 
 namespace {
 
-void max_into(u32* dst, const u32* src, u32 n) {
+[[gnu::always_inline]] inline void max_loop(u32* dst, const u32* src, u32 n) {
   for (u32 i = 0; i < n; ++i) dst[i] = std::max(dst[i], src[i]);
 }
 
+void max_into(u32* dst, const u32* src, u32 n) { max_loop(dst, src, n); }
+
 // The same loop built for AVX2: an unsigned maximum of eight entries per instruction.
 __attribute__((target("avx2"))) void max_into_avx2(u32* dst, const u32* src, u32 n) {
-  for (u32 i = 0; i < n; ++i) dst[i] = std::max(dst[i], src[i]);
+  max_loop(dst, src, n);
 }
 
 // Picked by a test at startup, not by an ifunc: a sanitizer's runtime is not up yet when the
