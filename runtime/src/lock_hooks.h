@@ -6,8 +6,9 @@
 // calling task's own record (debug/held.h), and the current task is found with one thread-local
 // load (t_running), fetched before the lock is taken.
 //
-//   locker()                   the current task, fetched by a lock call before it takes the lock
-//                              (a fiber that blocks for it is the same task when it resumes)
+//   locker()                   the current fiber, fetched by a lock call before it takes the lock
+//                              (a fiber that blocks for it is the same task when it resumes), or
+//                              null on a plain thread (the hooks then find the thread's task)
 //   lock_blocks(m, kind, loc, caller)
 //                              the current task is about to block waiting for m (it may be called
 //                              again if it wakes and has to wait again)
@@ -34,21 +35,24 @@
 namespace weave::detail::hook {
 
 #if WEAVE_DEBUG_RUNTIME
-inline Task* locker() {
-  Task* t = t_running;
-  return t ? t : current_thread_task();
-}
+// Null for a plain thread: the hooks find its task when they need it (off the common path).
+inline Task* locker() { return t_running; }
 
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller);
-// The lock-order checks of a lock call made while self holds other locks (debug/lockcheck.h).
-void check_lock_order(Task* self, const void* m, LockKind kind, const Location& loc,
-                      const void* caller);
+// Everything locked and unlocked do but a task's only lock with the race detector off.
+void locked_slow(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
+                 const void* caller);
+void unlocked_slow(Task* self, const void* m, LockKind kind);
 
+// The common case is a fiber taking a lock while it holds none: there is no lock order to check
+// then, and the record is one slot.
 inline void locked(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
                    const void* caller) {
-  if (!tried && debug::holds_any(self)) check_lock_order(self, m, kind, loc, caller);
-  debug::note_locked(self, m, kind, loc, caller);
-  if (detector_on()) detector::locked(m, kind, loc);
+  if (__builtin_expect(self != nullptr && !detector_on(), 1) &&
+      debug::note_only_lock(self, m, kind, loc, caller)) {
+    return;
+  }
+  locked_slow(self, m, kind, loc, tried, caller);
 }
 
 inline void unlocking(const void* m, LockKind kind) {
@@ -56,7 +60,8 @@ inline void unlocking(const void* m, LockKind kind) {
 }
 
 inline void unlocked(Task* self, const void* m, LockKind kind) {
-  debug::note_unlocked(self, m, kind);
+  if (__builtin_expect(self != nullptr, 1) && debug::note_only_unlocked(self, m, kind)) return;
+  unlocked_slow(self, m, kind);
 }
 #else
 inline Task* locker() { return nullptr; }

@@ -7,10 +7,10 @@ namespace weave::detail::debug {
 namespace {
 
 // Clears t's slot for m among its made ones: with a CAS from another task, with a store from t
-// itself (it is the only one that fills its slots, so no other value can come in between).
+// itself (it is the only one that fills its slots, so no other value can come in between). The
+// topmost such slot: a lock held twice (read-locked again) is released the latest first.
 bool clear_slot(Task* t, const void* m, LockKind kind, bool own) {
-  const int n = t->dbg.held_count();
-  for (int i = 0; i < n; ++i) {
+  for (int i = t->dbg.held_count() - 1; i >= 0; --i) {
     HeldLock& h = t->dbg.held(i);
     if (h.lock.load(std::memory_order_relaxed) != m || !same_side(h.kind, kind)) continue;
     if (own) {
@@ -25,11 +25,17 @@ bool clear_slot(Task* t, const void* m, LockKind kind, bool own) {
 
 }  // namespace
 
-// The stack is full: a hole below its top, if there is one.
-void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& at,
-                      const void* caller) {
+void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller) {
+  TaskState& s = self->dbg;
+  const int n = s.used.load(std::memory_order_relaxed);
+  if (n < kMaxHeldLocks) {
+    new (&s.held(n)) HeldLock{m, kind, at, caller};  // see note_only_lock
+    s.used.store(n + 1, std::memory_order_release);
+    return;
+  }
+  // The stack is full: a hole below its top, if there is one.
   for (int i = 0; i < kMaxHeldLocks; ++i) {
-    HeldLock& h = self->dbg.held(i);
+    HeldLock& h = s.held(i);
     if (h.lock.load(std::memory_order_relaxed) == nullptr) {
       h.kind = kind;
       h.at = at;
@@ -40,10 +46,13 @@ void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& 
   }
 }
 
-void note_unlocked_slow(Task* self, const void* m, LockKind kind) {
+void note_unlocked(Task* self, const void* m, LockKind kind) {
   TaskState& s = self->dbg;
   const bool mine = clear_slot(self, m, kind, /*own=*/true);
-  trim_holes(s, s.used.load(std::memory_order_relaxed));
+  // Drops the free slots at the top.
+  int n = s.used.load(std::memory_order_relaxed);
+  while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
+  s.used.store(n, std::memory_order_relaxed);
   if (mine) return;
   struct Arg {
     const void* m;

@@ -11,34 +11,46 @@
 
 namespace weave::detail::debug {
 
-// Locks are taken and released in stack order almost always, so the record is a stack with
-// holes: a lock goes on top, an unlock of the top lock pops it (and any holes below), inline, as
-// every lock call records. Only an unlock out of order, or of another task's lock, or a full
-// stack, takes the out-of-line path.
+// Locks are taken and released in stack order almost always, and most often a task holds one
+// lock at a time, so the record is a stack with holes: a lock goes on top, an unlock of the top
+// lock pops it (and any holes below). A task's only lock is recorded and forgotten inline, as
+// every lock call records; the rest (a second lock, an unlock out of order or of another task's
+// lock, a full stack) is out of line.
 
 // Whether a hold of kind a is released by an unlock of kind b: a read lock's by a read unlock.
 inline bool same_side(LockKind a, LockKind b) {
   return (a == LockKind::kRWMutexRead) == (b == LockKind::kRWMutexRead);
 }
 
-// Drops the free slots at the top of s's stack of n.
-inline void trim_holes(TaskState& s, int n) {
-  while (n > 0 && !s.held(n - 1).lock.load(std::memory_order_relaxed)) --n;
-  s.used.store(n, std::memory_order_relaxed);
-}
-
-void note_locked_slow(Task* self, const void* m, LockKind kind, const Location& at,
-                      const void* caller);
-inline void note_locked(Task* self, const void* m, LockKind kind, const Location& at,
-                        const void* caller) {
+// If self holds no lock, records m as its only one and returns true.
+inline bool note_only_lock(Task* self, const void* m, LockKind kind, const Location& at,
+                           const void* caller) {
   TaskState& s = self->dbg;
-  const int n = s.used.load(std::memory_order_relaxed);
-  if (n == kMaxHeldLocks) return note_locked_slow(self, m, kind, at, caller);
+  if (s.used.load(std::memory_order_relaxed) != 0) return false;
   // Made whole, m included: other tasks read the slot only once the count, stored after it (a
   // release), includes it.
-  new (&s.held(n)) HeldLock{m, kind, at, caller};
-  s.used.store(n + 1, std::memory_order_release);
+  new (&s.held(0)) HeldLock{m, kind, at, caller};
+  s.used.store(1, std::memory_order_release);
+  return true;
 }
+
+// If m is self's only lock, forgets it and returns true.
+inline bool note_only_unlocked(Task* self, const void* m, LockKind kind) {
+  TaskState& s = self->dbg;
+  if (s.used.load(std::memory_order_relaxed) != 1) return false;
+  HeldLock& h = s.held(0);
+  if (h.lock.load(std::memory_order_relaxed) != m || !same_side(h.kind, kind)) return false;
+  h.lock.store(nullptr, std::memory_order_release);
+  s.used.store(0, std::memory_order_relaxed);
+  return true;
+}
+
+// Records m on top of self's stack.
+void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller);
+
+// Forgets m in self's slots, or, if another task locked it (Go lets any task unlock a mutex), in
+// that task's.
+void note_unlocked(Task* self, const void* m, LockKind kind);
 
 // Whether self holds any lock (for self only).
 inline bool holds_any(const Task* self) {
@@ -47,23 +59,6 @@ inline bool holds_any(const Task* self) {
     if (self->dbg.held(i).lock.load(std::memory_order_relaxed)) return true;
   }
   return false;
-}
-
-// Forgets m in self's slots, or, if another task locked it (Go lets any task unlock a mutex), in
-// that task's.
-void note_unlocked_slow(Task* self, const void* m, LockKind kind);
-inline void note_unlocked(Task* self, const void* m, LockKind kind) {
-  TaskState& s = self->dbg;
-  int n = s.used.load(std::memory_order_relaxed);
-  if (n > 0) {
-    HeldLock& top = s.held(n - 1);
-    if (top.lock.load(std::memory_order_relaxed) == m && same_side(top.kind, kind)) {
-      top.lock.store(nullptr, std::memory_order_release);
-      trim_holes(s, n - 1);
-      return;
-    }
-  }
-  note_unlocked_slow(self, m, kind);
 }
 
 // The tasks that hold m now (readers of an RWMutex may be several). Exact while the world is

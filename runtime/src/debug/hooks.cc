@@ -155,16 +155,30 @@ void task_gone(Task* t) {
   t->dbg.race = nullptr;  // a thread's state ends with the thread (race_task.cc)
 }
 
+namespace {
+// The task that calls a lock hook: locker()'s answer, or the plain thread's task it left out.
+Task* lock_caller(Task* self) { return self ? self : current_thread_task(); }
+}  // namespace
+
 void lock_blocks(const void* m, LockKind kind, const Location& loc, const void* caller) {
-  Task* self = locker();
+  Task* self = lock_caller(locker());
   if (debug::holds_any(self)) {
     lockcheck::blocks(HeldNow(self).span(), taker(self), m, kind, loc, caller);
   }
 }
 
-void check_lock_order(Task* self, const void* m, LockKind kind, const Location& loc,
-                      const void* caller) {
-  lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
+void locked_slow(Task* self, const void* m, LockKind kind, const Location& loc, bool tried,
+                 const void* caller) {
+  self = lock_caller(self);
+  if (!tried && debug::holds_any(self)) {
+    lockcheck::acquired(HeldNow(self).span(), taker(self), m, kind, loc, caller);
+  }
+  debug::note_locked(self, m, kind, loc, caller);
+  if (detector_on()) detector::locked(m, kind, loc);
+}
+
+void unlocked_slow(Task* self, const void* m, LockKind kind) {
+  debug::note_unlocked(lock_caller(self), m, kind);
 }
 
 constinit thread_local Task* t_running __attribute__((tls_model("initial-exec"))) = nullptr;
