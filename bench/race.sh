@@ -7,11 +7,12 @@
 #   instrumented   against weave_debug, compiled with libweave_instrument.so (weave_instrument)
 #   tsan           everything under -fsanitize=thread, the runtime telling TSan about fibers
 # Programs: bench/race/race_bench.cc's workloads (the channel-heavy ones of bench/workloads.h at a
-# tenth of their batch sizes, and `memory`: fibers on private and shared arrays and an
-# unordered_map under a Mutex), and a seed program (fixtures/seeds/s003_10_fan_out_fan_in.cc,
-# timed as a whole process). Each run is repeated REPS times (default 5), the three ways
-# alternating so that load from elsewhere hits them alike; the table shows medians of the time
-# (the workload's own, in ms; the seed's wall time) and of the peak RSS (/usr/bin/time's maximum
+# tenth of their batch sizes; `batches`: fibers spawned and joined a thousand at a time; and
+# `memory`: fibers on private and shared arrays and an unordered_map under a Mutex), and a seed
+# program (fixtures/seeds/s003_10_fan_out_fan_in.cc, timed as a whole process). Each run is
+# repeated REPS times (default 5), the three ways alternating so that load from elsewhere hits
+# them alike; the table shows medians of the time (the workload's own, in ms; the seed's wall
+# time) and of the peak RSS (/usr/bin/time's maximum
 # resident set, KiB), and the ratios instrumented/tsan and instrumented/release.
 #
 # Environment: REPS, PROCS (WEAVE_PROCS, default 2), ONLY (a regex of program names).
@@ -46,7 +47,7 @@ declare -A seed=(
   [tsan]=build-tsan/bench/race/weave_race_bench_seed
 )
 ways=(release instrumented tsan)
-programs=(pingpong spawn buffered select4 mutex memory seed)
+programs=(pingpong spawn buffered select4 mutex batches memory seed)
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 

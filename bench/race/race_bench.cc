@@ -6,8 +6,9 @@
 //                               the process's start and exit)
 //
 // Workloads: the channel-heavy ones of ../workloads.h at a tenth of their batch sizes (pingpong,
-// spawn, buffered, select4, mutex), and memory: fibers working on private arrays and reading a
-// shared one, with a std::unordered_map under a Mutex that they all update.
+// spawn, buffered, select4, mutex), batches: fibers spawned and joined a thousand at a time, and
+// memory: fibers working on private arrays and reading a shared one, with a std::unordered_map
+// under a Mutex that they all update.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -60,6 +61,30 @@ void memory() {
   sink = total + static_cast<std::int64_t>(counts.size());
 }
 
+// Fibers spawned in batches, each joined before the next starts, as a server spawns a request's
+// fibers and waits for them: the spawner comes to know every slot of a batch, and the next batch
+// must be able to take them over.
+constexpr int kBatches = 100;
+constexpr int kBatchFibers = 1000;
+
+void batches() {
+  std::int64_t total = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<std::int64_t> out(kBatchFibers);
+    weave::WaitGroup wg;
+    wg.add(kBatchFibers);
+    for (int i = 0; i < kBatchFibers; ++i) {
+      weave::go([&out, &wg, i] {
+        out[i] = i;
+        wg.done();
+      });
+    }
+    wg.wait();
+    for (std::int64_t v : out) total += v;
+  }
+  sink = total;
+}
+
 struct Workload {
   const char* name;
   void (*run)();
@@ -71,6 +96,7 @@ const Workload kWorkloads[] = {
     {"buffered", [] { buffered(kBufferedMessages / 10); }},
     {"select4", [] { select4(kSelectMessages / 10); }},
     {"mutex", [] { mutex_contended(kMutexFibers / 10, kMutexLocks); }},
+    {"batches", batches},
     {"memory", memory},
 };
 
@@ -87,6 +113,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  std::fprintf(stderr, "usage: weave_race_bench pingpong|spawn|buffered|select4|mutex|memory\n");
+  std::fprintf(stderr,
+               "usage: weave_race_bench pingpong|spawn|buffered|select4|mutex|batches|memory\n");
   return 64;
 }

@@ -3,6 +3,7 @@
 // every outcome is exact.
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -485,6 +486,62 @@ TEST_F(RaceEngine, SlotsPassOnOnlyToTasksThatKnowTheirPast) {
   EXPECT_NE(json.find("\"line\": 20"), std::string::npos) << json;
 }
 
+// A slot's holder that records nothing still carries its predecessor's accesses: whoever takes
+// the slot next must know those, or they would pass for the new holder's own.
+TEST_F(RaceEngine, ASlotPassesOnOnlyWithWhatItsEarlierHoldersDid) {
+  alignas(8) static int x;
+  static int done;
+  RaceTask* stranger = Start();  // never learns of a
+  RaceTask* joiner = Start();
+  RaceTask* a = Start();
+  Run(a);
+  __weave_write4(&x, &kUserA);
+  race::release(a, &done);
+  race::task_end(a);
+  race::acquire(joiner, &done);
+  RaceTask* quiet = Start(joiner);  // knows a: takes its slot, and records nothing
+  ASSERT_EQ(quiet->slot, a->slot);
+  race::task_end(quiet);
+  Run(stranger);
+  RaceTask* child = Start(stranger);
+  EXPECT_NE(child->slot, a->slot);
+  Run(child);
+  __weave_read4(&x, &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
+// A spawner that joined a batch of fibers a while ago, while fibers it has not joined ended since
+// (the next batch, already running), still passes the joined fibers' slots on: a program that
+// spawns and joins in batches keeps using the same few slots, and clocks stay short.
+TEST_F(RaceEngine, SlotsOfJoinedFibersPassOnWhileOthersEnd) {
+  alignas(8) static int x[40];
+  static int joined, other;
+  RaceTask* spawner = Start();
+  std::vector<std::uint32_t> batch;
+  for (int i = 0; i < 20; ++i) {
+    RaceTask* f = Start(spawner);
+    Run(f);
+    __weave_write4(&x[i], &kUserA);
+    race::release(f, &joined);
+    race::task_end(f);
+    batch.push_back(f->slot);
+  }
+  race::acquire(spawner, &joined);
+  // The next batch: each fiber ends, unjoined, before the next one starts, so that the slots
+  // freed last are ones the spawner does not know.
+  const std::uint32_t before = race::slots_used();
+  for (int i = 0; i < 20; ++i) {
+    RaceTask* f = Start(spawner);
+    EXPECT_NE(std::find(batch.begin(), batch.end(), f->slot), batch.end()) << i;
+    Run(f);
+    __weave_write4(&x[20 + i], &kUserA);
+    race::release(f, &other);
+    race::task_end(f);
+  }
+  EXPECT_EQ(race::slots_used(), before);
+  EXPECT_EQ(Races(), 0u);
+}
+
 // A fiber's own entry is kept apart from its vector clock: one that holds a high slot but knows
 // only its parent copies a short clock into its children and the objects it releases, not one as
 // long as its slot number.
@@ -508,6 +565,41 @@ TEST_F(RaceEngine, AFiberThatKnowsLittleHasAShortClockWhateverItsSlot) {
   race::acquire(reader, &done);
   __weave_read4(&x, &kUserB);  // ordered through child, which knew late's write
   EXPECT_EQ(Races(), 0u);
+}
+
+// A slot passes from holder to holder all through a program that spawns fibers all its life; the
+// engine keeps only its latest holders, and a race with an access of an older one still is
+// reported, its task no longer named.
+TEST_F(RaceEngine, ASlotForgetsItsOldestHoldersButNotTheirRaces) {
+  alignas(8) static int x;
+  static int done;
+  RaceTask* stranger = Start();  // knows nothing of what follows
+  RaceTask* old = Start();
+  Run(old);
+  __weave_write4(&x, &kUserA);
+  race::release(old, &done);
+  race::task_end(old);
+  const std::uint32_t slot = old->slot;
+  RaceTask* spawner = Start();
+  Run(spawner);
+  race::acquire(spawner, &done);
+  for (int i = 0; i < 40; ++i) {
+    RaceTask* heir = Start(spawner);
+    ASSERT_EQ(heir->slot, slot);
+    Run(heir);
+    race::release(heir, &done);
+    race::task_end(heir);
+    Run(spawner);
+    race::acquire(spawner, &done);
+  }
+  Run(stranger);
+  testing::internal::CaptureStderr();
+  __weave_read4(&x, &kUserB);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(Races(), 1u);
+  EXPECT_NE(err.find("Previous write of size 4"), std::string::npos) << err;
+  EXPECT_NE(err.find("by a task that ended long ago"), std::string::npos) << err;
+  EXPECT_NE(err.find("main.cc:10"), std::string::npos) << err;
 }
 
 TEST_F(RaceEngine, AClockThatRunsOutMovesToAnotherSlot) {

@@ -166,6 +166,7 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
   }
   t->slot = g.slot;
   t->clock = g.start_clock;
+  t->last_access_clock = g.last_access;
   t->epoch = make_epoch(t->slot, t->clock);
   if (parent) tick(parent);
   return t;
@@ -190,7 +191,7 @@ void tick(RaceTask* t) {
     }
     t->slot = g.slot;
     t->clock = g.start_clock;
-    t->last_access_clock = 0;
+    t->last_access_clock = g.last_access;
   } else {
     ++t->clock;
   }

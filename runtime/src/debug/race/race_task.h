@@ -49,8 +49,9 @@ struct RaceTask {
   // (vc's entry there may lag): a fiber holding a high slot number that knows little keeps a
   // short clock, and copying it into a child or a channel stays cheap.
   VectorClock vc;
-  // The clock of the task's latest access recorded in the shadow: a task that knows the slot up
-  // to here knows all of this task the shadow remembers (slots.h).
+  // The clock of the latest access of the slot recorded in the shadow (the task's own, or, until
+  // it records one, an earlier holder's): a task that knows the slot up to here knows all of it
+  // that the shadow remembers (slots.h).
   u32 last_access_clock = 0;
   // Access sites made lately (stacks.h), by their Loc and the node of the frame they were made in;
   // checked without computing that node while the task is in the same frame instance

@@ -266,7 +266,8 @@ void report_race(RaceTask* t, uptr addr, AccessKind now, const Loc* loc, u64 pre
                         a.kind.size, a.addr, task_name(a.who));
   append_stack(&text, a.stack);
   absl::StrAppendFormat(&text, "\nPrevious %s of size %u at %#x by %s:\n", kind_name(b.kind),
-                        b.kind.size, b.addr, b.known ? task_name(b.who) : "an unknown task");
+                        b.kind.size, b.addr,
+                        b.known ? task_name(b.who) : "a task that ended long ago");
   if (b.stack.empty()) {
     absl::StrAppend(&text, "  (location not recorded)\n");
   } else {

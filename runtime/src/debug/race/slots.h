@@ -9,8 +9,8 @@
 // free slot qualifies a fresh one is taken; only when all 65535 are taken does a slot pass without
 // that knowledge (a race between the old holder and the new one may then be missed).
 //
-// Each slot keeps the list of its holders with the clock each started at, so that a report can
-// name the task behind any cell, finished or not.
+// Each slot keeps its latest holders with the clock each started at, so that a report can name
+// the task behind a cell, finished or not (slots.cc says how many).
 //
 // Lock order: the table's lock is a leaf.
 #pragma once
@@ -38,6 +38,9 @@ struct Identity {
 struct SlotGrant {
   u32 slot;
   u32 start_clock;  // the first clock of the new holder
+  // The clock of the latest access of the slot's earlier holders that the shadow may remember:
+  // the new holder's own latest until it records one, for the spawner after it has to know it.
+  u32 last_access;
 };
 
 // A slot for a task that knows what `knowledge` says.
@@ -45,7 +48,7 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who);
 // The holder of `slot` is done: its clock ended at `final_clock`, its last recorded access was at
 // `last_access`.
 void slot_release(u32 slot, u32 final_clock, u32 last_access);
-// The holder of slot at clock; false if unknown.
+// The holder of slot at clock; false if unknown (one of the slot's holders no longer kept).
 bool slot_holder(u32 slot, u32 clock, Identity* who, bool* finished);
 // The current holder of slot (a running task) is now known as who.
 void slot_rename(u32 slot, const Identity& who);

@@ -11,15 +11,18 @@ VectorClock::~VectorClock() {
   if (data_ != inline_) raw_free(data_);
 }
 
+void VectorClock::reserve(u32 size, bool keep) {
+  if (size <= capacity_) return;
+  u32 cap = std::max(size, capacity_ * 2);
+  u32* d = static_cast<u32*>(raw_alloc(cap * sizeof(u32)));
+  if (keep) std::memcpy(d, data_, size_ * sizeof(u32));
+  if (data_ != inline_) raw_free(data_);
+  data_ = d;
+  capacity_ = cap;
+}
+
 void VectorClock::grow(u32 size) {
-  if (size > capacity_) {
-    u32 cap = std::max(size, capacity_ * 2);
-    u32* d = static_cast<u32*>(raw_alloc(cap * sizeof(u32)));
-    std::memcpy(d, data_, size_ * sizeof(u32));
-    if (data_ != inline_) raw_free(data_);
-    data_ = d;
-    capacity_ = cap;
-  }
+  reserve(size, /*keep=*/true);
   std::memset(data_ + size_, 0, (size - size_) * sizeof(u32));
   size_ = size;
 }
@@ -63,7 +66,7 @@ void VectorClock::join(const VectorClock& o) {
 }
 
 void VectorClock::assign(const VectorClock& o) {
-  if (o.size_ > size_) grow(o.size_);
+  reserve(o.size_, /*keep=*/false);  // every entry is written over
   std::memcpy(data_, o.data_, o.size_ * sizeof(u32));
   size_ = o.size_;  // grow() zeroes what lies beyond when it comes back
 }

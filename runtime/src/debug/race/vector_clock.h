@@ -31,6 +31,9 @@ class VectorClock {
 
  private:
   static constexpr u32 kInline = 6;
+  // Room for size entries; keep: with the present ones copied.
+  void reserve(u32 size, bool keep);
+  // Room for size entries, those past the present ones zero.
   void grow(u32 size);
 
   u32* data_ = inline_;
