@@ -86,6 +86,32 @@ abi::Order order(AtomicOrdering o) { return static_cast<abi::Order>(toCABI(o)); 
 
 bool isWeaveName(StringRef name) { return name.starts_with("__weave_"); }
 
+// Whether f is an entry point of weave's runtime library (compiled without the plugin): a
+// function of namespace weave, declared in this module and defined elsewhere.
+bool isWeaveRuntime(const Function* f) {
+  if (!f || !f->isDeclaration()) return false;
+  StringRef name = f->getName();
+  return name.starts_with("_ZN5weave") || name.starts_with("_ZNK5weave");
+}
+
+// Follows a stack slot's address through its uses (LLVM's capture tracking): it is shared if
+// another task can reach it. Passing it to weave's runtime does not make it so: the runtime
+// uses what it points to during the call only (a channel operation's destination, a lock call's
+// location), and what the runtime calls back with it (a received value moved into place) runs
+// within the operation, ordered by its edges, so the slot's owner alone touches it afterwards.
+struct SharingTracker : CaptureTracker {
+  bool shared = false;
+  void tooManyUses() override { shared = true; }
+  bool captured(const Use* u) override {
+    if (const auto* cb = dyn_cast<CallBase>(u->getUser());
+        cb && cb->isArgOperand(u) && isWeaveRuntime(cb->getCalledFunction())) {
+      return false;
+    }
+    shared = true;
+    return true;
+  }
+};
+
 class FunctionInstrumenter {
  public:
   FunctionInstrumenter(Function& f, Runtime& rt, Locations& locs, const StringSet<>& redirected)
@@ -115,7 +141,8 @@ class FunctionInstrumenter {
 };
 
 // Whether an access to addr may touch memory another fiber or thread can reach. Stack slots whose
-// address never escapes the function cannot be; neither can constants or thread-locals.
+// address never escapes the function (but into weave's runtime: SharingTracker) cannot be;
+// neither can constants or thread-locals.
 bool FunctionInstrumenter::sharedAddress(Value* addr) {
   if (addr->getType()->getPointerAddressSpace() != 0) return false;
   const Value* obj = getUnderlyingObject(addr);
@@ -129,8 +156,11 @@ bool FunctionInstrumenter::sharedAddress(Value* addr) {
   }
   if (isa<AllocaInst>(obj)) {
     auto [it, fresh] = captured_.try_emplace(obj, false);
-    if (fresh)
-      it->second = PointerMayBeCaptured(obj, /*ReturnCaptures=*/true, /*StoreCaptures=*/true);
+    if (fresh) {
+      SharingTracker tracker;
+      PointerMayBeCaptured(obj, &tracker);
+      it->second = tracker.shared;
+    }
     return it->second;
   }
   return true;

@@ -70,6 +70,39 @@ define i64 @stack() {
   ret i64 %v
 }
 
+; A stack slot passed only to weave's runtime (declared here, in namespace weave) stays private:
+; the runtime uses it during the call only. Passed to a definition of namespace weave (a header's
+; code, instrumented), or stored, it is shared.
+; CHECK-LABEL: define i32 @runtime_calls(
+; CHECK-NOT: __weave_{{read|write}}4(ptr %dst
+; CHECK-NOT: __weave_{{read|write}}8(ptr %loc
+; CHECK: call void @__weave_write4(ptr %header_arg,
+; CHECK: call void @__weave_write4(ptr %stored,
+; CHECK-NOT: __weave_read4(ptr %dst
+; CHECK: ret i32
+define i32 @runtime_calls(ptr %out) {
+  %dst = alloca i32
+  %loc = alloca i64
+  %header_arg = alloca i32
+  %stored = alloca i32
+  store i32 0, ptr %dst
+  store i64 5, ptr %loc
+  store i32 1, ptr %header_arg
+  store i32 2, ptr %stored
+  call void @_ZN5weave6detail9chan_recvEPvS1_(ptr %dst, ptr %loc)
+  call void @_ZNK5weave4Chan4peekEPi(ptr %header_arg)
+  store ptr %stored, ptr %out
+  %v = load i32, ptr %dst
+  ret i32 %v
+}
+
+declare void @_ZN5weave6detail9chan_recvEPvS1_(ptr, ptr)
+
+define linkonce_odr void @_ZNK5weave4Chan4peekEPi(ptr %p) {
+  call void @escape(ptr %p)
+  ret void
+}
+
 ; Sizes: 1, 2, 8, 16 bytes get their own entry point; an odd size or a misaligned access a range.
 ; CHECK-LABEL: define void @sizes(
 ; CHECK: call void @__weave_write1(
