@@ -266,7 +266,8 @@ void FunctionInstrumenter::instrumentAtomic(Instruction* i) {
   b.SetInsertPoint(i->getNextNode());
   Value* ok = b.getTrue();
   if (op == abi::kCas) ok = b.CreateExtractValue(i, 1);
-  b.CreateCall(rt_.atomic_after, {addr, b.getInt32(flags), ok});
+  b.CreateCall(rt_.atomic_after,
+               {addr, b.getInt32(abi::with_size(flags, static_cast<uint32_t>(bytes))), ok});
 }
 
 void FunctionInstrumenter::instrumentIntrinsic(MemIntrinsic* mi) {

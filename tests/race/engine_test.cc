@@ -299,6 +299,42 @@ TEST_F(RaceEngine, ReleaseAcquireAtomicsOrderButRelaxedOnesDoNot) {
   EXPECT_EQ(Races(), 1u);
 }
 
+// An atomic load reads what every atomic write to its bytes published, whatever their sizes:
+// libstdc++'s shared_ptr reads its two 4-byte counts, each decremented by an acq_rel RMW, with one
+// 8-byte acquire load, and then frees the block with plain stores. Atomics of other bytes, even
+// in the same 8-byte word, order nothing.
+TEST_F(RaceEngine, AtomicsOfDifferentSizesOrderWhereTheirBytesOverlap) {
+  alignas(8) static int data[3];
+  alignas(8) static std::uint32_t counts[2];
+  alignas(8) static std::uint64_t word;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  const std::uint32_t rmw = abi::atomic_flags(abi::kRmw, abi::kAcqRel);
+  const std::uint32_t release = abi::atomic_flags(abi::kStore, abi::kRelease);
+  const std::uint32_t acquire = abi::atomic_flags(abi::kLoad, abi::kAcquire);
+  Run(a);
+  __weave_write4(&data[0], &kUserA);
+  __weave_atomic(&counts[1], 4, rmw, &kUserA);  // the high count
+  __weave_write4(&data[1], &kUserA);
+  __weave_atomic(&word, 8, release, &kUserA);
+  __weave_write4(&data[2], &kUserA);
+  __weave_atomic(&counts[0], 4, abi::atomic_flags(abi::kStore, abi::kRelaxed), &kUserA);
+  Run(b);
+  __weave_atomic(&counts[0], 8, acquire, &kUserB);  // both counts at once
+  __weave_atomic_after(&counts[0], abi::with_size(acquire, 8), true);
+  __weave_read4(&data[0], &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  const auto high = reinterpret_cast<const char*>(&word) + 4;
+  __weave_atomic(high, 4, acquire, &kUserB);  // half of what an 8-byte store wrote
+  __weave_atomic_after(high, abi::with_size(acquire, 4), true);
+  __weave_read4(&data[1], &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  __weave_atomic(&counts[1], 4, acquire, &kUserB);  // the other count, written relaxed after
+  __weave_atomic_after(&counts[1], abi::with_size(acquire, 4), true);
+  __weave_read4(&data[2], &kUserB);
+  EXPECT_EQ(Races(), 1u);
+}
+
 TEST_F(RaceEngine, AFailedCompareExchangeAcquiresByItsFailureOrder) {
   alignas(8) static int data;
   alignas(8) static std::uint32_t flag;

@@ -9,7 +9,7 @@
 //   and for memcpy, memmove and memset;
 // - __weave_atomic(addr, size, flags, loc) before an atomic load, store, rmw or cmpxchg, and
 //   __weave_atomic_after(addr, flags, ok) after one whose order acquires (ok: the cmpxchg
-//   succeeded); __weave_fence(order) at an atomic fence;
+//   succeeded; flags with the size); __weave_fence(order) at an atomic fence;
 // - __weave_func_entry(fn) and __weave_func_exit(), the shadow call stack (exit also on
 //   unwinding);
 // - __weave_callsite, a thread-local the caller sets to the call's record just before each call,
@@ -57,6 +57,14 @@ constexpr int kFailOrderShift = 8;  // a cmpxchg's failure order
 constexpr std::uint32_t atomic_flags(AtomicOp op, Order order, Order fail = kRelaxed) {
   return op | (order << kOrderShift) | (fail << kFailOrderShift);
 }
+// __weave_atomic_after's flags say the access's size too: an atomic of one size may read what
+// atomics of another wrote (libstdc++'s shared_ptr reads its two 4-byte counts with one 8-byte
+// load).
+constexpr int kSizeShift = 12;
+constexpr std::uint32_t with_size(std::uint32_t flags, std::uint32_t size) {
+  return flags | (size << kSizeShift);
+}
+constexpr std::uint32_t flags_size(std::uint32_t f) { return f >> kSizeShift; }
 constexpr AtomicOp flags_op(std::uint32_t f) { return static_cast<AtomicOp>(f & kOpMask); }
 constexpr Order flags_order(std::uint32_t f) {
   return static_cast<Order>((f >> kOrderShift) & 0xf);

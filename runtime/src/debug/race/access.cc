@@ -210,15 +210,15 @@ inline void check(const void* p, const Loc* loc) {
 
 }  // namespace
 
-void release(RaceTask* t, const void* addr) {
+void release(RaceTask* t, const void* addr, u32 size) {
   if (t->finished) return;
-  sync_release(addr, t->vc, t->slot, t->clock);
+  sync_release(addr, t->vc, t->slot, t->clock, size);
   tick(t);
 }
 
-void acquire(RaceTask* t, const void* addr) {
+void acquire(RaceTask* t, const void* addr, u32 size) {
   if (t->finished) return;
-  sync_acquire(addr, &t->vc);
+  sync_acquire(addr, &t->vc, size);
 }
 
 void acquire_release(RaceTask* t, const void* addr) {
@@ -311,13 +311,13 @@ void __weave_atomic(const void* p, std::uint32_t size, std::uint32_t flags, cons
   }
   if (op != abi::kLoad) {
     if (abi::releases(order)) {
-      release(t, p);
+      release(t, p, size);
     } else if (t->fence_release) {
-      sync_release(p, *t->fence_release, 0, 0);
+      sync_release(p, *t->fence_release, 0, 0, size);
     }
   } else if (!abi::acquires(order) && g_acquire_fences.load(std::memory_order_relaxed)) {
     if (!t->fence_acquire) t->fence_acquire = raw_new<VectorClock>();
-    sync_acquire(p, t->fence_acquire);
+    sync_acquire(p, t->fence_acquire, size);
   }
 }
 
@@ -325,7 +325,8 @@ void __weave_atomic_after(const void* p, std::uint32_t flags, bool ok) {
   RaceTask* t = running_task();
   if (!t) return;
   const abi::Order order = ok ? abi::flags_order(flags) : abi::flags_fail_order(flags);
-  if (abi::acquires(order)) acquire(t, p);
+  const u32 size = abi::flags_size(flags);
+  if (abi::acquires(order)) acquire(t, p, size ? size : 1);
 }
 
 void __weave_fence(std::uint32_t order_value) {

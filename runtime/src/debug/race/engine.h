@@ -19,9 +19,9 @@ inline bool enabled() { return g_enabled.load(std::memory_order_relaxed); }
 extern std::atomic<bool> g_acquire_fences;
 
 // Happens-before through addr: t's past is published there (and t moves to a new epoch), or t
-// takes what was published there.
-void release(RaceTask* t, const void* addr);
-void acquire(RaceTask* t, const void* addr);
+// takes what was published there. size: the bytes from addr an atomic wrote or reads (sync.h).
+void release(RaceTask* t, const void* addr, u32 size = 1);
+void acquire(RaceTask* t, const void* addr, u32 size = 1);
 // Both, in one step: t takes what was published at addr, then publishes its past there.
 void acquire_release(RaceTask* t, const void* addr);
 // a and b both publish their past at addr and take the other's, in one step.

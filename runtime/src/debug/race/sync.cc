@@ -24,6 +24,7 @@ constexpr uptr kSweepPages = 64;
 
 struct SyncVar {
   uptr addr;
+  u32 size;  // the most bytes a release here wrote
   VectorClock clock;
   SyncVar* next;
 };
@@ -52,12 +53,15 @@ Bucket& bucket_of_page(uptr page) { return buckets()[hashed(page, kBucketBits)];
 
 Bucket& bucket_of(uptr addr) { return bucket_of_page(addr >> kPageShift); }
 
-// The list of addr in its bucket: a hash of its offset in the page, so that slots of any size
-// spread over the lists.
+// The list of addr in its bucket: a hash of its 8-byte word in the page, so that slots of any
+// size spread over the lists, and the clocks of one word share one.
 std::atomic<SyncVar*>& list_of(Bucket& b, uptr addr) {
-  const uptr offset = addr & ((uptr{1} << kPageShift) - 1);
-  return b.heads[hashed(offset + 1, kListBits)];
+  const uptr word = (addr & ((uptr{1} << kPageShift) - 1)) >> 3;
+  return b.heads[hashed(word + 1, kListBits)];
 }
+// Whether a release ever wrote more than 8 bytes (one that starts in the word before an access
+// may overlap it).
+std::atomic<bool> g_wide{false};
 
 SyncVar* find(std::atomic<SyncVar*>& head, uptr addr) {
   for (SyncVar* v = head.load(std::memory_order_relaxed); v; v = v->next) {
@@ -106,17 +110,40 @@ bool with_clock(const void* addr, F fn) {
   return v != nullptr;
 }
 
-// Calls fn with the clock at addr, made if absent, under its bucket's lock.
+// Calls fn with every clock released at bytes that overlap [a, a + size), each under its bucket's
+// lock.
 template <class F>
-void with_new_clock(const void* addr, F fn) {
+void with_overlapping(uptr a, u32 size, F fn) {
+  const uptr first = (a & ~uptr{7}) - (g_wide.load(std::memory_order_relaxed) ? 8 : 0);
+  const uptr last = (a + size - 1) & ~uptr{7};
+  for (uptr w = first; w <= last; w += 8) {
+    Bucket& b = bucket_of(w);
+    std::atomic<SyncVar*>& head = list_of(b, w);
+    if (!head.load(std::memory_order_relaxed)) continue;
+    b.mu.lock();
+    for (SyncVar* v = head.load(std::memory_order_relaxed); v; v = v->next) {
+      if (v->addr < a + size && a < v->addr + v->size && (v->addr & ~uptr{7}) == w) fn(v->clock);
+    }
+    b.mu.unlock();
+  }
+}
+
+// Calls fn with the clock at addr, made if absent, under its bucket's lock; size: as
+// sync_release's.
+template <class F>
+void with_new_clock(const void* addr, F fn, u32 size = 1) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
   std::atomic<SyncVar*>& head = list_of(b, a);
+  if (size > 8 && !g_wide.load(std::memory_order_relaxed)) g_wide.store(true);
   b.mu.lock();
   SyncVar* v = find(head, a);
-  if (!v) {
+  if (v) {
+    if (size > v->size) v->size = size;
+  } else {
     v = raw_new<SyncVar>();
     v->addr = a;
+    v->size = size;
     v->next = head.load(std::memory_order_relaxed);
     head.store(v, std::memory_order_relaxed);
     b.live.fetch_add(1, std::memory_order_relaxed);
@@ -127,11 +154,14 @@ void with_new_clock(const void* addr, F fn) {
 }
 }  // namespace
 
-void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock) {
-  with_new_clock(addr, [&](VectorClock& c) {
-    c.join(vc);
-    if (slot) c.raise(slot, clock);
-  });
+void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock, u32 size) {
+  with_new_clock(
+      addr,
+      [&](VectorClock& c) {
+        c.join(vc);
+        if (slot) c.raise(slot, clock);
+      },
+      size);
 }
 
 void sync_acquire_release(const void* addr, VectorClock* vc, u32 slot, u32 clock) {
@@ -142,8 +172,9 @@ void sync_acquire_release(const void* addr, VectorClock* vc, u32 slot, u32 clock
   });
 }
 
-void sync_acquire(const void* addr, VectorClock* vc) {
-  with_clock(addr, [vc](const VectorClock& clock) { vc->join(clock); });
+void sync_acquire(const void* addr, VectorClock* vc, u32 size) {
+  with_overlapping(reinterpret_cast<uptr>(addr), size,
+                   [vc](const VectorClock& clock) { vc->join(clock); });
 }
 
 void sync_exchange(const void* addr, VectorClock* a, u32 a_slot, u32 a_clock, VectorClock* b,
