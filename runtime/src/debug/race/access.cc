@@ -121,19 +121,15 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
   return true;
 }
 
-// Checks the access against the granule's cells and records it in one. A cell holding another
-// task's access is replaced by compare-and-swap from what was checked: two tasks replacing the
-// same cell at the same moment would otherwise both store, the second erasing the first unseen;
-// the one whose swap fails checks again, and sees the other. (Two tasks storing into different
-// cells at the same moment can still each miss the other: the swap guards only the cell it
-// replaces, where TSan's stores guard none.)
+// Checks the access against the granule's cells and records it in one. Every cell is replaced by
+// compare-and-swap from what was checked: two tasks replacing the same cell at the same moment
+// would otherwise both store, the second erasing the first unseen; the one whose swap fails
+// checks again, and sees the other. (Two tasks storing into different cells at the same moment
+// can still each miss the other: the swap guards only the cell it replaces.)
 //
-// The common case after a release is the task's own access again in its new epoch, where the
-// granule's other cell, if any, cannot race with it (a private array, a local that escaped, a
-// channel both sides read): the new cell replaces the task's old one with a plain store.
-// Another task's access, even one ordered before this one, is not replaced so: two tasks that
-// update a word at once would each overwrite the record the other is about to check against, and
-// their race go unseen (fixtures/race/counter.cc).
+// The common cases take the swap inline (record): an empty granule, and, after a release, the
+// task's own access again in its new epoch, where the granule's other cell, if any, cannot race
+// with it (a private array, a local that escaped, a channel both sides read).
 [[gnu::noinline]] void record_slow(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size,
                                    u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {
@@ -168,8 +164,17 @@ inline void record(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size, u3
     }
     return record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
   }
-  g->cell[at].store(make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
-                    std::memory_order_relaxed);
+  // A swap, not a store: another task may be replacing the same cell at this very instant, and
+  // the loser of the two must check again and see the other's access (two fibers' first
+  // increments of a counter that overlap, and lose an update, are exactly the race to report).
+  u64 seen = at == 0 ? c0 : c1;
+  if (!g->cell[at].compare_exchange_strong(
+          seen, make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
+          std::memory_order_relaxed)) {
+    return record_slow(t, g, g->cell[0].load(std::memory_order_relaxed),
+                       g->cell[1].load(std::memory_order_relaxed), a, size, mask, write, atomic,
+                       loc);
+  }
   t->last_access_clock = t->clock;
 }
 
