@@ -799,14 +799,23 @@ TEST_F(RaceEngine, ThreadStartAndJoinOrder) {
 TEST_F(RaceEngine, AThreadRacesWithItsParentAfterTheStart) {
   alignas(8) static int x;
   std::atomic<bool> written{false};
+  __weave_callsite = &kUserCall;  // as the plugin sets it before the call that starts the thread
   std::thread t([&] {
     __weave_write4(&x, &kUserA);
     written.store(true);  // not instrumented: no edge
   });
+  __weave_callsite = nullptr;
   while (!written.load()) std::this_thread::yield();
+  testing::internal::CaptureStderr();
   __weave_read4(&x, &kUserB);
+  const std::string err = testing::internal::GetCapturedStderr();
   t.join();
   EXPECT_EQ(Races(), 1u);
+  // Both threads are the engine's (weave never saw them): the creator is named as the reader is.
+  ASSERT_FALSE(main_->who.fiber || main_->who.weave_id);
+  const std::string me = "thread T" + std::to_string(main_->who.id);
+  EXPECT_NE(err.find("by " + me + ":"), std::string::npos) << err;
+  EXPECT_NE(err.find("by " + me + "\n"), std::string::npos) << err;
 }
 
 }  // namespace

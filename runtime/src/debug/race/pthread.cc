@@ -230,6 +230,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(vo
   }
   who.parent_id = parent->who.id;
   who.parent_fiber = parent->who.fiber;
+  who.parent_weave_id = parent->who.weave_id;
   RaceTask* child = task_start(parent, who, 0, 0);
   auto* start = static_cast<ThreadStart*>(raw_alloc(sizeof(ThreadStart)));
   *start = ThreadStart{fn, arg, child};

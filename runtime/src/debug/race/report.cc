@@ -125,10 +125,12 @@ void append_creation(std::string* out, const Side& s) {
                                "instrumented module started it, or by code it does not know)\n");
     return;
   }
-  absl::StrAppendFormat(out, " created at:\n  #0 %s:%u %s\n  by %s %u\n", s.who.file, s.who.line,
-                        s.who.function ? s.who.function : "?",
-                        s.who.parent_fiber ? "fiber" : "thread",
-                        static_cast<unsigned>(s.who.parent_id));
+  Identity parent;
+  parent.id = s.who.parent_id;
+  parent.fiber = s.who.parent_fiber;
+  parent.weave_id = s.who.parent_weave_id;
+  absl::StrAppendFormat(out, " created at:\n  #0 %s:%u %s\n  by %s\n", s.who.file, s.who.line,
+                        s.who.function ? s.who.function : "?", task_name(parent));
 }
 
 std::string json_string(const std::string& s) {

@@ -33,6 +33,7 @@ struct Identity {
   const char* function = nullptr;
   std::uint64_t parent_id = 0;
   bool parent_fiber = false;
+  bool parent_weave_id = true;  // a thread parent: named by weave's id (else the engine's, T1...)
 };
 
 struct SlotGrant {
