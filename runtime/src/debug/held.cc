@@ -28,11 +28,7 @@ bool clear_slot(Task* t, const void* m, LockKind kind, bool own) {
 void note_locked(Task* self, const void* m, LockKind kind, const Location& at, const void* caller) {
   TaskState& s = self->dbg;
   const int n = s.used.load(std::memory_order_relaxed);
-  if (n < kMaxHeldLocks) {
-    new (&s.held(n)) HeldLock{m, kind, at, caller};  // see note_only_lock
-    s.used.store(n + 1, std::memory_order_release);
-    return;
-  }
+  if (n < kMaxHeldLocks) return push_held(s, n, m, kind, at, caller);
   // The stack is full: a hole below its top, if there is one.
   for (int i = 0; i < kMaxHeldLocks; ++i) {
     HeldLock& h = s.held(i);

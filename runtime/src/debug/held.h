@@ -22,15 +22,20 @@ inline bool same_side(LockKind a, LockKind b) {
   return (a == LockKind::kRWMutexRead) == (b == LockKind::kRWMutexRead);
 }
 
+// Makes slot n, the first past s's stack, m's record, and counts it. Made whole, m included:
+// other tasks read a slot only once the count, stored after it (a release), includes it.
+inline void push_held(TaskState& s, int n, const void* m, LockKind kind, const Location& at,
+                      const void* caller) {
+  new (&s.held(n)) HeldLock{m, kind, at, caller};
+  s.used.store(n + 1, std::memory_order_release);
+}
+
 // If self holds no lock, records m as its only one and returns true.
 inline bool note_only_lock(Task* self, const void* m, LockKind kind, const Location& at,
                            const void* caller) {
   TaskState& s = self->dbg;
   if (s.used.load(std::memory_order_relaxed) != 0) return false;
-  // Made whole, m included: other tasks read the slot only once the count, stored after it (a
-  // release), includes it.
-  new (&s.held(0)) HeldLock{m, kind, at, caller};
-  s.used.store(1, std::memory_order_release);
+  push_held(s, 0, m, kind, at, caller);
   return true;
 }
 

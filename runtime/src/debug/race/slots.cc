@@ -140,8 +140,11 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who) {
     t.mu.unlock();
     return SlotGrant{0, 0, 0};  // the caller runs untracked
   }
-  const u32 last_access = t.takeable[slot] != 0 ? t.takeable[slot] - 1 : 0;
-  if (t.takeable[slot] != 0) t.take(slot);  // a free one (not a fresh one)
+  u32 last_access = 0;
+  if (t.takeable[slot] != 0) {  // a free one (not a fresh one)
+    last_access = t.takeable[slot] - 1;
+    t.take(slot);
+  }
   SlotInfo& info = t.info[slot];
   const u32 start = info.final_clock + 1;
   info.add(Holder{start, false, who});
