@@ -2,10 +2,13 @@
 // are made and switched by hand on one thread, so every interleaving is the test's choice and
 // every outcome is exact.
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -440,6 +443,56 @@ TEST_F(RaceEngine, ALargeFreedRangeIsForgottenAndItsNeighboursAreNot) {
   __weave_write8(before, &kUserB);
   __weave_write8(after, &kUserCall);  // another line: each pair of lines is reported once
   EXPECT_EQ(Races(), 2u);
+}
+
+// Resident memory of the process, in bytes.
+std::size_t ResidentBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long size = 0, resident = 0;
+  EXPECT_EQ(std::fscanf(f, "%lu %lu", &size, &resident), 2);
+  std::fclose(f);
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Memory one task writes, epoch after epoch, costs one cell per granule; a granule that needs two
+// (a write and a later read ordered after it) backs its chunk's second cells; and memory freed
+// whole costs one cell again when it is used anew.
+TEST_F(RaceEngine, ShadowTakesSecondCellsOnlyWhereTheyAreNeeded) {
+  constexpr std::size_t kBytes = std::size_t{16} << 20;
+  constexpr std::size_t kWords = kBytes / 8;
+  // Never touched itself: the engine only ever reads the shadow of it.
+  void* mem = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  auto* words = static_cast<std::uint64_t*>(mem);
+  static int m;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* c = Start();
+  std::size_t before = ResidentBytes();
+  Run(a);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < kWords; ++i) __weave_write8(&words[i], &kUserA);
+    race::release(a, &m);  // the next pass is a new epoch
+  }
+  const std::size_t one_cell = ResidentBytes() - before;
+  EXPECT_GT(one_cell, kBytes * 9 / 10);
+  EXPECT_LT(one_cell, kBytes * 3 / 2);
+  before = ResidentBytes();
+  Run(b);
+  race::acquire(b, &m);
+  for (std::size_t i = 0; i < kWords; ++i) __weave_read8(&words[i], &kUserB);
+  EXPECT_GT(ResidentBytes() - before, kBytes * 9 / 10);
+  EXPECT_EQ(Races(), 0u);
+  const auto at = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p); };
+  race::forget_range(at(words), at(words + kWords));
+  before = ResidentBytes();
+  Run(c);
+  for (std::size_t i = 0; i < kWords; ++i) __weave_write8(&words[i], &kUserCall);
+  EXPECT_LT(ResidentBytes() - before, kBytes * 3 / 2);
+  EXPECT_EQ(Races(), 0u);
+  race::forget_range(at(words), at(words + kWords));
+  munmap(mem, kBytes);
 }
 
 TEST_F(RaceEngine, FreeForgetsTheBlock) {

@@ -75,9 +75,11 @@ inline int value(const RaceTask* t, u64 cell, u32 mask) {
   return stands_for ? rank(cell) : kNow + rank(cell) * 2 + 1;
 }
 
+inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.second(); }
+
 // record's one attempt on the cells as loaded: false when a cell changed before the swap.
-bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 mask, bool write,
-               bool atomic, const Loc* loc) {
+bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size, u32 mask,
+               bool write, bool atomic, const Loc* loc) {
   for (int i = 0; i < 2; ++i) {
     const u64 c = cells[i];
     if (conflicts(t, c, mask, write, atomic)) {
@@ -106,8 +108,9 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
     at = r0 <= r1 ? 0 : 1;
     if (kNow + rank(make_cell(0, 0, write, atomic, 0)) * 2 < (at ? r1 : r0)) return true;
   }
+  if (at == 1) shadow_pair(a, g);
   u64 seen = cells[at];
-  if (!g->cell[at].compare_exchange_strong(
+  if (!cell(*g, at).compare_exchange_strong(
           seen, make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
           std::memory_order_relaxed)) {
     return false;  // another task's access came in between: check again
@@ -115,7 +118,7 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
   // The other cell, if this access subsumes it too, adds nothing any more.
   seen = cells[1 - at];
   if (seen != 0 && subsumes(t, seen, mask, write, atomic)) {
-    g->cell[1 - at].compare_exchange_strong(seen, 0, std::memory_order_relaxed);
+    cell(*g, 1 - at).compare_exchange_strong(seen, 0, std::memory_order_relaxed);
   }
   t->last_access_clock = t->clock;
   return true;
@@ -130,21 +133,22 @@ bool record_in(RaceTask* t, Granule* g, const u64* cells, uptr a, u32 size, u32 
 // The common cases take the swap inline (record): an empty granule, and, after a release, the
 // task's own access again in its new epoch, where the granule's other cell, if any, cannot race
 // with it (a private array, a local that escaped, a channel both sides read).
-[[gnu::noinline]] void record_slow(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size,
+[[gnu::noinline]] void record_slow(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 size,
                                    u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {
     const u64 cells[2] = {c0, c1};
-    if (record_in(t, g, cells, a, size, mask, write, atomic, loc)) return;
-    c0 = g->cell[0].load(std::memory_order_relaxed);
-    c1 = g->cell[1].load(std::memory_order_relaxed);
+    if (record_in(t, &g, cells, a, size, mask, write, atomic, loc)) return;
+    g.paired = g.paired || (shadow_entry(a) & kPaired);  // another task may have paired it
+    c0 = g.first->load(std::memory_order_relaxed);
+    c1 = g.load_second();
   }
 }
 
 // Whether c is an access of the task itself.
 inline bool own(const RaceTask* t, u64 c) { return c != 0 && cell_slot(c) == t->slot; }
 
-inline void record(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size, u32 mask, bool write,
-                   bool atomic, const Loc* loc) {
+inline void record(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 size, u32 mask,
+                   bool write, bool atomic, const Loc* loc) {
   int at = -1;
   if (c0 == 0 && c1 == 0) {
     at = 0;
@@ -168,12 +172,11 @@ inline void record(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size, u3
   // the loser of the two must check again and see the other's access (two fibers' first
   // increments of a counter that overlap, and lose an update, are exactly the race to report).
   u64 seen = at == 0 ? c0 : c1;
-  if (!g->cell[at].compare_exchange_strong(
+  if (!cell(g, at).compare_exchange_strong(
           seen, make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
           std::memory_order_relaxed)) {
-    return record_slow(t, g, g->cell[0].load(std::memory_order_relaxed),
-                       g->cell[1].load(std::memory_order_relaxed), a, size, mask, write, atomic,
-                       loc);
+    return record_slow(t, g, g.first->load(std::memory_order_relaxed), g.load_second(), a, size,
+                       mask, write, atomic, loc);
   }
   t->last_access_clock = t->clock;
 }
@@ -181,11 +184,11 @@ inline void record(RaceTask* t, Granule* g, u64 c0, u64 c1, uptr a, u32 size, u3
 // One granule: [a, a + size) does not cross an 8-byte boundary.
 template <bool kWrite>
 inline void check_granule(RaceTask* t, uptr a, u32 size, bool atomic, const Loc* loc) {
-  Granule* g = shadow_granule(a);
+  const GranuleShadow g = shadow_granule(a);
   const u32 mask = ((1u << size) - 1) << (a & 7);
-  const u64 c0 = g->cell[0].load(std::memory_order_relaxed);
+  const u64 c0 = g.first->load(std::memory_order_relaxed);
   if (covers(t, c0, mask, kWrite, atomic)) return;
-  const u64 c1 = g->cell[1].load(std::memory_order_relaxed);
+  const u64 c1 = g.load_second();
   if (covers(t, c1, mask, kWrite, atomic)) return;
   record(t, g, c0, c1, a, size, mask, kWrite, atomic, loc);
 }

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,23 +12,24 @@
 
 namespace weave::detail::race {
 
-std::atomic<Granule*>* g_shadow_l1 = nullptr;
+std::atomic<uptr>* g_shadow_l1 = nullptr;
 
 namespace {
 
 constexpr std::size_t kL1Entries = std::size_t{1} << (kAddressBits - kChunkShift);
-constexpr std::size_t kChunkBytes = kChunkGranules * sizeof(Granule);
+constexpr std::size_t kHalfBytes = kChunkGranules * sizeof(Cell);
+constexpr std::size_t kChunkBytes = 2 * kHalfBytes;
 // Chunks are cut from arenas reserved this many at a time (reservations cost address space only).
 constexpr std::size_t kArenaChunks = 8192;
 
 SpinLock g_arena_lock;
 char* g_arena_next = nullptr;  // guarded by g_arena_lock
 char* g_arena_end = nullptr;   // guarded by g_arena_lock
-std::atomic<std::size_t> g_chunks{0};
-// Chunks some of whose pages went back to the kernel (shadow_clear), by first-level index: taken
-// out of the first level, so that the next access there comes through shadow_chunk_slow, which
-// backs them again before any cell is read (see there). Written under g_arena_lock.
-std::atomic<Granule*>* g_returned = nullptr;
+// Chunks some of whose pages went back to the kernel (shadow_clear), by first-level index, with
+// their tags: taken out of the first level, so that the next access there comes through
+// shadow_chunk_slow, which backs them again before any cell is read (see there). Written under
+// g_arena_lock.
+std::atomic<uptr>* g_returned = nullptr;
 
 [[noreturn]] void out_of_address_space(const char* what) {
   std::fprintf(stderr, "weave race detector: cannot reserve %s\n", what);
@@ -36,8 +38,8 @@ std::atomic<Granule*>* g_returned = nullptr;
 
 // Addresses outside the user half (never dereferenceable by the program) all share one chunk,
 // whose cells then mean nothing.
-Granule* junk_chunk() {
-  static Granule* junk = static_cast<Granule*>(reserve(kChunkBytes, "shadow memory"));
+uptr junk_chunk() {
+  static const uptr junk = reinterpret_cast<uptr>(reserve(kChunkBytes, "shadow memory")) | kPaired;
   return junk;
 }
 
@@ -46,13 +48,13 @@ std::size_t page_size() {
   return p;
 }
 
+Cell* cells_of(uptr entry) { return reinterpret_cast<Cell*>(entry & ~kTags); }
+
 // Zeroes the cells that are not zero: a shadow page never written stays unbacked (reading it maps
 // the kernel's zero page).
-void clear_cells(Granule* from, Granule* to) {
-  for (Granule* g = from; g < to; ++g) {
-    for (auto& c : g->cell) {
-      if (c.load(std::memory_order_relaxed)) c.store(0, std::memory_order_relaxed);
-    }
+void clear_cells(Cell* from, Cell* to) {
+  for (Cell* c = from; c < to; ++c) {
+    if (c->load(std::memory_order_relaxed)) c->store(0, std::memory_order_relaxed);
   }
 }
 
@@ -61,30 +63,36 @@ void clear_cells(Granule* from, Granule* to) {
 #define MADV_POPULATE_WRITE 23
 #endif
 
-// The chunk of addr, made if it has none (backed whole if `back`); g_arena_lock is held.
-Granule* make_chunk_locked(uptr addr, bool back) {
-  std::atomic<Granule*>& slot = g_shadow_l1[addr >> kChunkShift];
-  Granule* chunk = slot.load(std::memory_order_acquire);
-  if (chunk) return chunk;
-  chunk = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed);
-  if (chunk) {
-    g_returned[addr >> kChunkShift].store(nullptr, std::memory_order_relaxed);
+// Backs a half before any of its cells is read: otherwise each page's first check maps the
+// kernel's zero page and the first record replaces it, a second fault with a TLB shootdown on
+// every other CPU. Memory is mostly touched densely; a stack is the exception (only its top is
+// used), and its chunks are made unbacked beforehand (shadow_make_sparse).
+void back(Cell* half) { madvise(half, kHalfBytes, MADV_POPULATE_WRITE); }
+
+// The entry of addr's chunk, made if it has none (sparse: left unbacked, else its first half
+// backed); g_arena_lock is held.
+uptr make_chunk_locked(uptr addr, bool sparse) {
+  std::atomic<uptr>& slot = g_shadow_l1[addr >> kChunkShift];
+  uptr entry = slot.load(std::memory_order_acquire);
+  if (entry) return entry;
+  entry = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed);
+  if (entry) {
+    g_returned[addr >> kChunkShift].store(0, std::memory_order_relaxed);
   } else {
     if (g_arena_next == g_arena_end) {
       g_arena_next = static_cast<char*>(reserve(kArenaChunks * kChunkBytes, "shadow memory"));
       g_arena_end = g_arena_next + kArenaChunks * kChunkBytes;
     }
-    chunk = reinterpret_cast<Granule*>(g_arena_next);
+    // A stack's second half is touched page by page like its first: paired from the start.
+    entry = reinterpret_cast<uptr>(g_arena_next) | (sparse ? kPaired | kSparse : 0);
     g_arena_next += kChunkBytes;
-    g_chunks.fetch_add(1, std::memory_order_relaxed);
   }
-  // Backed before any cell is read: otherwise each page's first check maps the kernel's zero
-  // page and the first record replaces it, a second fault with a TLB shootdown on every other
-  // CPU. Memory is mostly touched densely; a stack is the exception (only its top is used), and
-  // its chunks are made unbacked beforehand (shadow_make_sparse).
-  if (back) madvise(chunk, kChunkBytes, MADV_POPULATE_WRITE);
-  slot.store(chunk, std::memory_order_release);
-  return chunk;
+  if (!(entry & kSparse)) {
+    back(cells_of(entry));
+    if (entry & kPaired) back(cells_of(entry) + kChunkGranules);
+  }
+  slot.store(entry, std::memory_order_release);
+  return entry;
 }
 
 }  // namespace
@@ -99,20 +107,36 @@ void* reserve(std::size_t bytes, const char* what) {
 
 void shadow_init() {
   if (g_shadow_l1) return;
-  g_shadow_l1 = static_cast<std::atomic<Granule*>*>(
-      reserve(kL1Entries * sizeof(std::atomic<Granule*>), "the shadow table"));
-  g_returned = static_cast<std::atomic<Granule*>*>(
-      reserve(kL1Entries * sizeof(std::atomic<Granule*>), "the shadow table"));
+  g_shadow_l1 = static_cast<std::atomic<uptr>*>(
+      reserve(kL1Entries * sizeof(std::atomic<uptr>), "the shadow table"));
+  g_returned = static_cast<std::atomic<uptr>*>(
+      reserve(kL1Entries * sizeof(std::atomic<uptr>), "the shadow table"));
 }
 
-Granule* shadow_chunk_slow(uptr addr) {
+uptr shadow_chunk_slow(uptr addr) {
   if (addr >> kAddressBits) return junk_chunk();
-  Granule* chunk = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
-  if (chunk) return chunk;
+  uptr entry = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
+  if (entry) return entry;
   g_arena_lock.lock();
-  chunk = make_chunk_locked(addr, /*back=*/true);
+  entry = make_chunk_locked(addr, /*sparse=*/false);
   g_arena_lock.unlock();
-  return chunk;
+  return entry;
+}
+
+void shadow_pair(uptr addr, GranuleShadow* g) {
+  if (g->paired) return;
+  g->paired = true;
+  if (addr >> kAddressBits) return;  // the junk chunk is paired
+  std::atomic<uptr>& slot = g_shadow_l1[addr >> kChunkShift];
+  if (slot.load(std::memory_order_acquire) & kPaired) return;
+  g_arena_lock.lock();
+  // The chunk may have left the first level since (its pages returned): it is made again first.
+  const uptr entry = make_chunk_locked(addr, /*sparse=*/false);
+  if (!(entry & kPaired)) {
+    back(cells_of(entry) + kChunkGranules);
+    slot.store(entry | kPaired, std::memory_order_release);
+  }
+  g_arena_lock.unlock();
 }
 
 void shadow_make_sparse(uptr lo, uptr hi) {
@@ -121,11 +145,11 @@ void shadow_make_sparse(uptr lo, uptr hi) {
   const uptr last = (hi - 1) >> kChunkShift;
   bool all = true;
   for (uptr i = first; i <= last && all; ++i) {
-    all = g_shadow_l1[i].load(std::memory_order_relaxed) != nullptr;
+    all = g_shadow_l1[i].load(std::memory_order_relaxed) != 0;
   }
   if (all) return;  // a recycled stack: the common case
   g_arena_lock.lock();
-  for (uptr i = first; i <= last; ++i) make_chunk_locked(i << kChunkShift, /*back=*/false);
+  for (uptr i = first; i <= last; ++i) make_chunk_locked(i << kChunkShift, /*sparse=*/true);
   g_arena_lock.unlock();
 }
 
@@ -134,18 +158,34 @@ void shadow_make_sparse(uptr lo, uptr hi) {
 // again soon, and a returned page costs a fault on its next use; keeping the shadow of large
 // ones would raise the peak memory for little time. A chunk that returned pages leaves the first
 // level until its next use backs it again (shadow_chunk_slow).
-constexpr uptr kReturnedPages = 16;
+constexpr uptr kReturnedPages = 8;
 
 namespace {
-// The chunk of addr, in the first level or out of it (its pages returned), if it has one.
-Granule* chunk_of(uptr addr) {
-  Granule* chunk = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
-  if (chunk || !g_returned[addr >> kChunkShift].load(std::memory_order_relaxed)) return chunk;
+// The entry of addr's chunk, in the first level or out of it (its pages returned), if it has one.
+uptr entry_of(uptr addr) {
+  uptr entry = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
+  if (entry || !g_returned[addr >> kChunkShift].load(std::memory_order_relaxed)) return entry;
   g_arena_lock.lock();
-  chunk = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
-  if (!chunk) chunk = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed);
+  entry = g_shadow_l1[addr >> kChunkShift].load(std::memory_order_acquire);
+  if (!entry) entry = g_returned[addr >> kChunkShift].load(std::memory_order_relaxed);
   g_arena_lock.unlock();
-  return chunk;
+  return entry;
+}
+
+// Clears [from, to) of one half; true if whole pages of it went back to the kernel.
+bool clear_half(Cell* from, Cell* to) {
+  const uptr page = page_size();
+  const uptr inner_from = (reinterpret_cast<uptr>(from) + page - 1) & ~(page - 1);
+  const uptr inner_to = reinterpret_cast<uptr>(to) & ~(page - 1);
+  if (inner_to < inner_from + kReturnedPages * page) {
+    clear_cells(from, to);
+    return false;
+  }
+  // Whole pages go back to the kernel, which gives zeroes on the next touch.
+  clear_cells(from, reinterpret_cast<Cell*>(inner_from));
+  madvise(reinterpret_cast<void*>(inner_from), inner_to - inner_from, MADV_DONTNEED);
+  clear_cells(reinterpret_cast<Cell*>(inner_to), to);
+  return true;
 }
 }  // namespace
 
@@ -156,35 +196,28 @@ void shadow_clear(uptr lo, uptr hi) {
   while (lo < hi) {
     const uptr chunk_end = (lo | ((uptr{1} << kChunkShift) - 1)) + 1;
     const uptr end = hi < chunk_end ? hi : chunk_end;
-    if (Granule* chunk = chunk_of(lo)) {
-      Granule* from = chunk + ((lo >> kGranuleShift) & (kChunkGranules - 1));
+    if (const uptr entry = entry_of(lo)) {
+      Cell* from = cells_of(entry) + ((lo >> kGranuleShift) & (kChunkGranules - 1));
       // A partial granule at the end is cleared whole: it belonged to the range's last object.
-      Granule* to = from + ((end - lo + (uptr{1} << kGranuleShift) - 1) >> kGranuleShift);
-      const uptr page = page_size();
-      const uptr inner_from = (reinterpret_cast<uptr>(from) + page - 1) & ~(page - 1);
-      const uptr inner_to = reinterpret_cast<uptr>(to) & ~(page - 1);
-      if (inner_to >= inner_from + kReturnedPages * page) {
-        // Whole pages go back to the kernel, which gives zeroes on the next touch.
-        clear_cells(from, reinterpret_cast<Granule*>(inner_from));
-        madvise(reinterpret_cast<void*>(inner_from), inner_to - inner_from, MADV_DONTNEED);
-        clear_cells(reinterpret_cast<Granule*>(inner_to), to);
-        std::atomic<Granule*>& slot = g_shadow_l1[lo >> kChunkShift];
+      Cell* to = from + ((end - lo + (uptr{1} << kGranuleShift) - 1) >> kGranuleShift);
+      bool returned = clear_half(from, to);
+      if (entry & kPaired) returned |= clear_half(from + kChunkGranules, to + kChunkGranules);
+      if (returned && !(entry & kSparse)) {
+        // A chunk cleared whole needs no second cells any more: its next memory may have one
+        // owner.
+        const bool whole = to - from == static_cast<std::ptrdiff_t>(kChunkGranules);
+        std::atomic<uptr>& slot = g_shadow_l1[lo >> kChunkShift];
         g_arena_lock.lock();
-        if (slot.load(std::memory_order_relaxed) == chunk) {
-          slot.store(nullptr, std::memory_order_relaxed);
-          g_returned[lo >> kChunkShift].store(chunk, std::memory_order_relaxed);
+        if (slot.load(std::memory_order_relaxed) == entry) {
+          slot.store(0, std::memory_order_relaxed);
+          g_returned[lo >> kChunkShift].store(whole ? entry & ~kPaired : entry,
+                                              std::memory_order_relaxed);
         }
         g_arena_lock.unlock();
-      } else {
-        clear_cells(from, to);
       }
     }
     lo = end;
   }
-}
-
-std::size_t shadow_reserved_bytes() {
-  return g_chunks.load(std::memory_order_relaxed) * kChunkBytes;
 }
 
 }  // namespace weave::detail::race

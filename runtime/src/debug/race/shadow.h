@@ -3,9 +3,12 @@
 //
 // The first level has an entry per 64 KiB of the 47-bit user address space (a 16 GiB reservation
 // of which only the pages covering memory the program touches are ever backed); an entry points
-// at a chunk of 8192 granule pairs (128 KiB of shadow per 64 KiB of memory), made on first use.
-// Memory costs twice the application bytes whose chunks are touched: a chunk is backed whole when
-// made (shadow.cc says why), except a stack's, backed page by page.
+// at a chunk, made on first use: the first cells of its 8192 granules, then their second cells.
+// Most memory has one owner at a time, and its granules never need a second cell; so a chunk's
+// second half is backed only once some granule of it does (shadow_pair), and until then its
+// second cells read as empty without being touched. Memory then costs the application bytes whose
+// chunks are touched, twice where they are shared: a half is backed whole when it is first needed
+// (shadow.cc says why), except a stack's, backed page by page.
 //
 // Cells are read and written with relaxed atomics and no lock: two tasks checking the same granule
 // at once may each miss the other's access (never report a false race). Clearing a range (freed
@@ -19,39 +22,58 @@
 
 namespace weave::detail::race {
 
-struct Granule {
-  std::atomic<u64> cell[2];
-};
+using Cell = std::atomic<u64>;
 
 constexpr int kGranuleShift = 3;
 constexpr int kChunkShift = 16;
 constexpr uptr kChunkGranules = uptr{1} << (kChunkShift - kGranuleShift);
 constexpr int kAddressBits = 47;
 
-extern std::atomic<Granule*>* g_shadow_l1;
+// A first-level entry: the chunk's address, with these tags in its low bits (chunks are
+// page-aligned).
+constexpr uptr kPaired = 1;  // the second half is backed (or, for a stack, may be touched)
+constexpr uptr kSparse = 2;  // a stack's: backed page by page as touched
+constexpr uptr kTags = kPaired | kSparse;
+
+extern std::atomic<uptr>* g_shadow_l1;
 
 void shadow_init();
 // Zeroed address space for the engine's tables, committed page by page as it is touched; `what`
 // names it if it cannot be had (the process then ends).
 void* reserve(std::size_t bytes, const char* what);
-Granule* shadow_chunk_slow(uptr addr);
+uptr shadow_chunk_slow(uptr addr);
 
-inline Granule* shadow_granule(uptr addr) {
-  Granule* chunk =
+// The shadow of one granule: its first cell, and whether its second may be other than empty.
+struct GranuleShadow {
+  Cell* first;
+  bool paired;
+
+  Cell& second() const { return first[kChunkGranules]; }
+  u64 load_second() const { return paired ? second().load(std::memory_order_relaxed) : 0; }
+};
+
+inline uptr shadow_entry(uptr addr) {
+  const uptr e =
       g_shadow_l1[(addr >> kChunkShift) & ((uptr{1} << (kAddressBits - kChunkShift)) - 1)].load(
           std::memory_order_acquire);
-  if (__builtin_expect(chunk == nullptr, 0)) chunk = shadow_chunk_slow(addr);
-  return chunk + ((addr >> kGranuleShift) & (kChunkGranules - 1));
+  return __builtin_expect(e != 0, 1) ? e : shadow_chunk_slow(addr);
 }
 
+inline GranuleShadow shadow_granule(uptr addr) {
+  const uptr e = shadow_entry(addr);
+  return {reinterpret_cast<Cell*>(e & ~kTags) + ((addr >> kGranuleShift) & (kChunkGranules - 1)),
+          (e & kPaired) != 0};
+}
+
+// The second cells of addr's chunk are backed (if they were not) before g's second cell is
+// written; g.paired is true after.
+void shadow_pair(uptr addr, GranuleShadow* g);
+
 // [lo, hi) is a stack: its chunks are made now, unbacked, so that its pages are backed one by one
-// as they are touched (other chunks are backed whole when made: shadow.cc).
+// as they are touched (other chunks are backed half by half when needed: shadow.cc).
 void shadow_make_sparse(uptr lo, uptr hi);
 
 // Forgets every access to [lo, hi).
 void shadow_clear(uptr lo, uptr hi);
-
-// Bytes of shadow backed by chunks made so far (an upper bound on what is resident).
-std::size_t shadow_reserved_bytes();
 
 }  // namespace weave::detail::race
