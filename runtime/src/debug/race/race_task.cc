@@ -261,6 +261,17 @@ void ignore_end() {
   }
 }
 
+__attribute__((tls_model("initial-exec"))) thread_local u64 tls_gens_next = 0;
+__attribute__((tls_model("initial-exec"))) thread_local u64 tls_gens_end = 0;
+
+u64 new_frames_gen_slow() {
+  constexpr u64 kBlock = u64{1} << 16;
+  static std::atomic<u64> next_block{1};
+  tls_gens_next = next_block.fetch_add(kBlock, std::memory_order_relaxed);
+  tls_gens_end = tls_gens_next + kBlock;
+  return tls_gens_next++;
+}
+
 void frames_grow(RaceTask* t) {
   if (t->frames_capacity >= kMaxFrames) return;
   const u32 cap = t->frames_capacity ? t->frames_capacity * 2 : 16;
@@ -287,7 +298,7 @@ void __weave_func_entry(const Loc* fn) {
   if (sp < t->low_water) t->low_water = sp;
   const u32 d = t->depth++;
   const u64 caller_gen = t->frames_gen;
-  t->frames_gen = ++t->gens_made;
+  t->frames_gen = new_frames_gen();
   if (__builtin_expect(d >= t->frames_capacity, 0)) {
     frames_grow(t);
     if (d >= t->frames_capacity) return;  // deeper than we record
@@ -302,7 +313,7 @@ void __weave_func_exit() {
     const u32 d = --t->depth;
     // Back in the caller's frame, whose access sites are still cached (unless it was too deep to
     // be recorded).
-    t->frames_gen = d < t->frames_capacity ? t->frames[d].caller_gen : ++t->gens_made;
+    t->frames_gen = d < t->frames_capacity ? t->frames[d].caller_gen : new_frames_gen();
   }
 }
 

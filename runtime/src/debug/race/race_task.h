@@ -53,25 +53,13 @@ struct RaceTask {
   // it records one, an earlier holder's): a task that knows the slot up to here knows all of it
   // that the shadow remembers (slots.h).
   u32 last_access_clock = 0;
-  // Access sites made lately (stacks.h), by their Loc and the node of the frame they were made in;
-  // checked without computing that node while the task is in the same frame instance
-  // (frames_gen), even after calls from it have returned. A loop makes the same few again and
-  // again, and a function called again from the same place makes the same ones.
-  struct SiteCache {
-    const race_abi::Loc* loc = nullptr;
-    u64 frames_gen = 0;
-    u32 frame = 0;
-    u32 node = 0;
-  };
-  static constexpr int kSiteCache = 8;
-  SiteCache sites[kSiteCache];
-
   Frame* frames = nullptr;  // frames[0] is the outermost
   u32 depth = 0;
-  // The frame instance the task runs in: a new value at every function entry, the caller's again
-  // at its exit (never 0: an unused cache entry). gens_made: the last value handed out.
-  u64 frames_gen = 1;
-  u64 gens_made = 1;
+  // The frame instance the task runs in: a new number at every function entry, the caller's again
+  // at its exit; 0 outside every recorded frame, where an access's stack is the same for every
+  // task. Numbers are never handed out twice, by any thread (new_frames_gen): the thread's cache
+  // of access sites (stacks.h) is shared by every task that runs on it.
+  u64 frames_gen = 0;
   u32 frames_capacity = 0;
 
   // A fiber's stack (its shadow is cleared when it ends); low_water: the deepest frame seen.
@@ -145,5 +133,14 @@ void ignore_begin();
 void ignore_end();
 
 void frames_grow(RaceTask* t);
+
+// A frame instance number never handed out before: from a block of them the thread takes at once.
+u64 new_frames_gen_slow();
+extern thread_local u64 tls_gens_next;
+extern thread_local u64 tls_gens_end;
+inline u64 new_frames_gen() {
+  if (__builtin_expect(tls_gens_next == tls_gens_end, 0)) return new_frames_gen_slow();
+  return tls_gens_next++;
+}
 
 }  // namespace weave::detail::race

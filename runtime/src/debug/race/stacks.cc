@@ -106,11 +106,13 @@ u32 frame_node(RaceTask* t, u32 i) {
   return node;
 }
 
+__attribute__((tls_model("initial-exec"))) thread_local SiteCacheEntry tls_sites[kSiteCache];
+
 u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc) {
   const u32 stored = recorded_frames(t);
   const u32 frame = stored ? frame_node(t, stored - 1) : 0;
-  RaceTask::SiteCache& c = site_entry(t, loc);
-  if (c.loc != loc || c.frame != frame) c = RaceTask::SiteCache{loc, 0, frame, intern(frame, loc)};
+  SiteCacheEntry& c = site_entry(loc);
+  if (c.loc != loc || c.frame != frame) c = SiteCacheEntry{loc, 0, frame, intern(frame, loc)};
   c.frames_gen = t->frames_gen;
   return c.node;
 }

@@ -20,15 +20,26 @@
 
 namespace weave::detail::race {
 
-// The node of t's current stack extended by loc: what a cell remembers of an access. Inline: the
-// record of every access asks, and the task's own cache answers almost always.
-u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc);
-// The entry of t's site cache that loc goes in.
-inline RaceTask::SiteCache& site_entry(RaceTask* t, const race_abi::Loc* loc) {
-  return t->sites[(reinterpret_cast<uptr>(loc) >> 4) & (RaceTask::kSiteCache - 1)];
+// The access sites a thread made lately, by their Loc and the node of the frame they were made in;
+// an entry answers without that node while its task is in the same frame instance (frames_gen),
+// even after calls from it have returned. A loop makes the same few dozen again and again.
+struct SiteCacheEntry {
+  const race_abi::Loc* loc;
+  u64 frames_gen;
+  u32 frame;
+  u32 node;
+};
+constexpr int kSiteCache = 256;
+extern thread_local SiteCacheEntry tls_sites[kSiteCache];
+inline SiteCacheEntry& site_entry(const race_abi::Loc* loc) {
+  return tls_sites[(reinterpret_cast<uptr>(loc) >> 4) & (kSiteCache - 1)];
 }
+
+// The node of t's current stack extended by loc: what a cell remembers of an access. Inline: the
+// record of every access asks, and the thread's cache answers almost always.
+u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc);
 inline u32 access_site(RaceTask* t, const race_abi::Loc* loc) {
-  const RaceTask::SiteCache& c = site_entry(t, loc);
+  const SiteCacheEntry& c = site_entry(loc);
   if (c.loc == loc && c.frames_gen == t->frames_gen) return c.node;
   return access_site_slow(t, loc);
 }
