@@ -772,6 +772,38 @@ TEST_F(RaceEngine, APreviousAccessKeepsTheStackItWasMadeIn) {
   EXPECT_EQ(previous(err).find("main.cc:40"), std::string::npos) << err;
 }
 
+// Tasks that run on one thread share its cache of sites: one task's access in a frame must not
+// take the site another made at the same line in a frame of its own.
+TEST_F(RaceEngine, TasksOnOneThreadKeepTheirOwnStacks) {
+  static Loc call_one{"/src/app/main.cc", "main", 40, 3, nullptr, 0, 0};
+  static Loc call_two{"/src/app/main.cc", "main", 41, 3, nullptr, 0, 0};
+  alignas(8) static int x, y;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  Run(a);
+  __weave_callsite = &call_one;
+  __weave_func_entry(&kFn);
+  __weave_write4(&x, &kUserA);
+  Run(b);  // a is still in its frame
+  __weave_callsite = &call_two;
+  __weave_func_entry(&kFn);
+  __weave_write4(&y, &kUserA);
+  __weave_func_exit();
+  Run(a);
+  __weave_func_exit();
+
+  RaceTask* c = Start();
+  Run(c);
+  testing::internal::CaptureStderr();
+  __weave_write4(&y, &kUserB);
+  const std::string err = testing::internal::GetCapturedStderr();
+  const std::size_t at = err.find("Previous write");
+  ASSERT_NE(at, std::string::npos) << err;
+  const std::string previous = err.substr(at, err.find("Fiber", at) - at);
+  EXPECT_NE(previous.find("main.cc:41"), std::string::npos) << err;
+  EXPECT_EQ(previous.find("main.cc:40"), std::string::npos) << err;
+}
+
 TEST_F(RaceEngine, LocksHeldAreReported) {
   alignas(8) static int x;
   static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
