@@ -86,16 +86,29 @@ abi::Order order(AtomicOrdering o) { return static_cast<abi::Order>(toCABI(o)); 
 
 bool isWeaveName(StringRef name) { return name.starts_with("__weave_"); }
 
-// Whether f is an entry point of weave's runtime library (compiled without the plugin): a
-// function of namespace weave, declared in this module and defined elsewhere.
-bool isWeaveRuntime(const Function* f) {
-  if (!f || !f->isDeclaration()) return false;
+// Whether f is weave's own machinery: an entry point of its runtime library (compiled without the
+// plugin: a function of namespace weave, declared in this module and defined elsewhere), or a
+// function of namespace weave::detail from its headers (a select's case objects are built for
+// select_as; a fiber's callable is handed to spawn). Not weave's API templates (Chan::send, go):
+// a pointer a program passes them is its own data, which they may hand to another fiber.
+bool isWeaveMachinery(const Function* f) {
+  if (!f) return false;
   StringRef name = f->getName();
-  return name.starts_with("_ZN5weave") || name.starts_with("_ZNK5weave");
+  if (name.starts_with("_ZN5weave6detail") || name.starts_with("_ZNK5weave6detail")) return true;
+  return f->isDeclaration() && (name.starts_with("_ZN5weave") || name.starts_with("_ZNK5weave"));
+}
+
+// Whether f is FiberFnFor<F>::run, which runs a fiber's callable: its argument is the callable,
+// which the spawner built in the fiber's stack before the fiber started, and which nothing but
+// the fiber can reach unless its address escapes from run.
+bool isFiberRun(const Function& f) {
+  StringRef name = f.getName();
+  return name.starts_with("_ZN5weave6detail10FiberFnFor") && name.ends_with("3runEPv") &&
+         f.arg_size() == 1;
 }
 
 // Follows a stack slot's address through its uses (LLVM's capture tracking): it is shared if
-// another task can reach it. Passing it to weave's runtime does not make it so: the runtime
+// another task can reach it. Passing it to weave's machinery does not make it so: the runtime
 // uses what it points to during the call only (a channel operation's destination, a lock call's
 // location), and what the runtime calls back with it (a received value moved into place) runs
 // within the operation, ordered by its edges, so the slot's owner alone touches it afterwards.
@@ -104,7 +117,7 @@ struct SharingTracker : CaptureTracker {
   void tooManyUses() override { shared = true; }
   bool captured(const Use* u) override {
     if (const auto* cb = dyn_cast<CallBase>(u->getUser());
-        cb && cb->isArgOperand(u) && isWeaveRuntime(cb->getCalledFunction())) {
+        cb && cb->isArgOperand(u) && isWeaveMachinery(cb->getCalledFunction())) {
       return false;
     }
     shared = true;
@@ -141,8 +154,9 @@ class FunctionInstrumenter {
 };
 
 // Whether an access to addr may touch memory another fiber or thread can reach. Stack slots whose
-// address never escapes the function (but into weave's runtime: SharingTracker) cannot be;
-// neither can constants or thread-locals.
+// address never escapes the function (but into weave's machinery: SharingTracker) cannot be, nor
+// can a fiber's callable within FiberFnFor::run, on the same condition; neither can constants or
+// thread-locals.
 bool FunctionInstrumenter::sharedAddress(Value* addr) {
   if (addr->getType()->getPointerAddressSpace() != 0) return false;
   const Value* obj = getUnderlyingObject(addr);
@@ -154,7 +168,7 @@ bool FunctionInstrumenter::sharedAddress(Value* addr) {
       return false;
     }
   }
-  if (isa<AllocaInst>(obj)) {
+  if (isa<AllocaInst>(obj) || (isa<Argument>(obj) && isFiberRun(f_))) {
     auto [it, fresh] = captured_.try_emplace(obj, false);
     if (fresh) {
       SharingTracker tracker;

@@ -70,12 +70,14 @@ define i64 @stack() {
   ret i64 %v
 }
 
-; A stack slot passed only to weave's runtime (declared here, in namespace weave) stays private:
-; the runtime uses it during the call only. Passed to a definition of namespace weave (a header's
-; code, instrumented), or stored, it is shared.
+; A stack slot passed only to weave's machinery stays private: its runtime (declared here, in
+; namespace weave) and the functions of namespace weave::detail in its headers use it during the
+; call only. Passed to a definition of weave's API (a header's code, instrumented), or stored, it
+; is shared.
 ; CHECK-LABEL: define i32 @runtime_calls(
 ; CHECK-NOT: __weave_{{read|write}}4(ptr %dst
 ; CHECK-NOT: __weave_{{read|write}}8(ptr %loc
+; CHECK-NOT: __weave_{{read|write}}8(ptr %case
 ; CHECK: call void @__weave_write4(ptr %header_arg,
 ; CHECK: call void @__weave_write4(ptr %stored,
 ; CHECK-NOT: __weave_read4(ptr %dst
@@ -83,13 +85,16 @@ define i64 @stack() {
 define i32 @runtime_calls(ptr %out) {
   %dst = alloca i32
   %loc = alloca i64
+  %case = alloca i64
   %header_arg = alloca i32
   %stored = alloca i32
   store i32 0, ptr %dst
   store i64 5, ptr %loc
+  store i64 7, ptr %case
   store i32 1, ptr %header_arg
   store i32 2, ptr %stored
   call void @_ZN5weave6detail9chan_recvEPvS1_(ptr %dst, ptr %loc)
+  call void @_ZN5weave6detail9select_asEPl(ptr %case)
   call void @_ZNK5weave4Chan4peekEPi(ptr %header_arg)
   store ptr %stored, ptr %out
   %v = load i32, ptr %dst
@@ -98,8 +103,41 @@ define i32 @runtime_calls(ptr %out) {
 
 declare void @_ZN5weave6detail9chan_recvEPvS1_(ptr, ptr)
 
+define linkonce_odr void @_ZN5weave6detail9select_asEPl(ptr %c) {
+  %v = load i64, ptr %c
+  call void @_ZN5weave6detail11select_implEl(i64 %v)
+  ret void
+}
+
+declare void @_ZN5weave6detail11select_implEl(i64)
+
 define linkonce_odr void @_ZNK5weave4Chan4peekEPi(ptr %p) {
   call void @escape(ptr %p)
+  ret void
+}
+
+; A fiber's callable, in FiberFnFor<F>::run, is the fiber's own: its fields (the captures) are
+; not checked, but what they point to is. Once its address escapes, it is checked.
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(
+; CHECK-NOT: __weave_read8(ptr %closure
+; CHECK: call void @__weave_read4(ptr %captured,
+; CHECK-NOT: __weave_{{read|write}}4(ptr %count
+; CHECK: ret void
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(ptr %closure) {
+  %captured = load ptr, ptr %closure
+  %v = load i32, ptr %captured
+  %count = getelementptr i8, ptr %closure, i64 8
+  %n = load i32, ptr %count
+  %m = add i32 %n, %v
+  store i32 %m, ptr %count
+  ret void
+}
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(
+; CHECK: call void @__weave_read8(ptr %closure,
+; CHECK: {{call|invoke}} void @escape(ptr %closure)
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(ptr %closure) {
+  %captured = load ptr, ptr %closure
+  call void @escape(ptr %closure)
   ret void
 }
 
