@@ -77,6 +77,26 @@ inline int value(const RaceTask* t, u64 cell, u32 mask) {
 
 inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.second(); }
 
+// After the access's record is in cell `at`: an access recorded in the other cell since the check
+// (`checked`) is checked now. Two tasks recording into the two cells of a granule at once thus
+// see each other, one or both: each swaps, then loads the other cell, and both steps are
+// sequentially consistent, so the later of the two loads comes after both swaps. (Found by a
+// writer and a reader of one field that each touched it once, at the same moment.)
+void recheck_other(RaceTask* t, GranuleShadow g, int at, u64 checked, uptr a, u32 size, u32 mask,
+                   bool write, bool atomic, const Loc* loc) {
+  u64 now;
+  if (at == 1) {
+    now = g.first->load(std::memory_order_seq_cst);
+  } else if (g.paired || (shadow_entry(a) & kPaired)) {  // paired since the check, maybe
+    now = g.second().load(std::memory_order_seq_cst);
+  } else {
+    return;
+  }
+  if (now != checked && conflicts(t, now, mask, write, atomic)) {
+    report_race(t, a, {write, atomic, size}, loc, now, cell_write(now));
+  }
+}
+
 // record's one attempt on the cells as loaded: false when a cell changed before the swap.
 bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size, u32 mask,
                bool write, bool atomic, const Loc* loc) {
@@ -112,9 +132,10 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
   u64 seen = cells[at];
   if (!cell(*g, at).compare_exchange_strong(
           seen, make_cell(t->epoch, m, write, atomic, access_site(t, loc)),
-          std::memory_order_relaxed)) {
+          std::memory_order_seq_cst)) {
     return false;  // another task's access came in between: check again
   }
+  recheck_other(t, *g, at, cells[1 - at], a, size, mask, write, atomic, loc);
   // The other cell, if this access subsumes it too, adds nothing any more.
   seen = cells[1 - at];
   if (seen != 0 && subsumes(t, seen, mask, write, atomic)) {
@@ -127,8 +148,8 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
 // Checks the access against the granule's cells and records it in one. Every cell is replaced by
 // compare-and-swap from what was checked: two tasks replacing the same cell at the same moment
 // would otherwise both store, the second erasing the first unseen; the one whose swap fails
-// checks again, and sees the other. (Two tasks storing into different cells at the same moment
-// can still each miss the other: the swap guards only the cell it replaces.)
+// checks again, and sees the other. Two tasks storing into different cells at the same moment
+// see each other through recheck_other.
 //
 // The common cases take the swap inline (record): an empty granule, and, after a release, the
 // task's own access again in its new epoch, where the granule's other cell, if any, cannot race
@@ -174,10 +195,11 @@ inline void record(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 siz
   u64 seen = at == 0 ? c0 : c1;
   if (!cell(g, at).compare_exchange_strong(
           seen, make_cell(t->epoch, mask, write, atomic, access_site(t, loc)),
-          std::memory_order_relaxed)) {
+          std::memory_order_seq_cst)) {
     return record_slow(t, g, g.first->load(std::memory_order_relaxed), g.load_second(), a, size,
                        mask, write, atomic, loc);
   }
+  recheck_other(t, g, at, at == 0 ? c1 : c0, a, size, mask, write, atomic, loc);
   t->last_access_clock = t->clock;
 }
 

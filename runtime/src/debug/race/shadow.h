@@ -10,9 +10,9 @@
 // chunks are touched, twice where they are shared: a half is backed whole when it is first needed
 // (shadow.cc says why), except a stack's, backed page by page.
 //
-// Cells are read and written with relaxed atomics and no lock: two tasks checking the same granule
-// at once may each miss the other's access (never report a false race). Clearing a range (freed
-// memory, a recycled stack) zeroes its cells, or returns whole shadow pages to the kernel.
+// Cells are read and written with atomics and no lock: a cell is replaced by compare-and-swap, and
+// two tasks that check one granule at once see each other (access.cc says how). Clearing a range
+// (freed memory, a recycled stack) zeroes its cells, or returns whole shadow pages to the kernel.
 #pragma once
 
 #include <atomic>
