@@ -82,18 +82,22 @@ inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.
 // see each other, one or both: each swaps, then loads the other cell, and both steps are
 // sequentially consistent, so the later of the two loads comes after both swaps. (Found by a
 // writer and a reader of one field that each touched it once, at the same moment.)
-void recheck_other(RaceTask* t, GranuleShadow g, int at, u64 checked, uptr a, u32 size, u32 mask,
-                   bool write, bool atomic, const Loc* loc) {
-  u64 now;
-  if (at == 1) {
-    now = g.first->load(std::memory_order_seq_cst);
-  } else if (g.paired || (shadow_entry(a) & kPaired)) {  // paired since the check, maybe
-    now = g.second().load(std::memory_order_seq_cst);
-  } else {
-    return;
-  }
+[[gnu::noinline]] void recheck_slow(RaceTask* t, Cell& other, u64 checked, uptr a, u32 size,
+                                    u32 mask, bool write, bool atomic, const Loc* loc) {
+  const u64 now = other.load(std::memory_order_seq_cst);
   if (now != checked && conflicts(t, now, mask, write, atomic)) {
     report_race(t, a, {write, atomic, size}, loc, now, cell_write(now));
+  }
+}
+inline void recheck_other(RaceTask* t, const GranuleShadow& g, int at, u64 checked, uptr a,
+                          u32 size, u32 mask, bool write, bool atomic, const Loc* loc) {
+  Cell& other = at == 1 ? *g.first : g.second();
+  // Most memory has one owner: its chunk has no second cells, nor will while it has one (the
+  // first-level entry says so, and says it again if another task paired the chunk meanwhile).
+  if (at == 1 || g.paired || (shadow_entry(a) & kPaired)) {
+    if (other.load(std::memory_order_seq_cst) != checked) {
+      recheck_slow(t, other, checked, a, size, mask, write, atomic, loc);
+    }
   }
 }
 
