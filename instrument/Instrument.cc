@@ -100,11 +100,22 @@ bool isWeaveMachinery(const Function* f) {
 
 // Whether f is FiberFnFor<F>::run, which runs a fiber's callable: its argument is the callable,
 // which the spawner built in the fiber's stack before the fiber started, and which nothing but
-// the fiber can reach unless its address escapes from run.
+// the fiber can reach unless its address escapes: from run, or from FiberFnFor<F>::construct,
+// where the captures' constructors run (one may hand out its `this`).
+constexpr StringRef kFiberRunSuffix = "3runEPv";
 bool isFiberRun(const Function& f) {
   StringRef name = f.getName();
-  return name.starts_with("_ZN5weave6detail10FiberFnFor") && name.ends_with("3runEPv") &&
+  return name.starts_with("_ZN5weave6detail10FiberFnFor") && name.ends_with(kFiberRunSuffix) &&
          f.arg_size() == 1;
+}
+// The FiberFnFor<F>::construct of run's F, if this module defines it.
+const Function* fiberConstruct(const Function& run) {
+  const std::string prefix =
+      (run.getName().drop_back(kFiberRunSuffix.size()) + "9constructEPv").str();
+  for (const Function& g : *run.getParent()) {
+    if (!g.isDeclaration() && g.getName().starts_with(prefix) && g.arg_size() == 2) return &g;
+  }
+  return nullptr;
 }
 
 // Follows a stack slot's address through its uses (LLVM's capture tracking): it is shared if
@@ -116,9 +127,10 @@ struct SharingTracker : CaptureTracker {
   bool shared = false;
   void tooManyUses() override { shared = true; }
   bool captured(const Use* u) override {
-    if (const auto* cb = dyn_cast<CallBase>(u->getUser());
-        cb && cb->isArgOperand(u) && isWeaveMachinery(cb->getCalledFunction())) {
-      return false;
+    if (const auto* cb = dyn_cast<CallBase>(u->getUser()); cb && cb->isArgOperand(u)) {
+      const Function* callee = cb->getCalledFunction();
+      // The engine's own checks, in a function instrumented already, take addresses too.
+      if (isWeaveMachinery(callee) || (callee && isWeaveName(callee->getName()))) return false;
     }
     shared = true;
     return true;
@@ -173,6 +185,14 @@ bool FunctionInstrumenter::sharedAddress(Value* addr) {
     if (fresh) {
       SharingTracker tracker;
       PointerMayBeCaptured(obj, &tracker);
+      if (!tracker.shared && isa<Argument>(obj)) {
+        const Function* construct = fiberConstruct(f_);
+        if (construct) {
+          PointerMayBeCaptured(construct->getArg(0), &tracker);
+        } else {
+          tracker.shared = true;
+        }
+      }
       it->second = tracker.shared;
     }
     return it->second;

@@ -117,12 +117,19 @@ define linkonce_odr void @_ZNK5weave4Chan4peekEPi(ptr %p) {
 }
 
 ; A fiber's callable, in FiberFnFor<F>::run, is the fiber's own: its fields (the captures) are
-; not checked, but what they point to is. Once its address escapes, it is checked.
+; not checked, but what they point to is. Once its address escapes (in run, or in construct, where
+; a capture's constructor may hand out its `this`), or where this module has no construct for it,
+; it is checked.
 ; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(
 ; CHECK-NOT: __weave_read8(ptr %closure
 ; CHECK: call void @__weave_read4(ptr %captured,
 ; CHECK-NOT: __weave_{{read|write}}4(ptr %count
 ; CHECK: ret void
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E9constructEPvS2_(ptr %dst, ptr %src) {
+  %p = load ptr, ptr %src
+  store ptr %p, ptr %dst
+  ret void
+}
 define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(ptr %closure) {
   %captured = load ptr, ptr %closure
   %v = load i32, ptr %captured
@@ -135,9 +142,28 @@ define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(ptr 
 ; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(
 ; CHECK: call void @__weave_read8(ptr %closure,
 ; CHECK: {{call|invoke}} void @escape(ptr %closure)
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E9constructEPvS2_(ptr %dst, ptr %src) {
+  ret void
+}
 define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(ptr %closure) {
   %captured = load ptr, ptr %closure
   call void @escape(ptr %closure)
+  ret void
+}
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E3runEPv(
+; CHECK: call void @__weave_read4(ptr %closure,
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E9constructEPvS2_(ptr %dst, ptr %src) {
+  call void @escape(ptr %dst)
+  ret void
+}
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E3runEPv(ptr %closure) {
+  %n = load i32, ptr %closure
+  ret void
+}
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE2_E3runEPv(
+; CHECK: call void @__weave_read4(ptr %closure,
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE2_E3runEPv(ptr %closure) {
+  %n = load i32, ptr %closure
   ret void
 }
 

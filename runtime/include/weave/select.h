@@ -18,6 +18,7 @@
 
 #include "weave/base.h"
 #include "weave/chan.h"
+#include "weave/detail/debug_hooks.h"
 
 namespace weave {
 namespace detail {
@@ -69,7 +70,14 @@ class RecvCase {
   }
   void complete(bool received) {
     if (ok_) *ok_ = received;
-    if (received) return;
+    if (received) {
+#if WEAVE_DEBUG
+      // The runtime put the value in place, unchecked: the receive writes it (as Go's
+      // `case v = <-ch:` does), and a task that touches it unordered races with this one.
+      if constexpr (!std::is_same_v<Dst, void>) debug_wrote(dst_, sizeof(Dst));
+#endif
+      return;
+    }
     if constexpr (std::is_same_v<Dst, std::optional<T>>) {
       dst_->reset();
     } else if constexpr (!std::is_same_v<Dst, void>) {

@@ -229,5 +229,6 @@ bool print_panic_stack(void* const* pcs, int n) {
 void debug_release(const void* obj) noexcept { hook::release(obj); }
 void debug_acquire(const void* obj) noexcept { hook::acquire(obj); }
 void debug_object_gone(const void* obj, std::size_t size) noexcept { hook::object_gone(obj, size); }
+void debug_wrote(const void* obj, std::size_t size) noexcept { race::check_written(obj, size); }
 
 }  // namespace weave::detail

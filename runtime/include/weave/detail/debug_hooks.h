@@ -15,6 +15,10 @@ void debug_acquire(const void* obj) noexcept;
 // Every synchronization object in [obj, obj + size) is gone: one made later at the same address
 // starts fresh.
 void debug_object_gone(const void* obj, std::size_t size) noexcept;
+// The running task wrote [obj, obj + size): what the runtime wrote for it (a received value, put in
+// place by whichever thread completed the receive) is checked for races as the receiver's own
+// write.
+void debug_wrote(const void* obj, std::size_t size) noexcept;
 
 }  // namespace weave::detail
 #endif

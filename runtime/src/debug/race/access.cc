@@ -302,6 +302,12 @@ void check_object(const void* addr, bool write) {
   }
 }
 
+void check_written(const void* addr, std::size_t size) {
+  RaceTask* t = access_task();
+  if (!t || size == 0) return;
+  check_range<true>(t, reinterpret_cast<uptr>(addr), size, false, __weave_callsite);
+}
+
 }  // namespace weave::detail::race
 
 using namespace weave::detail::race;

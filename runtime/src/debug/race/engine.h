@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -37,6 +38,9 @@ void fire_ends();
 // racing with a close, an add from zero racing with a wait. Its location is the instrumented call
 // that led here (__weave_callsite).
 void check_object(const void* addr, bool write);
+// A write of [addr, addr + size) by the running task, made for it by the runtime (a received value
+// put in place, perhaps from the sender's thread), checked at the instrumented call that led here.
+void check_written(const void* addr, std::size_t size);
 
 // The thread behind t is weave's thread `id` (reports then name it as dumps do).
 void name_thread(RaceTask* t, std::uint64_t id);
