@@ -80,8 +80,8 @@ inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.
 // After the access's record is in cell `at`: an access recorded in the other cell since the check
 // (`checked`) is checked now. Two tasks recording into the two cells of a granule at once thus
 // see each other, one or both: each swaps, then loads the other cell, and both steps are
-// sequentially consistent, so the later of the two loads comes after both swaps. (Found by a
-// writer and a reader of one field that each touched it once, at the same moment.)
+// sequentially consistent, so the later of the two loads comes after both swaps. (A writer and a
+// reader of one field that each touch it once, at the same moment, would otherwise go unseen.)
 [[gnu::noinline]] void recheck_slow(RaceTask* t, Cell& other, u64 checked, uptr a, u32 size,
                                     u32 mask, bool write, bool atomic, const Loc* loc) {
   const u64 now = other.load(std::memory_order_seq_cst);
