@@ -66,6 +66,12 @@ race::Identity fiber(std::uint64_t id) {
   return who;
 }
 
+// The "Previous write" part of a report printed on stderr (empty if there is none).
+std::string PreviousAccess(const std::string& err) {
+  const std::size_t at = err.find("Previous write");
+  return at == std::string::npos ? std::string() : err.substr(at, err.find("Fiber", at) - at);
+}
+
 class RaceEngine : public testing::Test {
  protected:
   void SetUp() override {
@@ -756,20 +762,16 @@ TEST_F(RaceEngine, APreviousAccessKeepsTheStackItWasMadeIn) {
 
   RaceTask* b = Start();
   Run(b);
-  const auto previous = [](const std::string& err) {
-    const std::size_t at = err.find("Previous write");
-    return at == std::string::npos ? std::string() : err.substr(at, err.find("Fiber", at) - at);
-  };
   testing::internal::CaptureStderr();
   __weave_write4(&x, &kUserB);
   std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_NE(previous(err).find("main.cc:40"), std::string::npos) << err;
-  EXPECT_EQ(previous(err).find("main.cc:12"), std::string::npos) << err;
+  EXPECT_NE(PreviousAccess(err).find("main.cc:40"), std::string::npos) << err;
+  EXPECT_EQ(PreviousAccess(err).find("main.cc:12"), std::string::npos) << err;
   testing::internal::CaptureStderr();
   __weave_write4(&y, &kUserCall);  // another pair of lines, so that it is reported too
   err = testing::internal::GetCapturedStderr();
-  EXPECT_NE(previous(err).find("main.cc:41"), std::string::npos) << err;
-  EXPECT_EQ(previous(err).find("main.cc:40"), std::string::npos) << err;
+  EXPECT_NE(PreviousAccess(err).find("main.cc:41"), std::string::npos) << err;
+  EXPECT_EQ(PreviousAccess(err).find("main.cc:40"), std::string::npos) << err;
 }
 
 // Tasks that run on one thread share its cache of sites: one task's access in a frame must not
@@ -797,9 +799,8 @@ TEST_F(RaceEngine, TasksOnOneThreadKeepTheirOwnStacks) {
   testing::internal::CaptureStderr();
   __weave_write4(&y, &kUserB);
   const std::string err = testing::internal::GetCapturedStderr();
-  const std::size_t at = err.find("Previous write");
-  ASSERT_NE(at, std::string::npos) << err;
-  const std::string previous = err.substr(at, err.find("Fiber", at) - at);
+  const std::string previous = PreviousAccess(err);
+  ASSERT_FALSE(previous.empty()) << err;
   EXPECT_NE(previous.find("main.cc:41"), std::string::npos) << err;
   EXPECT_EQ(previous.find("main.cc:40"), std::string::npos) << err;
 }

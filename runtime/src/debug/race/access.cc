@@ -91,7 +91,7 @@ inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.
 }
 inline void recheck_other(RaceTask* t, const GranuleShadow& g, int at, u64 checked, uptr a,
                           u32 size, u32 mask, bool write, bool atomic, const Loc* loc) {
-  Cell& other = at == 1 ? *g.first : g.second();
+  Cell& other = cell(g, 1 - at);
   // Most memory has one owner: its chunk has no second cells, nor will while it has one (the
   // first-level entry says so, and says it again if another task paired the chunk meanwhile).
   if (at == 1 || g.paired || (shadow_entry(a) & kPaired)) {
@@ -302,12 +302,6 @@ void check_object(const void* addr, bool write) {
   }
 }
 
-void check_written(const void* addr, std::size_t size) {
-  RaceTask* t = access_task();
-  if (!t || size == 0) return;
-  check_range<true>(t, reinterpret_cast<uptr>(addr), size, false, __weave_callsite);
-}
-
 }  // namespace weave::detail::race
 
 using namespace weave::detail::race;
@@ -383,3 +377,7 @@ void __weave_fence(std::uint32_t order_value) {
 }
 
 }  // extern "C"
+
+void weave::detail::race::check_written(const void* addr, std::size_t size) {
+  __weave_write_range(addr, size, __weave_callsite);
+}

@@ -48,8 +48,6 @@ std::size_t page_size() {
   return p;
 }
 
-Cell* cells_of(uptr entry) { return reinterpret_cast<Cell*>(entry & ~kTags); }
-
 // Zeroes the cells that are not zero: a shadow page never written stays unbacked (reading it maps
 // the kernel's zero page).
 void clear_cells(Cell* from, Cell* to) {
@@ -88,8 +86,8 @@ uptr make_chunk_locked(uptr addr, bool sparse) {
     g_arena_next += kChunkBytes;
   }
   if (!(entry & kSparse)) {
-    back(cells_of(entry));
-    if (entry & kPaired) back(cells_of(entry) + kChunkGranules);
+    back(shadow_cells(entry));
+    if (entry & kPaired) back(shadow_cells(entry) + kChunkGranules);
   }
   slot.store(entry, std::memory_order_release);
   return entry;
@@ -133,7 +131,7 @@ void shadow_pair(uptr addr, GranuleShadow* g) {
   // The chunk may have left the first level since (its pages returned): it is made again first.
   const uptr entry = make_chunk_locked(addr, /*sparse=*/false);
   if (!(entry & kPaired)) {
-    back(cells_of(entry) + kChunkGranules);
+    back(shadow_cells(entry) + kChunkGranules);
     slot.store(entry | kPaired, std::memory_order_release);
   }
   g_arena_lock.unlock();
@@ -197,7 +195,7 @@ void shadow_clear(uptr lo, uptr hi) {
     const uptr chunk_end = (lo | ((uptr{1} << kChunkShift) - 1)) + 1;
     const uptr end = hi < chunk_end ? hi : chunk_end;
     if (const uptr entry = entry_of(lo)) {
-      Cell* from = cells_of(entry) + ((lo >> kGranuleShift) & (kChunkGranules - 1));
+      Cell* from = shadow_cells(entry) + ((lo >> kGranuleShift) & (kChunkGranules - 1));
       // A partial granule at the end is cleared whole: it belonged to the range's last object.
       Cell* to = from + ((end - lo + (uptr{1} << kGranuleShift) - 1) >> kGranuleShift);
       bool returned = clear_half(from, to);

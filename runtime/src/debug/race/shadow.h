@@ -52,6 +52,9 @@ struct GranuleShadow {
   u64 load_second() const { return paired ? second().load(std::memory_order_relaxed) : 0; }
 };
 
+// The first cell of an entry's chunk.
+inline Cell* shadow_cells(uptr entry) { return reinterpret_cast<Cell*>(entry & ~kTags); }
+
 inline uptr shadow_entry(uptr addr) {
   const uptr e =
       g_shadow_l1[(addr >> kChunkShift) & ((uptr{1} << (kAddressBits - kChunkShift)) - 1)].load(
@@ -61,8 +64,7 @@ inline uptr shadow_entry(uptr addr) {
 
 inline GranuleShadow shadow_granule(uptr addr) {
   const uptr e = shadow_entry(addr);
-  return {reinterpret_cast<Cell*>(e & ~kTags) + ((addr >> kGranuleShift) & (kChunkGranules - 1)),
-          (e & kPaired) != 0};
+  return {shadow_cells(e) + ((addr >> kGranuleShift) & (kChunkGranules - 1)), (e & kPaired) != 0};
 }
 
 // The second cells of addr's chunk are backed (if they were not) before g's second cell is
