@@ -98,22 +98,40 @@ bool isWeaveMachinery(const Function* f) {
   return f->isDeclaration() && (name.starts_with("_ZN5weave") || name.starts_with("_ZNK5weave"));
 }
 
-// Whether f is FiberFnFor<F>::run, which runs a fiber's callable: its argument is the callable,
-// which the spawner built in the fiber's stack before the fiber started, and which nothing but
-// the fiber can reach unless its address escapes: from run, or from FiberFnFor<F>::construct,
-// where the captures' constructors run (one may hand out its `this`).
-constexpr StringRef kFiberRunSuffix = "3runEPv";
-bool isFiberRun(const Function& f) {
+// FiberFnFor<F>'s run and construct take a fiber's callable: run's argument, construct's first
+// (its destination; the second is the spawner's object it is made from). The spawner builds it in
+// the fiber's stack before the fiber starts, and nothing but the two can reach it unless its
+// address escapes from either: in construct the captures' constructors run (one may hand out its
+// `this`), in run the callable itself.
+constexpr StringRef kFiberFnPrefix = "_ZN5weave6detail10FiberFnFor";
+constexpr StringRef kRun = "3runEPv";
+// construct(void*, void*): the second void* is a substitution, whose number depends on F.
+constexpr StringRef kConstruct = "9constructEPv";
+// The name of f, FiberFnFor<F>::run or ::construct, up to the member's name; empty if f is neither.
+StringRef fiberFnStem(const Function& f) {
   StringRef name = f.getName();
-  return name.starts_with("_ZN5weave6detail10FiberFnFor") && name.ends_with(kFiberRunSuffix) &&
-         f.arg_size() == 1;
+  if (!name.starts_with(kFiberFnPrefix)) return {};
+  if (f.arg_size() == 1 && name.ends_with(kRun)) return name.drop_back(kRun.size());
+  const std::size_t at = name.rfind(kConstruct);
+  if (f.arg_size() == 2 && at != StringRef::npos) {
+    StringRef rest = name.substr(at + kConstruct.size());
+    if (rest.starts_with("S") && rest.ends_with("_")) return name.take_front(at);
+  }
+  return {};
 }
-// The FiberFnFor<F>::construct of run's F, if this module defines it.
-const Function* fiberConstruct(const Function& run) {
-  const std::string prefix =
-      (run.getName().drop_back(kFiberRunSuffix.size()) + "9constructEPv").str();
-  for (const Function& g : *run.getParent()) {
-    if (!g.isDeclaration() && g.getName().starts_with(prefix) && g.arg_size() == 2) return &g;
+bool isFiberRun(const Function& f) { return f.arg_size() == 1 && !fiberFnStem(f).empty(); }
+// Whether obj is the callable that f (run or construct) takes.
+bool isFiberCallable(const Function& f, const Value* obj) {
+  const auto* arg = dyn_cast<Argument>(obj);
+  return arg && arg->getArgNo() == 0 && !fiberFnStem(f).empty();
+}
+// The other of run and construct for the same F, if this module defines it.
+const Function* fiberSibling(const Function& f) {
+  const StringRef stem = fiberFnStem(f);
+  if (stem.empty()) return nullptr;
+  const bool run = isFiberRun(f);
+  for (const Function& g : *f.getParent()) {
+    if (!g.isDeclaration() && isFiberRun(g) != run && fiberFnStem(g) == stem) return &g;
   }
   return nullptr;
 }
@@ -180,15 +198,14 @@ bool FunctionInstrumenter::sharedAddress(Value* addr) {
       return false;
     }
   }
-  if (isa<AllocaInst>(obj) || (isa<Argument>(obj) && isFiberRun(f_))) {
+  if (isa<AllocaInst>(obj) || isFiberCallable(f_, obj)) {
     auto [it, fresh] = captured_.try_emplace(obj, false);
     if (fresh) {
       SharingTracker tracker;
       PointerMayBeCaptured(obj, &tracker);
       if (!tracker.shared && isa<Argument>(obj)) {
-        const Function* construct = fiberConstruct(f_);
-        if (construct) {
-          PointerMayBeCaptured(construct->getArg(0), &tracker);
+        if (const Function* sibling = fiberSibling(f_)) {
+          PointerMayBeCaptured(sibling->getArg(0), &tracker);
         } else {
           tracker.shared = true;
         }
@@ -351,6 +368,29 @@ bool FunctionInstrumenter::run() {
   return true;
 }
 
+// Functions of weave's headers annotated weave.unchecked (WEAVE_DETAIL_UNCHECKED): the runtime
+// calls them only while the engine checks nothing.
+SmallPtrSet<const Function*, 16> uncheckedFunctions(const Module& m) {
+  SmallPtrSet<const Function*, 16> found;
+  const GlobalVariable* annotations = m.getNamedGlobal("llvm.global.annotations");
+  if (!annotations || !annotations->hasInitializer()) return found;
+  const auto* entries = dyn_cast<ConstantArray>(annotations->getInitializer());
+  if (!entries) return found;
+  for (const Use& u : entries->operands()) {
+    const auto* entry = dyn_cast<ConstantStruct>(u.get());
+    if (!entry || entry->getNumOperands() < 2) continue;
+    const auto* f = dyn_cast<Function>(entry->getOperand(0)->stripPointerCasts());
+    const auto* text = dyn_cast<GlobalVariable>(entry->getOperand(1)->stripPointerCasts());
+    const auto* data = text && text->hasInitializer()
+                           ? dyn_cast<ConstantDataArray>(text->getInitializer())
+                           : nullptr;
+    if (f && data && data->isCString() && data->getAsCString() == "weave.unchecked") {
+      found.insert(f);
+    }
+  }
+  return found;
+}
+
 bool skipFunction(const Function& f) {
   if (f.isDeclaration() || f.hasAvailableExternallyLinkage()) return true;
   if (f.hasFnAttribute(Attribute::Naked) ||
@@ -370,9 +410,10 @@ PreservedAnalyses InstrumentPass::run(Module& m, ModuleAnalysisManager&) {
   StringSet<> redirected;
   for (const char* name : abi::kRedirected) redirected.insert(name);
 
+  const SmallPtrSet<const Function*, 16> unchecked = uncheckedFunctions(m);
   std::vector<Function*> functions;
   for (Function& f : m) {
-    if (!skipFunction(f)) functions.push_back(&f);
+    if (!skipFunction(f) && !unchecked.contains(&f)) functions.push_back(&f);
   }
   for (Function* f : functions) FunctionInstrumenter(*f, rt, locs, redirected).run();
 

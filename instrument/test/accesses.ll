@@ -116,10 +116,15 @@ define linkonce_odr void @_ZNK5weave4Chan4peekEPi(ptr %p) {
   ret void
 }
 
-; A fiber's callable, in FiberFnFor<F>::run, is the fiber's own: its fields (the captures) are
-; not checked, but what they point to is. Once its address escapes (in run, or in construct, where
-; a capture's constructor may hand out its `this`), or where this module has no construct for it,
-; it is checked.
+; A fiber's callable, in FiberFnFor<F>::run and ::construct (which builds it from the spawner's
+; object), is the fiber's own: its fields (the captures) are not checked, but what they point to
+; is, and so is the spawner's object. Once its address escapes (in run, or in construct, where a
+; capture's constructor may hand out its `this`), or where this module has not both of them, it is
+; checked.
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E9constructEPvS2_(
+; CHECK: call void @__weave_read8(ptr %src,
+; CHECK-NOT: __weave_write8(ptr %dst
+; CHECK: ret void
 ; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(
 ; CHECK-NOT: __weave_read8(ptr %closure
 ; CHECK: call void @__weave_read4(ptr %captured,
@@ -139,10 +144,13 @@ define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE_E3runEPv(ptr 
   store i32 %m, ptr %count
   ret void
 }
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E9constructEPvS3_(
+; CHECK: call void @__weave_write4(ptr %dst,
 ; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(
 ; CHECK: call void @__weave_read8(ptr %closure,
 ; CHECK: {{call|invoke}} void @escape(ptr %closure)
-define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E9constructEPvS2_(ptr %dst, ptr %src) {
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E9constructEPvS3_(ptr %dst, ptr %src) {
+  store i32 1, ptr %dst
   ret void
 }
 define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(ptr %closure) {
@@ -150,9 +158,12 @@ define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE0_E3runEPv(ptr
   call void @escape(ptr %closure)
   ret void
 }
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E9constructEPvS2_(
+; CHECK: call void @__weave_write4(ptr %dst,
 ; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E3runEPv(
 ; CHECK: call void @__weave_read4(ptr %closure,
 define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E9constructEPvS2_(ptr %dst, ptr %src) {
+  store i32 1, ptr %dst
   call void @escape(ptr %dst)
   ret void
 }
@@ -164,6 +175,12 @@ define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE1_E3runEPv(ptr
 ; CHECK: call void @__weave_read4(ptr %closure,
 define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE2_E3runEPv(ptr %closure) {
   %n = load i32, ptr %closure
+  ret void
+}
+; CHECK-LABEL: define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE3_E9constructEPvS2_(
+; CHECK: call void @__weave_write4(ptr %dst,
+define linkonce_odr void @_ZN5weave6detail10FiberFnForIZ4mainEUlvE3_E9constructEPvS2_(ptr %dst, ptr %src) {
+  store i32 1, ptr %dst
   ret void
 }
 
@@ -193,6 +210,21 @@ define i32 @pure(i32 %x) {
   %y = add i32 %x, 1
   ret i32 %y
 }
+
+; A function of weave's headers annotated weave.unchecked (the runtime moves a channel's elements
+; with it, while the engine checks nothing) is left as it is: no checks, no frame.
+; CHECK-LABEL: define void @_ZN5weave6detail10ElemOpsForIiE14move_constructEPvS2_(
+; CHECK-NOT: __weave_
+; CHECK: ret void
+define void @_ZN5weave6detail10ElemOpsForIiE14move_constructEPvS2_(ptr %dst, ptr %src) {
+  %v = load i32, ptr %src
+  store i32 %v, ptr %dst
+  call void @escape(ptr %dst)
+  ret void
+}
+@.str.unchecked = private unnamed_addr constant [16 x i8] c"weave.unchecked\00", section "llvm.metadata"
+@.str.chan_core = private unnamed_addr constant [12 x i8] c"chan_core.h\00", section "llvm.metadata"
+@llvm.global.annotations = appending global [1 x { ptr, ptr, ptr, i32, ptr }] [{ ptr, ptr, ptr, i32, ptr } { ptr @_ZN5weave6detail10ElemOpsForIiE14move_constructEPvS2_, ptr @.str.unchecked, ptr @.str.chan_core, i32 40, ptr null }], section "llvm.metadata"
 
 ; The module turns the engine on from a constructor.
 ; CHECK: define internal void @__weave_module_ctor()

@@ -534,6 +534,66 @@ TEST_F(RaceEngine, AFiberStackIsResetWhenItsFiberEnds) {
   EXPECT_EQ(Races(), 0u);
 }
 
+// Fresh memory with its shadow made as the runtime makes a fiber stack's; unmapped at the end.
+class FiberStack {
+ public:
+  static constexpr std::size_t kSize = std::size_t{64} << 10;
+  FiberStack() {
+    region_ = mmap(nullptr, 2 * kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    lo = (reinterpret_cast<std::uintptr_t>(region_) + kSize - 1) & ~(kSize - 1);
+    hi = lo + kSize;
+    race::stack_in_use(lo, hi);
+  }
+  ~FiberStack() { munmap(region_, 2 * kSize); }
+  int* at(std::size_t below_top) const { return reinterpret_cast<int*>(hi - below_top); }
+
+  std::uintptr_t lo = 0;
+  std::uintptr_t hi = 0;
+
+ private:
+  void* region_;
+};
+
+// What other tasks recorded in a fiber's stack (a child writing a local the fiber lent it) is
+// cleared at the fiber's end, below the fiber's own records.
+TEST_F(RaceEngine, AFiberStackIsResetOfWhatOtherTasksRecordedInIt) {
+  FiberStack stack;
+  static int done;
+  RaceTask* a = race::task_start(main_, fiber(1), stack.lo, stack.hi);
+  Run(a);
+  a->low_water = stack.hi - 4096;  // as if its deepest instrumented frame had been there
+  __weave_write4(stack.at(64), &kUserA);
+  RaceTask* child = Start(a);
+  Run(child);
+  __weave_write4(stack.at(2048), &kUserB);
+  race::release(child, &done);
+  Run(a);
+  race::acquire(a, &done);
+  race::task_end(a);
+  race::task_free(a);
+  RaceTask* b = Start();  // on the same stack, knowing neither a nor its child
+  Run(b);
+  __weave_write4(stack.at(2048), &kUserB);
+  __weave_write4(stack.at(64), &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+// What a fiber recorded in its stack below its deepest instrumented frame (through a frame not
+// instrumented) is cleared at its end.
+TEST_F(RaceEngine, AFiberStackIsResetBelowItsDeepestInstrumentedFrame) {
+  FiberStack stack;
+  RaceTask* a = race::task_start(main_, fiber(1), stack.lo, stack.hi);
+  Run(a);
+  a->low_water = stack.hi - 4096;
+  __weave_write4(stack.at(16384), &kUserA);
+  race::task_end(a);
+  race::task_free(a);
+  RaceTask* b = Start();
+  Run(b);
+  __weave_write4(stack.at(16384), &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
 TEST_F(RaceEngine, IgnoredAccessesAreNotChecked) {
   alignas(8) static int x;
   WroteIt(&x);

@@ -101,6 +101,17 @@ inline void recheck_other(RaceTask* t, const GranuleShadow& g, int at, u64 check
   }
 }
 
+// The access is in the shadow now: the slot's next holder must know it (slots.h), and a stack's
+// end must clear it (task_end).
+inline void recorded(RaceTask* t, const GranuleShadow& g, uptr a) {
+  t->last_access_clock = t->clock;
+  if (a - t->stack_lo < t->stack_hi - t->stack_lo) {
+    if (a < t->stack_recorded) t->stack_recorded = a;
+  } else if (g.stack) {
+    shadow_note_foreign(a);
+  }
+}
+
 // record's one attempt on the cells as loaded: false when a cell changed before the swap.
 bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size, u32 mask,
                bool write, bool atomic, const Loc* loc) {
@@ -145,7 +156,7 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
   if (seen != 0 && subsumes(t, seen, mask, write, atomic)) {
     cell(*g, 1 - at).compare_exchange_strong(seen, 0, std::memory_order_relaxed);
   }
-  t->last_access_clock = t->clock;
+  recorded(t, *g, a);
   return true;
 }
 
@@ -204,7 +215,7 @@ inline void record(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 siz
                        mask, write, atomic, loc);
   }
   recheck_other(t, g, at, at == 0 ? c1 : c0, a, size, mask, write, atomic, loc);
-  t->last_access_clock = t->clock;
+  recorded(t, g, a);
 }
 
 // One granule: [a, a + size) does not cross an 8-byte boundary.

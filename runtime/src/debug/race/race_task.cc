@@ -205,8 +205,15 @@ void task_end(RaceTask* t) {
   }
   if (tls_task == t) set_current(t);
   if (t->stack_hi) {
-    uptr lo = t->low_water < t->stack_lo ? t->stack_lo : t->low_water;
-    shadow_clear(lo & ~uptr{7}, t->stack_hi);
+    // Other tasks record only where the task's frames handed out addresses, above its deepest
+    // instrumented frame. Where no other task recorded (shadow_stack_private; the common case:
+    // a fiber's locals are its own) only the task's own records need clearing.
+    const uptr deepest = t->low_water < t->stack_lo ? t->stack_lo : t->low_water;
+    uptr lo = t->stack_recorded;
+    if (deepest < lo && !shadow_stack_private(deepest, t->stack_hi)) {
+      lo = deepest;
+    }
+    if (lo < t->stack_hi) shadow_clear(lo & ~uptr{7}, t->stack_hi);
   }
 }
 

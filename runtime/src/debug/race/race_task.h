@@ -62,10 +62,12 @@ struct RaceTask {
   u64 frames_gen = 0;
   u32 frames_capacity = 0;
 
-  // A fiber's stack (its shadow is cleared when it ends); low_water: the deepest frame seen.
+  // A fiber's stack (its shadow is cleared when it ends); low_water: the deepest frame seen;
+  // stack_recorded: the lowest address in it at which the task recorded an access.
   uptr stack_lo = 0;
   uptr stack_hi = 0;
   uptr low_water = ~uptr{0};
+  uptr stack_recorded = ~uptr{0};
 
   // Fences: what a relaxed store releases after a release fence (null: none yet), and what the
   // relaxed loads since the last acquire fence would have acquired.

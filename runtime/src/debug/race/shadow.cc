@@ -81,8 +81,7 @@ uptr make_chunk_locked(uptr addr, bool sparse) {
       g_arena_next = static_cast<char*>(reserve(kArenaChunks * kChunkBytes, "shadow memory"));
       g_arena_end = g_arena_next + kArenaChunks * kChunkBytes;
     }
-    // A stack's second half is touched page by page like its first: paired from the start.
-    entry = reinterpret_cast<uptr>(g_arena_next) | (sparse ? kPaired | kSparse : 0);
+    entry = reinterpret_cast<uptr>(g_arena_next) | (sparse ? kSparse : 0);
     g_arena_next += kChunkBytes;
   }
   if (!(entry & kSparse)) {
@@ -131,8 +130,9 @@ void shadow_pair(uptr addr, GranuleShadow* g) {
   // The chunk may have left the first level since (its pages returned): it is made again first.
   const uptr entry = make_chunk_locked(addr, /*sparse=*/false);
   if (!(entry & kPaired)) {
-    back(shadow_cells(entry) + kChunkGranules);
-    slot.store(entry | kPaired, std::memory_order_release);
+    // A stack's second half is backed page by page as touched, as its first is.
+    if (!(entry & kSparse)) back(shadow_cells(entry) + kChunkGranules);
+    slot.fetch_or(kPaired, std::memory_order_release);  // a stack's kForeign may come meanwhile
   }
   g_arena_lock.unlock();
 }
@@ -149,6 +149,16 @@ void shadow_make_sparse(uptr lo, uptr hi) {
   g_arena_lock.lock();
   for (uptr i = first; i <= last; ++i) make_chunk_locked(i << kChunkShift, /*sparse=*/true);
   g_arena_lock.unlock();
+}
+
+bool shadow_stack_private(uptr lo, uptr hi) {
+  if (!g_shadow_l1 || lo >= hi || (hi >> kAddressBits)) return false;
+  for (uptr i = lo >> kChunkShift; i <= (hi - 1) >> kChunkShift; ++i) {
+    if ((g_shadow_l1[i].load(std::memory_order_relaxed) & (kSparse | kForeign)) != kSparse) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The shadow of a freed range is given back to the kernel from this many pages (the shadow of

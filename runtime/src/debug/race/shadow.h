@@ -31,9 +31,10 @@ constexpr int kAddressBits = 47;
 
 // A first-level entry: the chunk's address, with these tags in its low bits (chunks are
 // page-aligned).
-constexpr uptr kPaired = 1;  // the second half is backed (or, for a stack, may be touched)
-constexpr uptr kSparse = 2;  // a stack's: backed page by page as touched
-constexpr uptr kTags = kPaired | kSparse;
+constexpr uptr kPaired = 1;   // the second half is backed (or, for a stack, may be touched)
+constexpr uptr kSparse = 2;   // a stack's: backed page by page as touched
+constexpr uptr kForeign = 4;  // a stack's: a task recorded an access in it outside its own stack
+constexpr uptr kTags = kPaired | kSparse | kForeign;
 
 extern std::atomic<uptr>* g_shadow_l1;
 
@@ -43,10 +44,12 @@ void shadow_init();
 void* reserve(std::size_t bytes, const char* what);
 uptr shadow_chunk_slow(uptr addr);
 
-// The shadow of one granule: its first cell, and whether its second may be other than empty.
+// The shadow of one granule: its first cell, whether its second may be other than empty, and
+// whether it shadows a stack.
 struct GranuleShadow {
   Cell* first;
   bool paired;
+  bool stack;
 
   Cell& second() const { return first[kChunkGranules]; }
   u64 load_second() const { return paired ? second().load(std::memory_order_relaxed) : 0; }
@@ -55,17 +58,34 @@ struct GranuleShadow {
 // The first cell of an entry's chunk.
 inline Cell* shadow_cells(uptr entry) { return reinterpret_cast<Cell*>(entry & ~kTags); }
 
+inline std::atomic<uptr>& shadow_l1(uptr addr) {
+  return g_shadow_l1[(addr >> kChunkShift) & ((uptr{1} << (kAddressBits - kChunkShift)) - 1)];
+}
+
 inline uptr shadow_entry(uptr addr) {
-  const uptr e =
-      g_shadow_l1[(addr >> kChunkShift) & ((uptr{1} << (kAddressBits - kChunkShift)) - 1)].load(
-          std::memory_order_acquire);
+  const uptr e = shadow_l1(addr).load(std::memory_order_acquire);
   return __builtin_expect(e != 0, 1) ? e : shadow_chunk_slow(addr);
 }
 
 inline GranuleShadow shadow_granule(uptr addr) {
   const uptr e = shadow_entry(addr);
-  return {shadow_cells(e) + ((addr >> kGranuleShift) & (kChunkGranules - 1)), (e & kPaired) != 0};
+  return {shadow_cells(e) + ((addr >> kGranuleShift) & (kChunkGranules - 1)), (e & kPaired) != 0,
+          (e & kSparse) != 0};
 }
+
+// A task recorded an access at addr, in a stack not its own (g.stack): that stack's end must
+// clear more than its own task's accesses (shadow_stack_private).
+inline void shadow_note_foreign(uptr addr) {
+  std::atomic<uptr>& e = shadow_l1(addr);
+  if (!(e.load(std::memory_order_relaxed) & kForeign)) {
+    e.fetch_or(kForeign, std::memory_order_relaxed);
+  }
+}
+
+// Whether every chunk of [lo, hi) is a stack's (shadow_make_sparse) in which no task recorded an
+// access outside its own stack: then the cells of [lo, hi) hold only accesses of the tasks whose
+// stack it was, each of which knows how deep it recorded.
+bool shadow_stack_private(uptr lo, uptr hi);
 
 // The second cells of addr's chunk are backed (if they were not) before g's second cell is
 // written; g.paired is true after.
