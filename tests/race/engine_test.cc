@@ -134,6 +134,83 @@ TEST_F(RaceEngine, ReleaseAcquireOrders) {
   EXPECT_EQ(Races(), 0u);
 }
 
+// A lock taken again by the task that released it last walks no vector clock (sync.cc); the
+// three tests below are where it must. t releases m, takes it again and releases it: m's clock is
+// then what t knew at that release, and known to be.
+void ReleaseTwice(RaceTask* t, const void* m) {
+  race::release(t, m);
+  race::acquire(t, m);
+  race::release(t, m);
+}
+
+// The releaser learnt something since its last release: the next one publishes it.
+TEST_F(RaceEngine, ASecondReleasePublishesWhatTheReleaserLearntSince) {
+  alignas(8) static int x;
+  static int m, n;
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  RaceTask* c = Start();
+  Run(a);
+  ReleaseTwice(a, &m);
+  race::acquire(a, &m);
+  Run(b);
+  __weave_write4(&x, &kUserB);
+  race::release(b, &n);
+  Run(a);
+  race::acquire(a, &n);  // a learns b's write
+  race::release(a, &m);
+  Run(c);
+  race::acquire(c, &m);
+  __weave_read4(&x, &kUserA);
+  EXPECT_EQ(Races(), 0u);
+}
+
+// Another task released at the address after the releaser's acquire there (an atomic's, a
+// channel slot's): the releaser's release keeps what that one published.
+TEST_F(RaceEngine, AReleaseKeepsWhatAnotherPublishedSinceItsAcquire) {
+  alignas(8) static int y;
+  static int m;
+  RaceTask* a = Start();
+  RaceTask* v = Start();
+  RaceTask* u = Start();
+  Run(a);
+  ReleaseTwice(a, &m);
+  race::acquire(a, &m);
+  Run(v);
+  __weave_write4(&y, &kUserB);
+  race::release(v, &m);
+  Run(a);
+  race::release(a, &m);
+  Run(u);
+  race::acquire(u, &m);
+  __weave_read4(&y, &kUserA);
+  EXPECT_EQ(Races(), 0u);
+}
+
+// The timer thread forgets at a fire's end what it learnt for the fire: a clock it released
+// during the fire is no longer one it knows.
+TEST_F(RaceEngine, AClockReleasedDuringAFireIsLearntAgainAfterIt) {
+  alignas(8) static int x;
+  static int timer, m;
+  RaceTask* u = Start();
+  Run(u);
+  __weave_write4(&x, &kUserB);
+  race::release(u, &timer);
+  // A thread of its own fires the timer, started by a fiber that knows nothing of u (a thread
+  // starts knowing what its creator knew), so that what it learns stays with it.
+  Run(Start());
+  std::thread timer_thread([] {
+    RaceTask* t = race::running_task();
+    race::fire_begins(&timer);
+    ReleaseTwice(t, &m);
+    race::fire_ends();
+    race::acquire(t, &m);
+    __weave_read4(&x, &kUserA);
+  });
+  timer_thread.join();
+  EXPECT_EQ(Races(), 0u);
+}
+
 TEST_F(RaceEngine, AWriteAfterTheReleaseIsNotOrdered) {
   alignas(8) static int x;
   static int m;

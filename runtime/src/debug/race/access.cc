@@ -257,18 +257,18 @@ inline void check(const void* p, const Loc* loc) {
 
 void release(RaceTask* t, const void* addr, u32 size) {
   if (t->finished) return;
-  sync_release(addr, t->vc, t->slot, t->clock, size);
+  sync_release(addr, t, size);
   tick(t);
 }
 
 void acquire(RaceTask* t, const void* addr, u32 size) {
   if (t->finished) return;
-  sync_acquire(addr, &t->vc, size);
+  sync_acquire(addr, t, size);
 }
 
 void acquire_release(RaceTask* t, const void* addr) {
   if (t->finished) return;
-  sync_acquire_release(addr, &t->vc, t->slot, t->clock);
+  sync_acquire_release(addr, t);
   tick(t);
 }
 
@@ -279,7 +279,7 @@ void exchange(RaceTask* a, RaceTask* b, const void* addr) {
     acquire(a, addr);
     return;
   }
-  sync_exchange(addr, &a->vc, a->slot, a->clock, &b->vc, b->slot, b->clock);
+  sync_exchange(addr, a, b);
   tick(a);
   tick(b);
 }
@@ -293,13 +293,16 @@ void fire_begins(const void* timer) {
   RaceTask* t = running_task();
   if (!t || t->finished) return;
   t_before_fire.assign(t->vc);
-  sync_acquire(timer, &t->vc);
+  sync_acquire(timer, t);
 }
 
 void fire_ends() {
   RaceTask* t = running_task();
   if (!t || t->finished) return;
   t->vc.assign(t_before_fire);
+  // What it knew during the fire, and released then, it no longer does.
+  t->tenure = t->vc_changed = t->clock;
+  t->acquired = kNoStamp;
 }
 
 void check_object(const void* addr, bool write) {
@@ -358,11 +361,11 @@ void __weave_atomic(const void* p, std::uint32_t size, std::uint32_t flags, cons
     if (abi::releases(order)) {
       release(t, p, size);
     } else if (t->fence_release) {
-      sync_release(p, *t->fence_release, 0, 0, size);
+      sync_release_clock(p, *t->fence_release, size);
     }
   } else if (!abi::acquires(order) && g_acquire_fences.load(std::memory_order_relaxed)) {
     if (!t->fence_acquire) t->fence_acquire = raw_new<VectorClock>();
-    sync_acquire(p, t->fence_acquire, size);
+    sync_acquire_clock(p, t->fence_acquire, size);
   }
 }
 
@@ -378,7 +381,10 @@ void __weave_fence(std::uint32_t order_value) {
   RaceTask* t = running_task();
   if (!t || t->finished) return;
   const auto order = static_cast<abi::Order>(order_value);
-  if (abi::acquires(order) && t->fence_acquire) t->vc.join(*t->fence_acquire);
+  if (abi::acquires(order) && t->fence_acquire) {
+    t->vc.join(*t->fence_acquire);
+    t->vc_changed = t->clock;
+  }
   if (abi::releases(order)) {
     if (!t->fence_release) t->fence_release = raw_new<VectorClock>();
     t->fence_release->assign(t->vc);

@@ -83,8 +83,7 @@ struct ThreadExit {
     tls_thread = nullptr;
     set_current(nullptr);
     if (t) {
-      if (!t->finished)
-        sync_release(reinterpret_cast<const void*>(pthread_self()), t->vc, t->slot, t->clock);
+      if (!t->finished) sync_release(reinterpret_cast<const void*>(pthread_self()), t);
       task_end(t);
       // Not freed: a report may still name it through its slot's holders, which copy what they
       // need; the state itself is small and threads are few.
@@ -166,6 +165,7 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
   }
   t->slot = g.slot;
   t->clock = g.start_clock;
+  t->tenure = t->vc_changed = t->clock;
   t->last_access_clock = g.last_access;
   t->epoch = make_epoch(t->slot, t->clock);
   if (parent) tick(parent);
@@ -191,6 +191,7 @@ void tick(RaceTask* t) {
     }
     t->slot = g.slot;
     t->clock = g.start_clock;
+    t->tenure = t->vc_changed = t->clock;
     t->last_access_clock = g.last_access;
   } else {
     ++t->clock;

@@ -39,6 +39,8 @@ struct HeldLock {
   u32 line;
 };
 
+constexpr u64 kNoStamp = ~u64{0};
+
 struct RaceTask {
   u64 epoch = 0;  // make_epoch(slot, clock), what the fast path compares cells with
   u32 slot = 0;
@@ -49,6 +51,13 @@ struct RaceTask {
   // (vc's entry there may lag): a fiber holding a high slot number that knows little keeps a
   // short clock, and copying it into a child or a channel stays cheap.
   VectorClock vc;
+  // For sync.cc's fast paths, which skip a vector-clock walk where a lock's clock is what the
+  // task itself released there: the clock from which on the task's releases are covered by what
+  // it knows now (its vc only grew since), the clock at which vc last changed, and the stamp of
+  // the sync clock it last acquired (kNoStamp: none that it surely still covers).
+  u32 tenure = 0;
+  u32 vc_changed = 0;
+  u64 acquired = kNoStamp;
   // The clock of the latest access of the slot recorded in the shadow (the task's own, or, until
   // it records one, an earlier holder's): a task that knows the slot up to here knows all of it
   // that the shadow remembers (slots.h).

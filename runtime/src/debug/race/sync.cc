@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "alloc.h"
+#include "race_task.h"
 #include "shadow.h"
 #include "spinlock.h"
 
@@ -26,6 +27,12 @@ struct SyncVar {
   uptr addr;
   u32 size;  // the most bytes a release here wrote
   VectorClock clock;
+  // When owner_slot is not 0: clock is exactly what the task holding that slot knew at its
+  // release at owner_clock (its vector clock, and that epoch).
+  u32 owner_slot;
+  u32 owner_clock;
+  // Another number after every change of clock (acquired in RaceTask).
+  u64 stamp;
   SyncVar* next;
 };
 
@@ -96,22 +103,20 @@ void forget_in(Bucket& b, uptr lo, uptr hi) {
 
 bool empty(const Bucket& b) { return b.live.load(std::memory_order_relaxed) == 0; }
 
-// Calls fn with the clock at addr, under its bucket's lock; false if there is none.
-template <class F>
-bool with_clock(const void* addr, F fn) {
+// Whether the clock at addr exists.
+bool exists(const void* addr) {
   const uptr a = reinterpret_cast<uptr>(addr);
   Bucket& b = bucket_of(a);
   std::atomic<SyncVar*>& head = list_of(b, a);
   if (!head.load(std::memory_order_relaxed)) return false;
   b.mu.lock();
-  SyncVar* v = find(head, a);
-  if (v) fn(v->clock);
+  const bool found = find(head, a) != nullptr;
   b.mu.unlock();
-  return v != nullptr;
+  return found;
 }
 
-// Calls fn with every clock released at bytes that overlap [a, a + size), each under its bucket's
-// lock.
+// Calls fn with every clock released at bytes that overlap [a, a + size) (its SyncVar), each
+// under its bucket's lock.
 template <class F>
 void with_overlapping(uptr a, u32 size, F fn) {
   const uptr first = (a & ~uptr{7}) - (g_wide.load(std::memory_order_relaxed) ? 8 : 0);
@@ -122,14 +127,14 @@ void with_overlapping(uptr a, u32 size, F fn) {
     if (!head.load(std::memory_order_relaxed)) continue;
     b.mu.lock();
     for (SyncVar* v = head.load(std::memory_order_relaxed); v; v = v->next) {
-      if (v->addr < a + size && a < v->addr + v->size && (v->addr & ~uptr{7}) == w) fn(v->clock);
+      if (v->addr < a + size && a < v->addr + v->size && (v->addr & ~uptr{7}) == w) fn(*v);
     }
     b.mu.unlock();
   }
 }
 
-// Calls fn with the clock at addr, made if absent, under its bucket's lock; size: as
-// sync_release's.
+// Calls fn with the clock at addr (its SyncVar), made if absent, under its bucket's lock; size:
+// as sync_release's.
 template <class F>
 void with_new_clock(const void* addr, F fn, u32 size = 1) {
   const uptr a = reinterpret_cast<uptr>(addr);
@@ -144,54 +149,110 @@ void with_new_clock(const void* addr, F fn, u32 size = 1) {
     v = raw_new<SyncVar>();
     v->addr = a;
     v->size = size;
+    v->owner_slot = 0;
+    v->stamp = 0;
     v->next = head.load(std::memory_order_relaxed);
     head.store(v, std::memory_order_relaxed);
     b.live.fetch_add(1, std::memory_order_relaxed);
     g_live.fetch_add(1, std::memory_order_relaxed);
   }
-  fn(v->clock);
+  fn(*v);
   b.mu.unlock();
+}
+
+// Whether t knows all of v's clock because it released it itself, in its present tenure.
+bool own_release(const SyncVar& v, const RaceTask* t) {
+  return v.owner_slot == t->slot && v.owner_clock >= t->tenure;
+}
+
+// v's clock joined what t knows: t knows all of it.
+void learnt(RaceTask* t, const SyncVar& v) {
+  t->vc_changed = t->clock;
+  t->acquired = v.stamp;
+}
+
+// t acquires at v.
+void acquire_at(RaceTask* t, const SyncVar& v) {
+  if (own_release(v, t)) {
+    t->acquired = v.stamp;
+    return;
+  }
+  t->vc.join(v.clock);
+  learnt(t, v);
+}
+
+// v's clock, which t knows all of (already, or just acquired), becomes what t knows now.
+void release_known(SyncVar& v, RaceTask* t) {
+  if (!(own_release(v, t) && t->vc_changed <= v.owner_clock)) v.clock.assign(t->vc);
+  v.clock.raise(t->slot, t->clock);
+  v.owner_slot = t->slot;
+  v.owner_clock = t->clock;
+  v.stamp = new_frames_gen();  // any number never handed out before
+  t->acquired = v.stamp;
+}
+
+// v's clock changed in a way no single release accounts for.
+void changed(SyncVar& v) {
+  v.owner_slot = 0;
+  v.stamp = new_frames_gen();
 }
 }  // namespace
 
-void sync_release(const void* addr, const VectorClock& vc, u32 slot, u32 clock, u32 size) {
+void sync_release(const void* addr, RaceTask* t, u32 size) {
   with_new_clock(
       addr,
-      [&](VectorClock& c) {
-        c.join(vc);
-        if (slot) c.raise(slot, clock);
+      [&](SyncVar& v) {
+        // Unchanged since t acquired it (or released it itself): t knows all of it.
+        if (v.stamp == t->acquired || own_release(v, t)) return release_known(v, t);
+        v.clock.join(t->vc);
+        v.clock.raise(t->slot, t->clock);
+        changed(v);
       },
       size);
 }
 
-void sync_acquire_release(const void* addr, VectorClock* vc, u32 slot, u32 clock) {
-  with_new_clock(addr, [&](VectorClock& c) {
-    vc->join(c);
-    c.assign(*vc);  // vc covers c now
-    c.raise(slot, clock);
+void sync_release_clock(const void* addr, const VectorClock& vc, u32 size) {
+  with_new_clock(
+      addr,
+      [&](SyncVar& v) {
+        v.clock.join(vc);
+        changed(v);
+      },
+      size);
+}
+
+void sync_acquire_release(const void* addr, RaceTask* t) {
+  with_new_clock(addr, [&](SyncVar& v) {
+    acquire_at(t, v);
+    release_known(v, t);
   });
 }
 
-void sync_acquire(const void* addr, VectorClock* vc, u32 size) {
+void sync_acquire(const void* addr, RaceTask* t, u32 size) {
+  with_overlapping(reinterpret_cast<uptr>(addr), size, [t](const SyncVar& v) { acquire_at(t, v); });
+}
+
+void sync_acquire_clock(const void* addr, VectorClock* vc, u32 size) {
   with_overlapping(reinterpret_cast<uptr>(addr), size,
-                   [vc](const VectorClock& clock) { vc->join(clock); });
+                   [vc](const SyncVar& v) { vc->join(v.clock); });
 }
 
-void sync_exchange(const void* addr, VectorClock* a, u32 a_slot, u32 a_clock, VectorClock* b,
-                   u32 b_slot, u32 b_clock) {
-  with_new_clock(addr, [&](VectorClock& c) {
-    c.join(*a);
-    c.raise(a_slot, a_clock);
-    c.join(*b);
-    c.raise(b_slot, b_clock);
-    a->join(c);
-    b->join(c);
+void sync_exchange(const void* addr, RaceTask* a, RaceTask* b) {
+  with_new_clock(addr, [&](SyncVar& v) {
+    VectorClock& c = v.clock;
+    c.join(a->vc);
+    c.raise(a->slot, a->clock);
+    c.join(b->vc);
+    c.raise(b->slot, b->clock);
+    changed(v);
+    a->vc.join(c);
+    b->vc.join(c);
+    learnt(a, v);
+    learnt(b, v);
   });
 }
 
-bool sync_exists(const void* addr) {
-  return with_clock(addr, [](const VectorClock&) {});
-}
+bool sync_exists(const void* addr) { return exists(addr); }
 
 void sync_forget(uptr lo, uptr hi) {
   if (lo >= hi || g_live.load(std::memory_order_relaxed) == 0) return;
