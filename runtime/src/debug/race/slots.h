@@ -12,7 +12,10 @@
 // Each slot keeps its latest holders with the clock each started at, so that a report can name
 // the task behind a cell, finished or not (slots.cc says how many).
 //
-// Lock order: the table's lock is a leaf.
+// A slot freed goes first to a cache of its thread's, from which a spawn on that thread takes it
+// without the table's lock (slots.cc).
+//
+// Lock order: the table's lock, then a slot's (which guards its holders).
 #pragma once
 
 #include <cstdint>
