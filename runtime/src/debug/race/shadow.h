@@ -74,7 +74,8 @@ inline GranuleShadow shadow_granule(uptr addr) {
 }
 
 // A task recorded an access at addr, in a stack not its own (g.stack): that stack's end must
-// clear more than its own task's accesses (shadow_stack_private).
+// clear more than its own task's accesses (shadow_stack_private). Relaxed: a record that the
+// stack's task does not wait for before it ends is a race of the program's with that end.
 inline void shadow_note_foreign(uptr addr) {
   std::atomic<uptr>& e = shadow_l1(addr);
   if (!(e.load(std::memory_order_relaxed) & kForeign)) {

@@ -126,8 +126,9 @@ Table& table() {
 }
 
 // Slots freed on this thread, most recent last, with what a spawn checks (as Table::takeable):
-// most fibers end on the thread that spawns the next ones, and a spawn takes one of these, as a
-// release adds one, without the table's lock. Full, its older half goes to the table.
+// a worker runs the fibers it spawns before others take them, so fibers often end on the thread
+// that spawns the next ones, and a spawn takes one of these, as a release adds one, without the
+// table's lock. Full, its older half goes to the table.
 constexpr int kCached = 32;
 struct FreeCache {
   struct Entry {
