@@ -149,6 +149,18 @@ RaceTask* access_task_slow() {
   return t && t->ignore == 0 && !t->finished ? t : nullptr;
 }
 
+namespace {
+// t holds the slot it was granted from now on, at its first clock: its own releases count from
+// here (tenure), and so does what it knows.
+void hold(RaceTask* t, const SlotGrant& g) {
+  t->slot = g.slot;
+  t->clock = g.start_clock;
+  t->tenure = t->vc_changed = t->clock;
+  t->last_access_clock = g.last_access;
+  t->epoch = make_epoch(t->slot, t->clock);
+}
+}  // namespace
+
 RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr stack_hi) {
   RaceTask* t = new_task();
   t->who = who;
@@ -163,11 +175,7 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
     t->finished = true;  // no slot left at all: the task runs unchecked
     return t;
   }
-  t->slot = g.slot;
-  t->clock = g.start_clock;
-  t->tenure = t->vc_changed = t->clock;
-  t->last_access_clock = g.last_access;
-  t->epoch = make_epoch(t->slot, t->clock);
+  hold(t, g);
   if (parent) tick(parent);
   return t;
 }
@@ -189,13 +197,10 @@ void tick(RaceTask* t) {
       if (tls_task == t) set_current(t);
       return;
     }
-    t->slot = g.slot;
-    t->clock = g.start_clock;
-    t->tenure = t->vc_changed = t->clock;
-    t->last_access_clock = g.last_access;
-  } else {
-    ++t->clock;
+    hold(t, g);
+    return;
   }
+  ++t->clock;
   t->epoch = make_epoch(t->slot, t->clock);
 }
 
