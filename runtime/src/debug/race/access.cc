@@ -40,25 +40,28 @@ namespace {
 
 namespace abi = race_abi;
 
-inline bool ordered(const RaceTask* t, u64 cell) {
+[[gnu::always_inline]] inline bool ordered(const RaceTask* t, u64 cell) {
   const u32 s = cell_slot(cell);
   return s == t->slot || cell_clock(cell) <= t->vc.get(s);
 }
 
-inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+[[gnu::always_inline]] inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool write,
+                                             bool atomic) {
   return cell != 0 && (cell_mask(cell) & mask) != 0 && (write || cell_write(cell)) &&
          !(atomic && cell_atomic(cell)) && !ordered(t, cell);
 }
 
 // Whether a cell of the task's current epoch already says all this access would.
-inline bool covers(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+[[gnu::always_inline]] inline bool covers(const RaceTask* t, u64 cell, u32 mask, bool write,
+                                          bool atomic) {
   return (cell & kEpochBits) == t->epoch && (cell_mask(cell) & mask) == mask &&
          (cell_write(cell) || !write) && (!cell_atomic(cell) || atomic);
 }
 
 // Whether the access makes the recorded one useless: whatever would race with that one races
 // with this one (see the top).
-inline bool subsumes(const RaceTask* t, u64 cell, u32 mask, bool write, bool atomic) {
+[[gnu::always_inline]] inline bool subsumes(const RaceTask* t, u64 cell, u32 mask, bool write,
+                                            bool atomic) {
   return (cell_mask(cell) & ~mask) == 0 && (write || !cell_write(cell)) &&
          (!atomic || cell_atomic(cell)) && ordered(t, cell);
 }
@@ -75,7 +78,9 @@ inline int value(const RaceTask* t, u64 cell, u32 mask) {
   return stands_for ? rank(cell) : kNow + rank(cell) * 2 + 1;
 }
 
-inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.second(); }
+[[gnu::always_inline]] inline Cell& cell(const GranuleShadow& g, int i) {
+  return i == 0 ? *g.first : g.second();
+}
 
 // After the access's record is in cell `at`: an access recorded in the other cell since the check
 // (`checked`) is checked now. Two tasks recording into the two cells of a granule at once thus
@@ -89,8 +94,9 @@ inline Cell& cell(const GranuleShadow& g, int i) { return i == 0 ? *g.first : g.
     report_race(t, a, {write, atomic, size}, loc, now, cell_write(now));
   }
 }
-inline void recheck_other(RaceTask* t, const GranuleShadow& g, int at, u64 checked, uptr a,
-                          u32 size, u32 mask, bool write, bool atomic, const Loc* loc) {
+[[gnu::always_inline]] inline void recheck_other(RaceTask* t, const GranuleShadow& g, int at,
+                                                 u64 checked, uptr a, u32 size, u32 mask,
+                                                 bool write, bool atomic, const Loc* loc) {
   Cell& other = cell(g, 1 - at);
   // Most memory has one owner: its chunk has no second cells, nor will while it has one (the
   // first-level entry says so, and says it again if another task paired the chunk meanwhile).
@@ -103,7 +109,7 @@ inline void recheck_other(RaceTask* t, const GranuleShadow& g, int at, u64 check
 
 // The access is in the shadow now: the slot's next holder must know it (slots.h), and a stack's
 // end must clear it (task_end).
-inline void recorded(RaceTask* t, const GranuleShadow& g, uptr a) {
+[[gnu::always_inline]] inline void recorded(RaceTask* t, const GranuleShadow& g, uptr a) {
   t->last_access_clock = t->clock;
   if (a - t->stack_lo < t->stack_hi - t->stack_lo) {
     if (a < t->stack_recorded) t->stack_recorded = a;
@@ -181,10 +187,26 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
 }
 
 // Whether c is an access of the task itself.
-inline bool own(const RaceTask* t, u64 c) { return c != 0 && cell_slot(c) == t->slot; }
+[[gnu::always_inline]] inline bool own(const RaceTask* t, u64 c) {
+  return c != 0 && cell_slot(c) == t->slot;
+}
 
-inline void record(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 size, u32 mask,
-                   bool write, bool atomic, const Loc* loc) {
+// record's other cases, out of line.
+[[gnu::noinline]] void record_other(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 size,
+                                    u32 mask, bool write, bool atomic, const Loc* loc) {
+  // A plain read where two other tasks' plain reads, concurrent with it, are kept: nothing
+  // races, and record_in would keep them over this one (see the top). Data many tasks read.
+  if (!write && !atomic && c0 != 0 && c1 != 0 && ((c0 | c1) & (kWriteBit | kAtomicBit)) == 0 &&
+      !own(t, c0) && !own(t, c1) && !ordered(t, c0) && !ordered(t, c1)) {
+    return;
+  }
+  record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
+}
+
+// Inline, and short: every access after a release takes it.
+[[gnu::always_inline]] inline void record(RaceTask* t, const GranuleShadow& g, u64 c0, u64 c1,
+                                          uptr a, u32 size, u32 mask, bool write, bool atomic,
+                                          const Loc* loc) {
   int at = -1;
   if (c0 == 0 && c1 == 0) {
     at = 0;
@@ -195,15 +217,7 @@ inline void record(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 siz
              !conflicts(t, c0, mask, write, atomic)) {
     at = 1;
   }
-  if (at < 0) {
-    // A plain read where two other tasks' plain reads, concurrent with it, are kept: nothing
-    // races, and record_in would keep them over this one (see the top). Data many tasks read.
-    if (!write && !atomic && c0 != 0 && c1 != 0 && ((c0 | c1) & (kWriteBit | kAtomicBit)) == 0 &&
-        !own(t, c0) && !own(t, c1) && !ordered(t, c0) && !ordered(t, c1)) {
-      return;
-    }
-    return record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
-  }
+  if (at < 0) return record_other(t, g, c0, c1, a, size, mask, write, atomic, loc);
   // A swap, not a store: another task may be replacing the same cell at this very instant, and
   // the loser of the two must check again and see the other's access (two fibers' first
   // increments of a counter that overlap, and lose an update, are exactly the race to report).
@@ -220,18 +234,21 @@ inline void record(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 siz
 
 // One granule: [a, a + size) does not cross an 8-byte boundary.
 template <bool kWrite>
-inline void check_granule(RaceTask* t, uptr a, u32 size, bool atomic, const Loc* loc) {
+[[gnu::always_inline]] inline void check_granule(RaceTask* t, uptr a, u32 size, bool atomic,
+                                                 const Loc* loc) {
   const GranuleShadow g = shadow_granule(a);
   const u32 mask = ((1u << size) - 1) << (a & 7);
   const u64 c0 = g.first->load(std::memory_order_relaxed);
   if (covers(t, c0, mask, kWrite, atomic)) return;
-  const u64 c1 = g.load_second();
+  // Most memory has one owner at a time: its chunk has no second cells (each case inlined apart).
+  if (!g.paired) return record(t, g, c0, 0, a, size, mask, kWrite, atomic, loc);
+  const u64 c1 = g.second().load(std::memory_order_relaxed);
   if (covers(t, c1, mask, kWrite, atomic)) return;
   record(t, g, c0, c1, a, size, mask, kWrite, atomic, loc);
 }
 
 template <bool kWrite>
-void check_range(RaceTask* t, uptr a, uptr size, bool atomic, const Loc* loc) {
+[[gnu::noinline]] void check_range(RaceTask* t, uptr a, uptr size, bool atomic, const Loc* loc) {
   const uptr end = a + size;
   while (a < end) {
     const uptr granule_end = (a | 7) + 1;

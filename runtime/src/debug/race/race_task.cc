@@ -24,8 +24,8 @@ __attribute__((
 namespace weave::detail::race {
 
 std::atomic<bool> g_enabled{false};
-__attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_cur = nullptr;
-__attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_task = nullptr;
+constinit __attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_cur = nullptr;
+constinit __attribute__((tls_model("initial-exec"))) thread_local RaceTask* tls_task = nullptr;
 
 namespace {
 
@@ -274,8 +274,8 @@ void ignore_end() {
   }
 }
 
-__attribute__((tls_model("initial-exec"))) thread_local u64 tls_gens_next = 0;
-__attribute__((tls_model("initial-exec"))) thread_local u64 tls_gens_end = 0;
+constinit __attribute__((tls_model("initial-exec"))) thread_local u64 tls_gens_next = 0;
+constinit __attribute__((tls_model("initial-exec"))) thread_local u64 tls_gens_end = 0;
 
 u64 new_frames_gen_slow() {
   constexpr u64 kBlock = u64{1} << 16;

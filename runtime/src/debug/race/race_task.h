@@ -101,8 +101,11 @@ inline const Loc* called_from(const RaceTask* t, u32 i) {
   return t->frames[i].callsite ? t->frames[i].callsite : t->frames[i - 1].fn;
 }
 
-extern thread_local RaceTask* tls_cur;
-extern thread_local RaceTask* tls_task;
+// Declared constinit and initial-exec: every instrumented access reads them, and neither needs a
+// check that the thread's copy was initialized nor a call to find it.
+#define WEAVE_RACE_TLS extern constinit __attribute__((tls_model("initial-exec"))) thread_local
+WEAVE_RACE_TLS RaceTask* tls_cur;
+WEAVE_RACE_TLS RaceTask* tls_task;
 
 // The running task's state for an access: null while the engine is off or the task ignores.
 RaceTask* access_task_slow();
@@ -147,8 +150,8 @@ void frames_grow(RaceTask* t);
 
 // A frame instance number never handed out before: from a block of them the thread takes at once.
 u64 new_frames_gen_slow();
-extern thread_local u64 tls_gens_next;
-extern thread_local u64 tls_gens_end;
+WEAVE_RACE_TLS u64 tls_gens_next;
+WEAVE_RACE_TLS u64 tls_gens_end;
 inline u64 new_frames_gen() {
   if (__builtin_expect(tls_gens_next == tls_gens_end, 0)) return new_frames_gen_slow();
   return tls_gens_next++;

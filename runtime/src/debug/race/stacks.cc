@@ -106,7 +106,8 @@ u32 frame_node(RaceTask* t, u32 i) {
   return node;
 }
 
-__attribute__((tls_model("initial-exec"))) thread_local SiteCacheEntry tls_sites[kSiteCache];
+constinit __attribute__((
+    tls_model("initial-exec"))) thread_local SiteCacheEntry tls_sites[kSiteCache] = {};
 
 u32 access_site_slow(RaceTask* t, const race_abi::Loc* loc) {
   const u32 stored = recorded_frames(t);

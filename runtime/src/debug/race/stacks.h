@@ -30,7 +30,7 @@ struct SiteCacheEntry {
   u32 node;
 };
 constexpr int kSiteCache = 256;
-extern thread_local SiteCacheEntry tls_sites[kSiteCache];
+WEAVE_RACE_TLS SiteCacheEntry tls_sites[kSiteCache];
 inline SiteCacheEntry& site_entry(const race_abi::Loc* loc) {
   return tls_sites[(reinterpret_cast<uptr>(loc) >> 4) & (kSiteCache - 1)];
 }
