@@ -91,7 +91,7 @@ for p in "${programs[@]}"; do
   done
   awk -v p="$p" -v rm="${ms[release]}" -v im="${ms[instrumented]}" -v tm="${ms[tsan]}" \
     -v rr="${rss[release]}" -v ir="${rss[instrumented]}" -v tr="${rss[tsan]}" 'BEGIN {
-      # The seed's release run ends within /usr/bin/time's 10 ms: no ratio to it.
+      # A release run of the seed ends within the 10 ms that /usr/bin/time resolves: no ratio.
       rel = rm > 0 ? sprintf("%8.2fx", im / rm) : sprintf("%9s", "-")
       printf "%-9s %10.1f %12.1f %10.1f   %10d %12d %10d   %8.2fx %s %8.2fx\n",
         p, rm, im, tm, rr, ir, tr, im / tm, rel, (ir - rr) / (tr - rr)
