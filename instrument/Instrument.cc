@@ -310,10 +310,12 @@ void FunctionInstrumenter::instrumentAtomic(Instruction* i) {
   const uint64_t bytes = dl_.getTypeStoreSize(type).getFixedValue();
   IRBuilder<> b(i);
   b.CreateCall(rt_.atomic, {addr, b.getInt32(bytes), b.getInt32(flags), locs_.forInstruction(*i)});
+  // Every atomic that reads is followed by a call: one whose order acquires acquires there, and
+  // a relaxed one lets a later acquire fence acquire what it read. Both must come after the
+  // read: a store that lands between the call before it and the read is read without having
+  // been seen.
   const abi::AtomicOp op = abi::flags_op(flags);
-  const bool acq = abi::acquires(abi::flags_order(flags)) ||
-                   (op == abi::kCas && abi::acquires(abi::flags_fail_order(flags)));
-  if (!acq) return;
+  if (op == abi::kStore) return;
   b.SetInsertPoint(i->getNextNode());
   Value* ok = b.getTrue();
   if (op == abi::kCas) ok = b.CreateExtractValue(i, 1);

@@ -1,5 +1,5 @@
 ; Calls: each records its site in __weave_callsite just before it; calls to the pthread lock
-; functions go to the engine's wrappers; memory intrinsics are checked as ranges; a frame is
+; functions and POSIX semaphores go to the engine's wrappers; memory intrinsics are checked as ranges; a frame is
 ; popped on return and on unwinding.
 ; RUN: opt -load-pass-plugin=%plugin -passes=weave-instrument -S %s | FileCheck %s
 
@@ -11,10 +11,21 @@ target triple = "x86_64-pc-linux-gnu"
 
 declare i32 @pthread_mutex_lock(ptr)
 declare i32 @pthread_mutex_unlock(ptr)
+declare i32 @sem_post(ptr)
+declare i32 @sem_wait(ptr)
 declare void @work()
 declare i32 @__gxx_personality_v0(...)
 declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
 declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
+
+; CHECK-LABEL: define void @semaphore(
+; CHECK: {{call|invoke}} i32 @__weave_sem_post(ptr @m)
+; CHECK: {{call|invoke}} i32 @__weave_sem_wait(ptr @m)
+define void @semaphore() {
+  %p = call i32 @sem_post(ptr @m)
+  %w = call i32 @sem_wait(ptr @m)
+  ret void
+}
 
 ; CHECK-LABEL: define void @locked(
 ; CHECK: %[[CS:.*]] = call ptr @llvm.threadlocal.address.p0(ptr @__weave_callsite)

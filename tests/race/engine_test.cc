@@ -456,6 +456,52 @@ TEST_F(RaceEngine, FencesOrderRelaxedAtomics) {
   EXPECT_EQ(Races(), 0u);
 }
 
+// What a relaxed load read is what a later acquire fence takes, whatever was published when the
+// load was checked: here the store it reads lands between its check and the read.
+TEST_F(RaceEngine, AnAcquireFenceTakesWhatARelaxedLoadReadAfterItsCheck) {
+  alignas(8) static int data;
+  alignas(8) static std::uint32_t flag;
+  race::enable(abi::kFeatureAcquireFence);
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  const std::uint32_t relaxed_load = abi::atomic_flags(abi::kLoad, abi::kRelaxed);
+  Run(b);
+  __weave_atomic(&flag, 4, relaxed_load, &kUserB);
+  Run(a);
+  __weave_write4(&data, &kUserA);
+  __weave_fence(abi::kRelease);
+  __weave_atomic(&flag, 4, abi::atomic_flags(abi::kStore, abi::kRelaxed), &kUserA);
+  Run(b);
+  __weave_atomic_after(&flag, abi::with_size(relaxed_load, 4), true);
+  __weave_fence(abi::kAcquire);
+  __weave_read4(&data, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+// A relaxed read-modify-write reads too: an acquire fence after it takes what it read.
+TEST_F(RaceEngine, AnAcquireFenceTakesWhatARelaxedReadModifyWriteRead) {
+  alignas(8) static int before_fence;
+  alignas(8) static int after_fence;
+  alignas(8) static std::uint32_t count;
+  race::enable(abi::kFeatureAcquireFence);
+  RaceTask* a = Start();
+  RaceTask* b = Start();
+  const std::uint32_t relaxed_rmw = abi::atomic_flags(abi::kRmw, abi::kRelaxed);
+  Run(a);
+  __weave_write4(&before_fence, &kUserA);
+  __weave_write4(&after_fence, &kUserA);
+  __weave_fence(abi::kRelease);
+  __weave_atomic(&count, 4, abi::atomic_flags(abi::kStore, abi::kRelaxed), &kUserA);
+  Run(b);
+  __weave_atomic(&count, 4, relaxed_rmw, &kUserB);
+  __weave_atomic_after(&count, abi::with_size(relaxed_rmw, 4), true);
+  __weave_read4(&before_fence, &kUserB);  // the read alone orders nothing
+  EXPECT_EQ(Races(), 1u);
+  __weave_fence(abi::kAcquire);
+  __weave_read4(&after_fence, &kUserCall);  // another pair of lines: it would be reported
+  EXPECT_EQ(Races(), 1u);
+}
+
 TEST_F(RaceEngine, TheParentsPastReachesTheChildButNotWhatItDoesAfterTheSpawn) {
   alignas(8) static int before;
   alignas(8) static int after;

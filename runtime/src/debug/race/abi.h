@@ -8,7 +8,7 @@
 // - __weave_read_range / __weave_write_range(addr, size, loc) for any other size or alignment,
 //   and for memcpy, memmove and memset;
 // - __weave_atomic(addr, size, flags, loc) before an atomic load, store, rmw or cmpxchg, and
-//   __weave_atomic_after(addr, flags, ok) after one whose order acquires (ok: the cmpxchg
+//   __weave_atomic_after(addr, flags, ok) after each of them but a store (ok: the cmpxchg
 //   succeeded; flags with the size); __weave_fence(order) at an atomic fence;
 // - __weave_func_entry(fn) and __weave_func_exit(), the shadow call stack (exit also on
 //   unwinding);
@@ -16,8 +16,8 @@
 //   read by the callee's func_entry and cleared by func_exit (a value left by a call to code not
 //   instrumented must not reach a later entry);
 // - __weave_<name> instead of a call to a name of kRedirected (same signature): the program's
-//   pthread locks and onces and its function-local statics' guards, so that the engine sees the
-//   program's and never the runtime's own;
+//   pthread locks and onces, POSIX semaphores and its function-local statics' guards, so that the
+//   engine sees the program's and never the runtime's own;
 // - __weave_module_init(features) from a constructor of every instrumented module, which turns the
 //   engine on (features: kFeature* below).
 #pragma once
@@ -82,17 +82,34 @@ constexpr std::uint32_t kFeatureAcquireFence = 1;  // an acquire (or stronger) a
 
 // The functions whose calls the plugin redirects to __weave_<name>.
 inline constexpr const char* kRedirected[] = {
-    "pthread_mutex_lock",         "pthread_mutex_trylock",
-    "pthread_mutex_timedlock",    "pthread_mutex_clocklock",
-    "pthread_mutex_unlock",       "pthread_mutex_destroy",
-    "pthread_rwlock_rdlock",      "pthread_rwlock_tryrdlock",
-    "pthread_rwlock_timedrdlock", "pthread_rwlock_clockrdlock",
-    "pthread_rwlock_wrlock",      "pthread_rwlock_trywrlock",
-    "pthread_rwlock_timedwrlock", "pthread_rwlock_clockwrlock",
-    "pthread_rwlock_unlock",      "pthread_rwlock_destroy",
-    "pthread_spin_lock",          "pthread_spin_trylock",
-    "pthread_spin_unlock",        "pthread_once",
-    "__cxa_guard_acquire",        "__cxa_guard_release",
+    "pthread_mutex_lock",
+    "pthread_mutex_trylock",
+    "pthread_mutex_timedlock",
+    "pthread_mutex_clocklock",
+    "pthread_mutex_unlock",
+    "pthread_mutex_destroy",
+    "pthread_rwlock_rdlock",
+    "pthread_rwlock_tryrdlock",
+    "pthread_rwlock_timedrdlock",
+    "pthread_rwlock_clockrdlock",
+    "pthread_rwlock_wrlock",
+    "pthread_rwlock_trywrlock",
+    "pthread_rwlock_timedwrlock",
+    "pthread_rwlock_clockwrlock",
+    "pthread_rwlock_unlock",
+    "pthread_rwlock_destroy",
+    "pthread_spin_lock",
+    "pthread_spin_trylock",
+    "pthread_spin_unlock",
+    "pthread_once",
+    "sem_post",
+    "sem_wait",
+    "sem_trywait",
+    "sem_timedwait",
+    "sem_clockwait",
+    "sem_destroy",
+    "__cxa_guard_acquire",
+    "__cxa_guard_release",
 };
 
 }  // namespace weave::race_abi

@@ -21,7 +21,7 @@
 // memory order: a releasing one publishes the task's clock at its address, an acquiring one
 // (after the operation) takes what was published there. Fences: a release fence makes the
 // task's later relaxed stores publish its clock as of the fence; an acquire fence takes what the
-// relaxed loads since the last one could have acquired.
+// task's relaxed reads (loads, and read-modify-writes) before it could have acquired.
 #include <atomic>
 
 #include "abi.h"
@@ -380,18 +380,22 @@ void __weave_atomic(const void* p, std::uint32_t size, std::uint32_t flags, cons
     } else if (t->fence_release) {
       sync_release_clock(p, *t->fence_release, size);
     }
-  } else if (!abi::acquires(order) && g_acquire_fences.load(std::memory_order_relaxed)) {
-    if (!t->fence_acquire) t->fence_acquire = raw_new<VectorClock>();
-    sync_acquire_clock(p, t->fence_acquire, size);
   }
 }
 
+// After the read (abi.h): a store publishes its clock before it lands, so what was published by
+// then covers the value read.
 void __weave_atomic_after(const void* p, std::uint32_t flags, bool ok) {
   RaceTask* t = running_task();
   if (!t) return;
   const abi::Order order = ok ? abi::flags_order(flags) : abi::flags_fail_order(flags);
-  const u32 size = abi::flags_size(flags);
-  if (abi::acquires(order)) acquire(t, p, size ? size : 1);
+  const u32 size = abi::flags_size(flags) ? abi::flags_size(flags) : 1;
+  if (abi::acquires(order)) {
+    acquire(t, p, size);
+  } else if (!t->finished && g_acquire_fences.load(std::memory_order_relaxed)) {
+    if (!t->fence_acquire) t->fence_acquire = raw_new<VectorClock>();
+    sync_acquire_clock(p, t->fence_acquire, size);
+  }
 }
 
 void __weave_fence(std::uint32_t order_value) {

@@ -1,10 +1,10 @@
-// The program's threads and pthread locks: what std::thread, std::jthread, std::mutex,
-// std::shared_mutex, std::condition_variable and std::call_once order.
+// The program's threads, pthread locks and POSIX semaphores: what std::thread, std::jthread,
+// std::mutex, std::shared_mutex, std::condition_variable, std::call_once and sem_t order.
 //
 // Two mechanisms, so that the engine sees the program's locks and never the runtime's own:
-//   - the lock functions (pthread_mutex_*, pthread_rwlock_*, pthread_spin_*, pthread_once) are
-//     wrapped: the plugin sends the program's calls to __weave_<name> (abi.h), which calls the real
-//     function and records the edge; the runtime, not instrumented, calls glibc's directly;
+//   - the lock functions (pthread_mutex_*, pthread_rwlock_*, pthread_spin_*, pthread_once, sem_*)
+//     are wrapped: the plugin sends the program's calls to __weave_<name> (abi.h), which calls the
+//     real function and records the edge; the runtime, not instrumented, calls glibc's directly;
 //   - thread start and join, and condition-variable waits, happen inside the C++ library, so
 //     pthread_create, pthread_join and pthread_cond_*wait are interposed (defined here, forwarding
 //     to glibc's through dlsym). A condition-variable wait releases and re-acquires its mutex only
@@ -15,11 +15,13 @@
 //
 // Edges: unlock -> the next lock of the mutex; a writer's unlock -> every later lock of an rwlock;
 // readers' unlocks -> the next writer (through a second clock, at the rwlock's address + 1); the
-// once routine's return -> every pthread_once that returns; pthread_create -> the thread's start;
-// the thread's end -> pthread_join.
+// once routine's return -> every pthread_once that returns; a sem_post -> every later sem_wait
+// that takes a count (as TSan: not only the wait its count let through); pthread_create -> the
+// thread's start; the thread's end -> pthread_join.
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 
 #include <cstdint>
 
@@ -74,6 +76,16 @@ int destroy(M* m) {
   const uptr a = reinterpret_cast<uptr>(m);
   sync_forget(a, a + sizeof(*m));
   return Real(m);
+}
+
+// A wrapper of a semaphore wait: the real one, then, if it took a count, the posts' edges in.
+template <auto Real, class... Rest>
+int sem_take(sem_t* s, Rest... rest) {
+  const int r = Real(s, rest...);
+  if (r == 0) {
+    if (RaceTask* t = running_task()) acquire(t, s);
+  }
+  return r;
 }
 
 template <class F>
@@ -198,6 +210,20 @@ int __weave_pthread_once(pthread_once_t* once, void (*fn)()) {
   }
   return r;
 }
+
+int __weave_sem_post(sem_t* s) {
+  if (RaceTask* t = running_task()) release(t, s);  // before a waiter can take the count
+  return sem_post(s);
+}
+int __weave_sem_wait(sem_t* s) { return sem_take<sem_wait>(s); }
+int __weave_sem_trywait(sem_t* s) { return sem_take<sem_trywait>(s); }
+int __weave_sem_timedwait(sem_t* s, const timespec* abstime) {
+  return sem_take<sem_timedwait>(s, abstime);
+}
+int __weave_sem_clockwait(sem_t* s, clockid_t clock, const timespec* abstime) {
+  return sem_take<sem_clockwait>(s, clock, abstime);
+}
+int __weave_sem_destroy(sem_t* s) { return destroy<sem_destroy>(s); }
 
 int __cxa_guard_acquire(std::uint64_t* guard);
 void __cxa_guard_release(std::uint64_t* guard);

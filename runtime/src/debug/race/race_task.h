@@ -79,7 +79,7 @@ struct RaceTask {
   uptr stack_recorded = ~uptr{0};
 
   // Fences: what a relaxed store releases after a release fence (null: none yet), and what the
-  // relaxed loads since the last acquire fence would have acquired.
+  // task's relaxed reads so far would have acquired (an acquire fence joins it).
   VectorClock* fence_release = nullptr;
   VectorClock* fence_acquire = nullptr;
 
