@@ -172,9 +172,10 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
 // checks again, and sees the other. Two tasks storing into different cells at the same moment
 // see each other through recheck_other.
 //
-// The common cases take the swap inline (record): an empty granule, and, after a release, the
-// task's own access again in its new epoch, where the granule's other cell, if any, cannot race
-// with it (a private array, a local that escaped, a channel both sides read).
+// The common cases take the swap inline (record): an empty granule, and an access that replaces
+// one it subsumes where the granule's other cell, if any, cannot race with it: the task's own
+// access again after a release (a private array, a local that escaped, a channel both sides
+// read), another task's access ordered before it (data handed over).
 [[gnu::noinline]] void record_slow(RaceTask* t, GranuleShadow g, u64 c0, u64 c1, uptr a, u32 size,
                                    u32 mask, bool write, bool atomic, const Loc* loc) {
   for (;;) {
@@ -189,6 +190,18 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
 // Whether c is an access of the task itself.
 [[gnu::always_inline]] inline bool own(const RaceTask* t, u64 c) {
   return c != 0 && cell_slot(c) == t->slot;
+}
+
+// Whether the access goes in place of the recorded access c, the granule's other cell holding
+// `other`, as record_in would put it: c is one it subsumes (the task's own again after a release,
+// another task's ordered before it), and `other` neither races with it nor is of its epoch and
+// kind (record_in merges the access into that one).
+[[gnu::always_inline]] inline bool replaces(const RaceTask* t, u64 c, u64 other, u32 mask,
+                                            bool write, bool atomic) {
+  return c != 0 && subsumes(t, c, mask, write, atomic) &&
+         !conflicts(t, other, mask, write, atomic) &&
+         !((other & kEpochBits) == t->epoch && cell_write(other) == write &&
+           cell_atomic(other) == atomic);
 }
 
 // record's other cases, out of line.
@@ -210,11 +223,9 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
   int at = -1;
   if (c0 == 0 && c1 == 0) {
     at = 0;
-  } else if (own(t, c0) && subsumes(t, c0, mask, write, atomic) &&
-             !conflicts(t, c1, mask, write, atomic)) {
+  } else if (replaces(t, c0, c1, mask, write, atomic)) {
     at = 0;
-  } else if (own(t, c1) && subsumes(t, c1, mask, write, atomic) &&
-             !conflicts(t, c0, mask, write, atomic)) {
+  } else if (replaces(t, c1, c0, mask, write, atomic)) {
     at = 1;
   }
   if (at < 0) return record_other(t, g, c0, c1, a, size, mask, write, atomic, loc);
