@@ -32,7 +32,6 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NEXT: %x = cmpxchg ptr @a
 ; CHECK-NEXT: %[[OK:.*]] = extractvalue { i32, i1 } %x, 1
 ; CHECK-NEXT: call void @__weave_atomic_after(ptr @a, i32 16963, i1 %[[OK]])
-; fences: seq_cst (5) is passed on, a signal fence is not
 ; relaxed rmw: op 2 (after it, 2 + 8 << 12 = 32770); a relaxed store: nothing after
 ; CHECK: call void @__weave_atomic(ptr @b, i32 8, i32 2,
 ; CHECK-NEXT: atomicrmw xchg ptr @b
@@ -40,6 +39,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK: call void @__weave_atomic(ptr @a, i32 4, i32 1,
 ; CHECK-NEXT: store atomic i32 2, ptr @a monotonic
 ; CHECK-NOT: __weave_atomic_after
+; fences: seq_cst (5) is passed on, a signal fence is not
 ; CHECK: call void @__weave_fence(i32 5)
 ; CHECK-NOT: __weave_fence
 ; CHECK: ret void

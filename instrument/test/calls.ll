@@ -1,6 +1,6 @@
 ; Calls: each records its site in __weave_callsite just before it; calls to the pthread lock
-; functions and POSIX semaphores go to the engine's wrappers; memory intrinsics are checked as ranges; a frame is
-; popped on return and on unwinding.
+; functions and POSIX semaphores go to the engine's wrappers; memory intrinsics are checked as
+; ranges; a frame is popped on return and on unwinding.
 ; RUN: opt -load-pass-plugin=%plugin -passes=weave-instrument -S %s | FileCheck %s
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

@@ -22,6 +22,7 @@
 // (after the operation) takes what was published there. Fences: a release fence makes the
 // task's later relaxed stores publish its clock as of the fence; an acquire fence takes what the
 // task's relaxed reads (loads, and read-modify-writes) before it could have acquired.
+#include <algorithm>
 #include <atomic>
 
 #include "abi.h"
@@ -56,6 +57,14 @@ namespace abi = race_abi;
                                           bool atomic) {
   return (cell & kEpochBits) == t->epoch && (cell_mask(cell) & mask) == mask &&
          (cell_write(cell) || !write) && (!cell_atomic(cell) || atomic);
+}
+
+// Whether a cell is one of the task's current epoch and of the access's kind: the access merges
+// into it (record_in).
+[[gnu::always_inline]] inline bool same_epoch_and_kind(const RaceTask* t, u64 cell, bool write,
+                                                       bool atomic) {
+  return (cell & kEpochBits) == t->epoch && cell_write(cell) == write &&
+         cell_atomic(cell) == atomic;
 }
 
 // Whether the access makes the recorded one useless: whatever would race with that one races
@@ -131,7 +140,7 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
   u32 m = mask;
   for (int i = 0; i < 2 && at < 0; ++i) {  // the same epoch and kind: one cell for both
     const u64 c = cells[i];
-    if ((c & kEpochBits) == t->epoch && cell_write(c) == write && cell_atomic(c) == atomic) {
+    if (same_epoch_and_kind(t, c, write, atomic)) {
       at = i;
       m |= cell_mask(c);
     }
@@ -187,11 +196,6 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
   }
 }
 
-// Whether c is an access of the task itself.
-[[gnu::always_inline]] inline bool own(const RaceTask* t, u64 c) {
-  return c != 0 && cell_slot(c) == t->slot;
-}
-
 // Whether the access goes in place of the recorded access c, the granule's other cell holding
 // `other`, as record_in would put it: c is one it subsumes (the task's own again after a release,
 // another task's ordered before it), and `other` neither races with it nor is of its epoch and
@@ -199,9 +203,7 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
 [[gnu::always_inline]] inline bool replaces(const RaceTask* t, u64 c, u64 other, u32 mask,
                                             bool write, bool atomic) {
   return c != 0 && subsumes(t, c, mask, write, atomic) &&
-         !conflicts(t, other, mask, write, atomic) &&
-         !((other & kEpochBits) == t->epoch && cell_write(other) == write &&
-           cell_atomic(other) == atomic);
+         !conflicts(t, other, mask, write, atomic) && !same_epoch_and_kind(t, other, write, atomic);
 }
 
 // record's other cases, out of line.
@@ -209,8 +211,9 @@ bool record_in(RaceTask* t, GranuleShadow* g, const u64* cells, uptr a, u32 size
                                     u32 mask, bool write, bool atomic, const Loc* loc) {
   // A plain read where two other tasks' plain reads, concurrent with it, are kept: nothing
   // races, and record_in would keep them over this one (see the top). Data many tasks read.
+  // (A task's own access is ordered before it.)
   if (!write && !atomic && c0 != 0 && c1 != 0 && ((c0 | c1) & (kWriteBit | kAtomicBit)) == 0 &&
-      !own(t, c0) && !own(t, c1) && !ordered(t, c0) && !ordered(t, c1)) {
+      !ordered(t, c0) && !ordered(t, c1)) {
     return;
   }
   record_slow(t, g, c0, c1, a, size, mask, write, atomic, loc);
@@ -400,7 +403,7 @@ void __weave_atomic_after(const void* p, std::uint32_t flags, bool ok) {
   RaceTask* t = running_task();
   if (!t) return;
   const abi::Order order = ok ? abi::flags_order(flags) : abi::flags_fail_order(flags);
-  const u32 size = abi::flags_size(flags) ? abi::flags_size(flags) : 1;
+  const u32 size = std::max(abi::flags_size(flags), 1u);
   if (abi::acquires(order)) {
     acquire(t, p, size);
   } else if (!t->finished && g_acquire_fences.load(std::memory_order_relaxed)) {
