@@ -883,6 +883,38 @@ TEST_F(RaceEngine, ASlotForgetsItsOldestHoldersButNotTheirRaces) {
   EXPECT_NE(err.find("main.cc:10"), std::string::npos) << err;
 }
 
+TEST_F(RaceEngine, AReportSaysWhetherTheEarlierTaskHasEnded) {
+  alignas(8) static int x, y;
+  alignas(8) static int done;
+  RaceTask* stranger = Start();  // knows nothing of a's
+  RaceTask* a = WroteIt(&x);     // fiber 101
+  __weave_write4(&y, &kUserA);
+  race::release(a, &done);
+  race::task_end(a);
+  const std::uint32_t slot = a->slot;
+
+  Run(stranger);
+  testing::internal::CaptureStderr();
+  __weave_read4(&x, &kUserB);  // a ended; its slot is free
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("Fiber 101 (finished) created at:"), std::string::npos) << err;
+  EXPECT_NE(err.find("Fiber 100 (running) created at:"), std::string::npos) << err;
+
+  // The slot passes on to a task started by one that knows a's past; a is still the one named.
+  RaceTask* spawner = Start();
+  Run(spawner);
+  race::acquire(spawner, &done);
+  RaceTask* heir = Start(spawner);
+  ASSERT_EQ(heir->slot, slot);
+  Run(heir);
+  Run(stranger);
+  testing::internal::CaptureStderr();
+  __weave_read4(&y, &kUserCall);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(Races(), 2u);
+  EXPECT_NE(err.find("Fiber 101 (finished) created at:"), std::string::npos) << err;
+}
+
 TEST_F(RaceEngine, AClockThatRunsOutMovesToAnotherSlot) {
   alignas(8) static int x;
   RaceTask* a = Start();

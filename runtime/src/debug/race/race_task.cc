@@ -40,16 +40,63 @@ __attribute__((tls_model("initial-exec"))) thread_local bool tls_thread_gone = f
 
 std::atomic<std::uint64_t> g_thread_ids{1};
 
-// Freed tasks' states, kept for the next start: fibers start on one thread and end on another,
-// and with malloc each paid for the allocator's cross-thread free, under its arena's lock.
-SpinLock g_free_lock;
-RaceTask* g_free_tasks = nullptr;  // linked by next_free; guarded by g_free_lock
+// Freed tasks' states, kept for the next start: a fiber's state is made where it is spawned and
+// freed where it ends, often on another thread (with malloc, each paid for the allocator's
+// cross-thread free under its arena's lock). Each thread reuses the states it freed; they pass
+// between threads a batch at a time, as stack.cc's stacks do, so that the shared pool's lock and
+// its cache line move once per batch rather than at every spawn.
+constexpr int kTaskBatch = 32;
+
+SpinLock g_pool_lock;
+RaceTask* g_pool = nullptr;  // batches (linked by next_batch) of states (by next_free); guarded
+
+void pool_put(RaceTask* batch) {
+  g_pool_lock.lock();
+  batch->next_batch = g_pool;
+  g_pool = batch;
+  g_pool_lock.unlock();
+}
+
+RaceTask* pool_take() {
+  g_pool_lock.lock();
+  RaceTask* batch = g_pool;
+  if (batch) g_pool = batch->next_batch;
+  g_pool_lock.unlock();
+  return batch;
+}
+
+struct TaskCache {
+  RaceTask* cur = nullptr;    // linked by next_free
+  int n = 0;                  // about how many cur holds (a batch from the pool counts as full)
+  RaceTask* spare = nullptr;  // a full batch, kept back before it goes to the pool
+  bool gone = false;          // the thread is past this cache's end (its exit frees states after)
+
+  ~TaskCache() {
+    if (cur) pool_put(cur);
+    if (spare) pool_put(spare);
+    cur = spare = nullptr;
+    gone = true;
+  }
+};
+thread_local TaskCache tls_tasks;
+
+RaceTask* take_free() {
+  TaskCache& c = tls_tasks;
+  if (c.gone) return nullptr;
+  if (!c.cur) {
+    c.cur = c.spare ? c.spare : pool_take();
+    c.spare = nullptr;
+    c.n = kTaskBatch;
+    if (!c.cur) return nullptr;
+  }
+  RaceTask* t = c.cur;
+  c.cur = t->next_free;
+  if (c.n > 0) --c.n;
+  return t;
+}
 
 RaceTask* new_task() {
-  g_free_lock.lock();
-  RaceTask* t = g_free_tasks;
-  if (t) g_free_tasks = t->next_free;
-  g_free_lock.unlock();
+  RaceTask* t = take_free();
   if (!t) return raw_new<RaceTask>();
   // Made fresh, but for the frames buffer, which the next task will need as well.
   Frame* frames = t->frames;
@@ -62,10 +109,18 @@ RaceTask* new_task() {
 }
 
 void recycle_task(RaceTask* t) {
-  g_free_lock.lock();
-  t->next_free = g_free_tasks;
-  g_free_tasks = t;
-  g_free_lock.unlock();
+  TaskCache& c = tls_tasks;
+  if (c.gone) {
+    t->next_free = nullptr;
+    return pool_put(t);
+  }
+  t->next_free = c.cur;
+  c.cur = t;
+  if (++c.n < kTaskBatch) return;
+  if (c.spare) pool_put(c.spare);
+  c.spare = c.cur;
+  c.cur = nullptr;
+  c.n = 0;
 }
 
 void set_current(RaceTask* t) {

@@ -88,7 +88,8 @@ struct RaceTask {
   int nlocks = 0;
 
   Identity who;
-  RaceTask* next_free = nullptr;  // while freed (race_task.cc)
+  RaceTask* next_free = nullptr;   // while freed (race_task.cc)
+  RaceTask* next_batch = nullptr;  // while freed, heading a batch in the shared pool
 };
 
 // How many of t's frames are recorded: a stack deeper than frames_capacity keeps its outermost.

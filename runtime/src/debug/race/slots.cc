@@ -1,5 +1,6 @@
 #include "slots.h"
 
+#include <atomic>
 #include <vector>
 
 #include "alloc.h"
@@ -13,7 +14,6 @@ constexpr int kRecent = 8;
 
 struct Holder {
   u32 start_clock;
-  bool finished;
   Identity who;
 };
 
@@ -26,9 +26,11 @@ using RawVector = std::vector<T, RawAllocator<T>>;
 constexpr std::size_t kKeptHolders = 16;
 
 struct SlotInfo {
-  // While free: the clock its last holder ended at (written by the releaser; the next taker
-  // reads it after the handover, through the table's lock or on the same thread).
-  u32 final_clock = 0;
+  // The clock its latest holder ended at; until that holder ends, one from before its start.
+  // Written by the releaser alone (a store, no lock: the slot's holders have moved on to other
+  // threads by then, and a locked write would wait for the line); the next taker reads it after
+  // the handover (through the table's lock or on the same thread), a report at any time.
+  std::atomic<u32> final_clock{0};
   // While in the table's free list: its neighbours there (0: none), the longest free first.
   u32 prev = 0;
   u32 next = 0;
@@ -221,9 +223,9 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who) {
   if (slot == 0 && tls_free.n > 0) slot = tls_free.take_at(0, &last_access);  // as the table's
   if (slot == 0) return SlotGrant{0, 0, 0};  // the caller runs untracked
   SlotInfo& info = t.info(slot);
-  const u32 start = info.final_clock + 1;
+  const u32 start = info.final_clock.load(std::memory_order_relaxed) + 1;
   info.mu.lock();
-  info.add(Holder{start, false, who});
+  info.add(Holder{start, who});
   info.mu.unlock();
   return SlotGrant{slot, start, last_access};
 }
@@ -231,10 +233,7 @@ SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who) {
 void slot_release(u32 slot, u32 final_clock, u32 last_access) {
   Table& t = table();
   SlotInfo& info = t.info(slot);
-  info.final_clock = final_clock;
-  info.mu.lock();
-  info.latest(0).finished = true;
-  info.mu.unlock();
+  info.final_clock.store(final_clock, std::memory_order_relaxed);  // its latest holder has ended
   if (final_clock >= kMaxClock) return;  // a slot whose clocks are used up stays taken for ever
   if (tls_free.gone) {
     t.mu.lock();
@@ -259,7 +258,8 @@ bool slot_holder(u32 slot, u32 clock, Identity* who, bool* finished) {
     const Holder& h = info.latest(i);
     if (h.start_clock <= clock) {
       *who = h.who;
-      *finished = h.finished;
+      // final_clock only grows: it is past the start of every holder that has ended.
+      *finished = info.final_clock.load(std::memory_order_relaxed) >= h.start_clock;
       found = true;
       break;
     }
