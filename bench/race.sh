@@ -15,7 +15,12 @@
 # time) and of the peak RSS (/usr/bin/time's maximum
 # resident set, KiB), and the ratios instrumented/tsan and instrumented/release.
 #
-# Environment: REPS, PROCS (WEAVE_PROCS, default 2), ONLY (a regex of program names).
+# For scale, the same channel workloads under Go's own race detector: bench/go's benchmarks (at
+# their full batch sizes) built with `go test -race` and without, run REPS times each, alternating
+# (skipped when GO, default Debian's /usr/lib/go-1.19/bin/go, is missing or ONLY leaves out `go`).
+#
+# Environment: REPS, PROCS (WEAVE_PROCS and GOMAXPROCS, default 2), ONLY (a regex of program
+# names), GO.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -98,3 +103,35 @@ for p in "${programs[@]}"; do
     }'
 done
 echo "(medians of $REPS runs; memory ratio: instrumented's RSS above release over TSan's above release)"
+
+# --- Go's race detector on the channel workloads ------------------------------------------------
+GO=${GO:-/usr/lib/go-1.19/bin/go}
+[[ go =~ $ONLY ]] && [ -x "$GO" ] || exit 0
+GODIR="$ROOT/build-race/bench/go-race"
+mkdir -p "$GODIR"
+(
+  cd "$ROOT/bench/go"
+  unset GOTOOLCHAIN
+  export GOFLAGS=-mod=mod GOPROXY=off GOPATH=$GODIR/gopath GOCACHE=$GODIR/gocache GO111MODULE=on
+  "$GO" test -c -o "$GODIR/plain.test" .
+  CGO_ENABLED=1 "$GO" test -race -c -o "$GODIR/race.test" .
+) >&2
+declare -A gobench=([PingPong]=pingpong [SpawnJoin]=spawn [Buffered]=buffered [Select4]=select4
+  [Mutex]=mutex)
+for ((r = 0; r < REPS; r++)); do
+  for w in plain race; do
+    GOMAXPROCS=$PROCS "$GODIR/$w.test" -test.run '^$' -test.benchtime 1x \
+      -test.bench '^Benchmark(PingPong|SpawnJoin|Buffered|Select4|Mutex)$' |
+      awk -v w="$w" -v d="$out" '$1 ~ /^Benchmark/ && $4 == "ns/op" {
+        sub(/^Benchmark/, "", $1); sub(/-[0-9]+$/, "", $1); print $3 >> (d "/go." $1 "." w)
+      }'
+  done
+done
+echo
+printf '%-9s %14s %14s %9s\n' program "Go ms/op" "Go -race ms/op" "race/Go"
+for b in PingPong SpawnJoin Buffered Select4 Mutex; do
+  [ -f "$out/go.$b.plain" ] && [ -f "$out/go.$b.race" ] || continue
+  awk -v p="${gobench[$b]}" -v g="$(median <"$out/go.$b.plain")" -v r="$(median <"$out/go.$b.race")" \
+    'BEGIN {printf "%-9s %14.1f %14.1f %8.2fx\n", p, g / 1e6, r / 1e6, r / g}'
+done
+echo "(Go's own workloads, bench/go, at full batch sizes; medians of $REPS runs; compare race/Go with i/rel)"
