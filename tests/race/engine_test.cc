@@ -915,6 +915,30 @@ TEST_F(RaceEngine, AReportSaysWhetherTheEarlierTaskHasEnded) {
   EXPECT_NE(err.find("Fiber 101 (finished) created at:"), std::string::npos) << err;
 }
 
+// A freed task's state is reused for the next task started on its thread, with its clock's
+// room: the next task knows nothing of what the last one knew.
+TEST_F(RaceEngine, AReusedTaskStateKnowsNothingOfItsLastTask) {
+  alignas(8) static int x;
+  static int done;
+  RaceTask* writer = WroteIt(&x);
+  race::release(writer, &done);
+  for (int i = 0; i < 20; ++i) race::release(Start(), &done);
+  RaceTask* knower = race::task_start(main_, fiber(next_id_++), 0, 0);
+  Run(knower);
+  race::acquire(knower, &done);
+  ASSERT_GT(knower->vc.size(), 20u);  // past the clock's inline room
+  race::task_switch_to_thread();
+  race::task_end(knower);
+  race::task_free(knower);
+  RaceTask* next = race::task_start(nullptr, fiber(next_id_++), 0, 0);  // as a thread starts
+  tasks_.push_back(next);
+  ASSERT_EQ(next, knower);
+  EXPECT_EQ(next->vc.size(), 0u);
+  Run(next);
+  __weave_read4(&x, &kUserB);  // nobody told it of the writer's write
+  EXPECT_EQ(Races(), 1u);
+}
+
 TEST_F(RaceEngine, AClockThatRunsOutMovesToAnotherSlot) {
   alignas(8) static int x;
   RaceTask* a = Start();

@@ -98,13 +98,17 @@ RaceTask* take_free() {
 RaceTask* new_task() {
   RaceTask* t = take_free();
   if (!t) return raw_new<RaceTask>();
-  // Made fresh, but for the frames buffer, which the next task will need as well.
+  // Made fresh, but for the room of its frames and its clock, which the next task will need as
+  // well (a spawner's clock is as long as the slots it knows of, and the child's copy of it would
+  // otherwise allocate).
   Frame* frames = t->frames;
   const u32 capacity = t->frames_capacity;
+  const VectorClock::Storage clock = t->vc.release_storage();
   t->~RaceTask();
   new (t) RaceTask();
   t->frames = frames;
   t->frames_capacity = capacity;
+  t->vc.adopt_storage(clock);
   return t;
 }
 

@@ -11,6 +11,21 @@ VectorClock::~VectorClock() {
   if (data_ != inline_) raw_free(data_);
 }
 
+VectorClock::Storage VectorClock::release_storage() {
+  Storage s{nullptr, 0};
+  if (data_ != inline_) s = Storage{data_, capacity_};
+  data_ = inline_;
+  capacity_ = kInline;
+  size_ = 0;
+  return s;
+}
+
+void VectorClock::adopt_storage(Storage s) {
+  if (!s.data) return;
+  data_ = s.data;
+  capacity_ = s.capacity;
+}
+
 void VectorClock::reserve(u32 size, bool keep) {
   if (size <= capacity_) return;
   u32 cap = std::max(size, capacity_ * 2);

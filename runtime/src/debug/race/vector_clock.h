@@ -29,6 +29,16 @@ class VectorClock {
   void assign(const VectorClock& o);
   u32 size() const { return size_; }
 
+  // Heap storage handed from one clock to another: a recycled task keeps its clock's room.
+  struct Storage {
+    u32* data;
+    u32 capacity;
+  };
+  // Gives up its heap storage (null if it has none), becoming empty.
+  Storage release_storage();
+  // An empty clock that has no heap storage takes s (from release_storage) as its own.
+  void adopt_storage(Storage s);
+
  private:
   static constexpr u32 kInline = 6;
   // Room for size entries; keep: with the present ones copied.
