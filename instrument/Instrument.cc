@@ -1,5 +1,6 @@
 #include "Instrument.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,9 @@ class FunctionInstrumenter {
 
  private:
   bool sharedAddress(Value* addr);
+  uint64_t storeBytes(Type* t) const;
+  bool coveredByStore(const SmallDenseMap<Value*, uint64_t, 8>& stored_later,
+                      const LoadInst* li) const;
   void chooseAccesses();
   void instrumentAccess(Instruction* i, Value* addr, Type* type, Align align, bool write);
   void instrumentAtomic(Instruction* i);
@@ -217,19 +221,33 @@ bool FunctionInstrumenter::sharedAddress(Value* addr) {
   return true;
 }
 
+// The bytes an access of type t touches (0 if not fixed).
+uint64_t FunctionInstrumenter::storeBytes(Type* t) const {
+  const TypeSize ts = dl_.getTypeStoreSize(t);
+  return ts.isScalable() ? 0 : ts.getFixedValue();
+}
+
+bool FunctionInstrumenter::coveredByStore(const SmallDenseMap<Value*, uint64_t, 8>& stored_later,
+                                          const LoadInst* li) const {
+  const auto it = stored_later.find(li->getPointerOperand());
+  if (it == stored_later.end()) return false;
+  const uint64_t bytes = storeBytes(li->getType());
+  return bytes != 0 && bytes <= it->second;
+}
+
 void FunctionInstrumenter::chooseAccesses() {
   for (BasicBlock& bb : f_) {
-    // A load followed in the block by a store to the same address, with no call in between, is
-    // covered by the store's check (a write conflicts with everything a read does).
-    SmallPtrSet<Value*, 8> stored_later;
+    // A load followed in the block by a store to the same address of at least its size, with no
+    // call in between, is covered by the store's check (a write conflicts with everything a read
+    // does). stored_later: the most bytes stored at each address further on.
+    SmallDenseMap<Value*, uint64_t, 8> stored_later;
     std::vector<Instruction*> block;
     for (auto it = bb.rbegin(); it != bb.rend(); ++it) {
       Instruction& i = *it;
       if (auto* li = dyn_cast<LoadInst>(&i)) {
         if (li->isAtomic()) {
           atomics_.push_back(li);
-        } else if (!stored_later.count(li->getPointerOperand()) &&
-                   sharedAddress(li->getPointerOperand())) {
+        } else if (!coveredByStore(stored_later, li) && sharedAddress(li->getPointerOperand())) {
           block.push_back(li);
         }
       } else if (auto* si = dyn_cast<StoreInst>(&i)) {
@@ -237,7 +255,8 @@ void FunctionInstrumenter::chooseAccesses() {
           atomics_.push_back(si);
         } else if (sharedAddress(si->getPointerOperand())) {
           block.push_back(si);
-          stored_later.insert(si->getPointerOperand());
+          uint64_t& bytes = stored_later[si->getPointerOperand()];
+          bytes = std::max(bytes, storeBytes(si->getValueOperand()->getType()));
         }
       } else if (isa<AtomicRMWInst>(i) || isa<AtomicCmpXchgInst>(i) || isa<FenceInst>(i)) {
         atomics_.push_back(&i);

@@ -3,13 +3,13 @@
 //
 // Per function, in this order: the accesses to instrument are chosen (loads and stores that may
 // touch shared memory: not stack slots that never escape, not constants, not thread-locals; a load
-// that a store to the same address follows in its block with no call between is left to the
-// store), each gets a call before it; atomics a call before and, when they acquire, one after;
-// memory intrinsics a range call; every call site records itself in __weave_callsite; calls to the
-// pthread lock functions go to the engine's wrappers; and a function with any of these gets a
-// shadow-stack frame (entry, and exit on every return and unwind). Functions of weave's headers
-// annotated weave.unchecked, which the runtime calls only while the engine checks nothing (a
-// channel's element moves), are left alone.
+// that a store to the same address, of at least its size, follows in its block with no call
+// between is left to the store), each gets a call before it; atomics a call before and, when they
+// acquire, one after; memory intrinsics a range call; every call site records itself in
+// __weave_callsite; calls to the pthread lock functions go to the engine's wrappers; and a function
+// with any of these gets a shadow-stack frame (entry, and exit on every return and unwind).
+// Functions of weave's headers annotated weave.unchecked, which the runtime calls only while the
+// engine checks nothing (a channel's element moves), are left alone.
 #pragma once
 
 #include "llvm/IR/PassManager.h"

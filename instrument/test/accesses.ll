@@ -42,6 +42,17 @@ define void @increment() {
   ret void
 }
 
+; A store of fewer bytes than the load leaves the rest of the load's unchecked: both are checked.
+; CHECK-LABEL: define void @narrower_store(
+; CHECK: call void @__weave_read8(ptr @arr,
+; CHECK: call void @__weave_write1(ptr @arr,
+define void @narrower_store() {
+  %v = load i64, ptr @arr
+  %b = trunc i64 %v to i8
+  store i8 %b, ptr @arr
+  ret void
+}
+
 ; A call between them may synchronize: both are checked.
 ; CHECK-LABEL: define void @increment_across_call(
 ; CHECK: call void @__weave_read4(ptr @g,
