@@ -27,9 +27,10 @@ constexpr std::size_t kKeptHolders = 16;
 
 struct SlotInfo {
   // The clock its latest holder ended at; until that holder ends, one from before its start.
-  // Written by the releaser alone (a store, no lock: the slot's holders have moved on to other
-  // threads by then, and a locked write would wait for the line); the next taker reads it after
-  // the handover (through the table's lock or on the same thread), a report at any time.
+  // Written by the releaser alone, with a plain store: the line was last written where the slot
+  // was taken, often another thread, and a store need not wait for it as a lock's exchange does.
+  // The next taker reads it after the handover (through the table's lock or on the same
+  // thread), a report at any time.
   std::atomic<u32> final_clock{0};
   // While in the table's free list: its neighbours there (0: none), the longest free first.
   u32 prev = 0;
