@@ -939,6 +939,113 @@ TEST_F(RaceEngine, AReusedTaskStateKnowsNothingOfItsLastTask) {
   EXPECT_EQ(Races(), 1u);
 }
 
+// A spawner that knows many slots shares its clock with its children instead of copying it into
+// each (race_task.h, SharedClock): they know all of it, and so does what they release.
+class SharedClocks : public RaceEngine {
+ protected:
+  // A fiber that has learnt of `n` others (through `joined`) and of a write of `x` by one of them.
+  RaceTask* Spawner(int n, const void* x) {
+    static int joined;
+    RaceTask* writer = WroteIt(x);
+    race::release(writer, &joined);
+    for (int i = 1; i < n; ++i) race::release(Start(), &joined);
+    RaceTask* spawner = Start();
+    Run(spawner);
+    race::acquire(spawner, &joined);
+    return spawner;
+  }
+};
+
+TEST_F(SharedClocks, ChildrenShareTheSpawnersClockAndKnowAllOfIt) {
+  alignas(8) static int x, y, z;
+  RaceTask* stranger = WroteIt(&y);  // the spawner knows nothing of this one
+  RaceTask* spawner = Spawner(20, &x);
+  __weave_write4(&z, &kUserA);  // its own, before the children start
+  RaceTask* a = Start(spawner);
+  RaceTask* b = Start(spawner);
+  ASSERT_NE(a->inherited, nullptr);
+  EXPECT_EQ(a->inherited, b->inherited);  // one clock for both
+  EXPECT_EQ(a->vc.size(), 0u);            // nothing of their own yet
+  Run(a);
+  __weave_read4(&x, &kUserB);  // written by a task the spawner joined: ordered
+  __weave_read4(&z, &kUserB);  // the spawner's own: ordered
+  EXPECT_EQ(Races(), 0u);
+  Run(b);
+  __weave_read4(&y, &kUserB);  // the stranger's: a race
+  EXPECT_EQ(Races(), 1u);
+  (void)stranger;
+}
+
+TEST_F(SharedClocks, WhatTheSpawnerLearnsLaterOnlyLaterChildrenKnow) {
+  alignas(8) static int x, y;
+  static int later;
+  RaceTask* spawner = Spawner(20, &x);
+  RaceTask* early = Start(spawner);
+  RaceTask* writer = WroteIt(&y);
+  race::release(writer, &later);
+  Run(spawner);
+  race::acquire(spawner, &later);
+  RaceTask* late = Start(spawner);
+  EXPECT_NE(early->inherited, late->inherited);
+  Run(late);
+  __weave_read4(&y, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+  Run(early);
+  __weave_read4(&y, &kUserCall);  // started before the spawner learnt of the write
+  EXPECT_EQ(Races(), 1u);
+}
+
+TEST_F(SharedClocks, WhatChildrenReleaseOneAfterAnotherIncludesTheSharedClock) {
+  alignas(8) static int x, z;
+  static int done;
+  RaceTask* spawner = Spawner(20, &x);
+  __weave_write4(&z, &kUserA);
+  std::vector<RaceTask*> children;
+  for (int i = 0; i < 3; ++i) children.push_back(Start(spawner));
+  for (RaceTask* c : children) {
+    Run(c);
+    race::release(c, &done);
+  }
+  RaceTask* waiter = Start();  // knows nothing of the spawner's past but through `done`
+  Run(waiter);
+  race::acquire(waiter, &done);
+  __weave_write4(&x, &kUserB);  // after the spawner's joined write, through any child
+  __weave_write4(&z, &kUserB);  // and after the spawner's own
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(SharedClocks, AChildThatAcquiresKeepsWhatItInherited) {
+  alignas(8) static int x, z;
+  static int other;
+  RaceTask* spawner = Spawner(20, &x);
+  __weave_write4(&z, &kUserA);
+  RaceTask* child = Start(spawner);
+  race::release(Start(), &other);
+  Run(child);
+  race::acquire(child, &other);
+  EXPECT_EQ(child->inherited, nullptr);  // a clock of its own now
+  __weave_read4(&x, &kUserB);            // still known: ordered
+  __weave_read4(&z, &kUserB);
+  EXPECT_EQ(Races(), 0u);
+}
+
+TEST_F(SharedClocks, AChildMakesAClockOfItsOwnBeforeItsChildrenShareIt) {
+  alignas(8) static int x, y;
+  RaceTask* spawner = Spawner(20, &x);
+  RaceTask* child = Start(spawner);
+  ASSERT_NE(child->inherited, nullptr);
+  RaceTask* grandchild = Start(child);
+  EXPECT_EQ(child->inherited, nullptr);
+  ASSERT_NE(grandchild->inherited, nullptr);
+  Run(child);
+  __weave_write4(&y, &kUserA);  // after the grandchild's start
+  Run(grandchild);
+  __weave_read4(&x, &kUserB);  // what the spawner joined, through the child: ordered
+  EXPECT_EQ(Races(), 0u);
+  __weave_read4(&y, &kUserCall);
+  EXPECT_EQ(Races(), 1u);
+}
+
 TEST_F(RaceEngine, AClockThatRunsOutMovesToAnotherSlot) {
   alignas(8) static int x;
   RaceTask* a = Start();

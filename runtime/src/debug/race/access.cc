@@ -43,7 +43,7 @@ namespace abi = race_abi;
 
 [[gnu::always_inline]] inline bool ordered(const RaceTask* t, u64 cell) {
   const u32 s = cell_slot(cell);
-  return s == t->slot || cell_clock(cell) <= t->vc.get(s);
+  return s == t->slot || cell_clock(cell) <= knows(t, s);
 }
 
 [[gnu::always_inline]] inline bool conflicts(const RaceTask* t, u64 cell, u32 mask, bool write,
@@ -323,6 +323,7 @@ thread_local VectorClock t_before_fire;
 void fire_begins(const void* timer) {
   RaceTask* t = running_task();
   if (!t || t->finished) return;
+  fold(t);
   t_before_fire.assign(t->vc);
   sync_acquire(timer, t);
 }
@@ -416,6 +417,7 @@ void __weave_fence(std::uint32_t order_value) {
   RaceTask* t = running_task();
   if (!t || t->finished) return;
   const auto order = static_cast<abi::Order>(order_value);
+  fold(t);
   if (abi::acquires(order) && t->fence_acquire) {
     t->vc.join(*t->fence_acquire);
     t->vc_changed = t->clock;

@@ -218,7 +218,50 @@ void hold(RaceTask* t, const SlotGrant& g) {
   t->last_access_clock = g.last_access;
   t->epoch = make_epoch(t->slot, t->clock);
 }
+
+// A clock shorter than this is copied into a child: cheaper than counting references to it.
+constexpr u32 kShareFrom = 8;
+
+SharedClock* ref(SharedClock* c) {
+  c->refs.fetch_add(1, std::memory_order_relaxed);
+  return c;
+}
+
+void unref(SharedClock*& c) {
+  if (c && c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) raw_delete(c);
+  c = nullptr;
+}
+
+// What parent's children inherit: its clock as it is now, made once for every child started
+// until the clock changes.
+SharedClock* shared_clock(RaceTask* parent) {
+  if (!parent->shared || parent->shared_version != parent->vc.version()) {
+    unref(parent->shared);
+    auto* c = raw_new<SharedClock>();
+    c->refs.store(1, std::memory_order_relaxed);
+    c->id = new_frames_gen();
+    c->vc.assign(parent->vc);
+    parent->shared = c;
+    parent->shared_version = parent->vc.version();
+  }
+  return ref(parent->shared);
+}
+
+Knowledge knowledge(const RaceTask* t) {
+  if (!t->inherited) return Knowledge{t->vc};
+  return Knowledge{t->vc, &t->inherited->vc, t->parent_slot, t->parent_clock};
+}
+
 }  // namespace
+
+void fold(RaceTask* t) {
+  if (!t->inherited) return;
+  t->vc.join(t->inherited->vc);
+  if (t->parent_slot) t->vc.raise(t->parent_slot, t->parent_clock);
+  t->parent_slot = t->parent_clock = 0;
+  t->vc_changed = t->clock;
+  unref(t->inherited);
+}
 
 RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr stack_hi) {
   RaceTask* t = new_task();
@@ -226,10 +269,21 @@ RaceTask* task_start(RaceTask* parent, const Identity& who, uptr stack_lo, uptr 
   t->stack_lo = stack_lo;
   t->stack_hi = stack_hi;
   if (parent) {
-    t->vc.assign(parent->vc);
-    if (!parent->finished) t->vc.raise(parent->slot, parent->clock);
+    // A parent that still shares what it inherited makes a clock of its own first (once), which
+    // its children then share.
+    fold(parent);
+    if (parent->vc.size() >= kShareFrom || parent->slot >= kShareFrom) {
+      t->inherited = shared_clock(parent);
+      if (!parent->finished) {
+        t->parent_slot = parent->slot;
+        t->parent_clock = parent->clock;
+      }
+    } else {
+      t->vc.assign(parent->vc);
+      if (!parent->finished) t->vc.raise(parent->slot, parent->clock);
+    }
   }
-  SlotGrant g = slot_acquire(t->vc, who);
+  SlotGrant g = slot_acquire(knowledge(t), who);
   if (g.slot == 0) {
     t->finished = true;  // no slot left at all: the task runs unchecked
     return t;
@@ -250,7 +304,7 @@ void tick(RaceTask* t) {
     // The slot's clocks are used up: go on in another slot, knowing our own past in the old one.
     slot_release(t->slot, t->clock, t->last_access_clock);
     t->vc.raise(t->slot, t->clock);  // our own past in the old slot stays known
-    SlotGrant g = slot_acquire(t->vc, t->who);
+    SlotGrant g = slot_acquire(knowledge(t), t->who);
     if (g.slot == 0) {
       t->finished = true;
       if (tls_task == t) set_current(t);
@@ -268,6 +322,9 @@ void task_end(RaceTask* t) {
     t->finished = true;
     slot_release(t->slot, t->clock, t->last_access_clock);
   }
+  // An ended task checks nothing and starts no children: what it inherited and shared goes.
+  unref(t->inherited);
+  unref(t->shared);
   if (tls_task == t) set_current(t);
   if (t->stack_hi) {
     // Other tasks record only where the task's frames handed out addresses, above its deepest
@@ -284,6 +341,8 @@ void task_end(RaceTask* t) {
 
 void task_free(RaceTask* t) {
   if (!t) return;
+  unref(t->inherited);
+  unref(t->shared);
   raw_delete(t->fence_release);
   raw_delete(t->fence_acquire);
   t->fence_release = t->fence_acquire = nullptr;

@@ -41,16 +41,35 @@ struct HeldLock {
 
 constexpr u64 kNoStamp = ~u64{0};
 
+// What a task knew when it started children, shared by them: a spawner that has joined many
+// fibers knows many slots, and copying its clock into every child (and joining each child's copy
+// into the WaitGroup it signals) cost as much as the clock is long. Immutable; freed with its
+// last holder.
+struct SharedClock {
+  std::atomic<u32> refs;
+  u64 id;  // never the same for two (new_frames_gen)
+  VectorClock vc;
+};
+
 struct RaceTask {
   u64 epoch = 0;  // make_epoch(slot, clock), what the fast path compares cells with
   u32 slot = 0;
   u32 clock = 0;
   int ignore = 0;  // > 0: accesses are not checked (values the runtime moves between tasks)
   bool finished = false;
-  // What the task knows of every other slot's past. Its own slot's entry is `clock`, kept apart
-  // (vc's entry there may lag): a fiber holding a high slot number that knows little keeps a
-  // short clock, and copying it into a child or a channel stays cheap.
+  // What the task knows of every other slot's past: vc and, until the task first needs a clock
+  // of its own for all of it (fold), what it inherited at its start. Its own slot's entry is
+  // `clock`, kept apart (vc's entry there may lag): a fiber holding a high slot number that knows
+  // little keeps a short clock, and copying it into a child or a channel stays cheap.
   VectorClock vc;
+  SharedClock* inherited = nullptr;
+  // With inherited: its parent's clock at its start (apart, as its own: the shared clock is what
+  // the parent knew, the same for every child; its vc would be as long as the parent's slot).
+  u32 parent_slot = 0;  // 0: none
+  u32 parent_clock = 0;
+  // What the task's children inherit: vc when it was at `shared_version` (null: none made yet).
+  SharedClock* shared = nullptr;
+  u64 shared_version = 0;
   // For sync.cc's fast paths, which skip a vector-clock walk where a lock's clock is what the
   // task itself released there: the clock from which on the task's releases are covered by what
   // it knows now (its vc only grew since), the clock at which vc last changed, and the stamp of
@@ -91,6 +110,20 @@ struct RaceTask {
   RaceTask* next_free = nullptr;   // while freed (race_task.cc)
   RaceTask* next_batch = nullptr;  // while freed, heading a batch in the shared pool
 };
+
+// The latest clock of slot s that t knows of.
+inline u32 knows(const RaceTask* t, u32 s) {
+  u32 c = t->vc.get(s);
+  if (__builtin_expect(t->inherited == nullptr, 1)) return c;
+  const u32 inherited = t->inherited->vc.get(s);
+  if (inherited > c) c = inherited;
+  if (s == t->parent_slot && t->parent_clock > c) c = t->parent_clock;
+  return c;
+}
+
+// t's vc becomes all it knows (what it inherited joined in): before anything that copies or
+// replaces t's clock as a whole.
+void fold(RaceTask* t);
 
 // How many of t's frames are recorded: a stack deeper than frames_capacity keeps its outermost.
 inline u32 recorded_frames(const RaceTask* t) {

@@ -105,7 +105,7 @@ struct Table {
     takeable[s] = 0;
   }
   // Whether a task that knows what `knowledge` says may take slot s (see slots.h).
-  bool known(const VectorClock& knowledge, u32 s) const {
+  bool known(const Knowledge& knowledge, u32 s) const {
     return takeable[s] != 0 && knowledge.get(s) >= takeable[s] - 1;
   }
   // A slot never handed out, or 0 if all have been; mu is held.
@@ -158,7 +158,7 @@ struct FreeCache {
   }
   // A cached slot whose whole past `knowledge` covers (see slots.h), taken out; or 0. The most
   // recently freed first.
-  u32 take_known(const VectorClock& knowledge, u32* last_access) {
+  u32 take_known(const Knowledge& knowledge, u32* last_access) {
     for (int i = n - 1; i >= 0; --i) {
       if (knowledge.get(entries[i].slot) >= entries[i].takeable - 1) return take_at(i, last_access);
     }
@@ -180,7 +180,7 @@ thread_local FreeCache tls_free;
 // fibers a while ago, while others it has not joined ended since. The search costs what copying
 // that clock into the new task does, and goes on from where the last one stopped, past the
 // slots it just took. mu is held.
-u32 known_free_slot(Table& t, const VectorClock& knowledge) {
+u32 known_free_slot(Table& t, const Knowledge& knowledge) {
   u32 s = t.free_tail;
   for (int k = 0; s != 0 && k < kRecent; ++k, s = t.info(s).prev) {
     if (t.known(knowledge, s)) return s;
@@ -199,7 +199,7 @@ u32 known_free_slot(Table& t, const VectorClock& knowledge) {
 }
 
 // Takes a slot for a task that knows `knowledge` from the table (0: none left at all).
-u32 table_slot(Table& t, const VectorClock& knowledge, u32* last_access) {
+u32 table_slot(Table& t, const Knowledge& knowledge, u32* last_access) {
   t.mu.lock();
   u32 slot = known_free_slot(t, knowledge);
   if (slot == 0) slot = t.fresh();
@@ -216,7 +216,7 @@ u32 table_slot(Table& t, const VectorClock& knowledge, u32* last_access) {
 
 }  // namespace
 
-SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who) {
+SlotGrant slot_acquire(const Knowledge& knowledge, const Identity& who) {
   Table& t = table();
   u32 last_access = 0;
   u32 slot = tls_free.gone ? 0 : tls_free.take_known(knowledge, &last_access);

@@ -47,8 +47,31 @@ struct SlotGrant {
   u32 last_access;
 };
 
+// What a task knows: its clock and, if it shares its parent's (race_task.h), that clock and the
+// parent's entry (slot 0: none).
+struct Knowledge {
+  const VectorClock& own;
+  const VectorClock* inherited = nullptr;
+  u32 parent_slot = 0;
+  u32 parent_clock = 0;
+
+  u32 get(u32 s) const {
+    u32 c = own.get(s);
+    if (inherited && inherited->get(s) > c) c = inherited->get(s);
+    if (s == parent_slot && parent_clock > c) c = parent_clock;
+    return c;
+  }
+  // One past the highest slot it knows anything of.
+  u32 size() const {
+    u32 n = own.size();
+    if (inherited && inherited->size() > n) n = inherited->size();
+    if (parent_slot >= n) n = parent_slot + 1;
+    return n;
+  }
+};
+
 // A slot for a task that knows what `knowledge` says.
-SlotGrant slot_acquire(const VectorClock& knowledge, const Identity& who);
+SlotGrant slot_acquire(const Knowledge& knowledge, const Identity& who);
 // The holder of `slot` is done: its clock ended at `final_clock`, its last recorded access was at
 // `last_access`.
 void slot_release(u32 slot, u32 final_clock, u32 last_access);

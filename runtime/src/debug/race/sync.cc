@@ -33,6 +33,10 @@ struct SyncVar {
   u32 owner_clock;
   // Another number after every change of clock (acquired in RaceTask).
   u64 stamp;
+  // The id of a shared clock (race_task.h) that clock includes all of (0: none known), so that
+  // the children that share it, releasing here one after another, join it once. A clock here
+  // only grows (a release that replaces it is by a task that knows all of it).
+  u64 joined_shared;
   SyncVar* next;
 };
 
@@ -151,6 +155,7 @@ void with_new_clock(const void* addr, F fn, u32 size = 1) {
     v->size = size;
     v->owner_slot = 0;
     v->stamp = 0;
+    v->joined_shared = 0;
     v->next = head.load(std::memory_order_relaxed);
     head.store(v, std::memory_order_relaxed);
     b.live.fetch_add(1, std::memory_order_relaxed);
@@ -177,12 +182,14 @@ void acquire_at(RaceTask* t, const SyncVar& v) {
     t->acquired = v.stamp;
     return;
   }
+  fold(t);
   t->vc.join(v.clock);
   learnt(t, v);
 }
 
 // v's clock, which t knows all of (already, or just acquired), becomes what t knows now.
 void release_known(SyncVar& v, RaceTask* t) {
+  fold(t);
   if (!(own_release(v, t) && t->vc_changed <= v.owner_clock)) v.clock.assign(t->vc);
   v.clock.raise(t->slot, t->clock);
   v.owner_slot = t->slot;
@@ -204,6 +211,13 @@ void sync_release(const void* addr, RaceTask* t, u32 size) {
       [&](SyncVar& v) {
         // Unchanged since t acquired it (or released it itself): t knows all of it.
         if (v.stamp == t->acquired || own_release(v, t)) return release_known(v, t);
+        if (t->inherited) {
+          if (v.joined_shared != t->inherited->id) {
+            v.clock.join(t->inherited->vc);
+            v.joined_shared = t->inherited->id;
+          }
+          if (t->parent_slot) v.clock.raise(t->parent_slot, t->parent_clock);
+        }
         v.clock.join(t->vc);
         v.clock.raise(t->slot, t->clock);
         changed(v);
@@ -238,6 +252,8 @@ void sync_acquire_clock(const void* addr, VectorClock* vc, u32 size) {
 }
 
 void sync_exchange(const void* addr, RaceTask* a, RaceTask* b) {
+  fold(a);
+  fold(b);
   with_new_clock(addr, [&](SyncVar& v) {
     VectorClock& c = v.clock;
     c.join(a->vc);

@@ -17,6 +17,7 @@ VectorClock::Storage VectorClock::release_storage() {
   data_ = inline_;
   capacity_ = kInline;
   size_ = 0;
+  ++version_;
   return s;
 }
 
@@ -45,6 +46,7 @@ void VectorClock::grow(u32 size) {
 void VectorClock::set(u32 slot, u32 clock) {
   if (slot >= size_) grow(slot + 1);
   data_[slot] = clock;
+  ++version_;
 }
 
 namespace {
@@ -72,6 +74,7 @@ const bool g_avx2 = [] {
 
 // Every synchronization joins a clock as long as the slots in use.
 void VectorClock::join(const VectorClock& o) {
+  ++version_;
   if (o.size_ > size_) grow(o.size_);
   if (g_avx2) {
     max_into_avx2(data_, o.data_, o.size_);
@@ -81,6 +84,7 @@ void VectorClock::join(const VectorClock& o) {
 }
 
 void VectorClock::assign(const VectorClock& o) {
+  ++version_;
   reserve(o.size_, /*keep=*/false);  // every entry is written over
   std::memcpy(data_, o.data_, o.size_ * sizeof(u32));
   size_ = o.size_;  // grow() zeroes what lies beyond when it comes back

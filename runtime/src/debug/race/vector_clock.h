@@ -28,6 +28,8 @@ class VectorClock {
   // Becomes a copy of o.
   void assign(const VectorClock& o);
   u32 size() const { return size_; }
+  // Another number after every change (never the same for two contents of one clock).
+  u64 version() const { return version_; }
 
   // Heap storage handed from one clock to another: a recycled task keeps its clock's room.
   struct Storage {
@@ -47,6 +49,7 @@ class VectorClock {
   void grow(u32 size);
 
   u32* data_ = inline_;
+  u64 version_ = 0;
   u32 size_ = 0;
   u32 capacity_ = kInline;
   u32 inline_[kInline] = {};
