@@ -29,6 +29,9 @@ WEAVE_TSAN_HOOK void tsan_mutex_handoff(std::mutex& m) {
 }
 
 WEAVE_TSAN_HOOK void unlock_handed_off(std::mutex& m) {
+  // What ran since the unlock TSan was told of (the parked fiber's context saved, in the switch
+  // after its park) happens before the next lock, as the real unlock makes it.
+  __tsan_release(&m);
   // glibc's own function, past TSan's interceptor.
   using Unlock = int (*)(pthread_mutex_t*);
   static const auto unlock = reinterpret_cast<Unlock>(dlsym(RTLD_NEXT, "pthread_mutex_unlock"));

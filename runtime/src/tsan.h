@@ -51,7 +51,7 @@ inline void tsan_ignore_reads_end() {}
 // A std::mutex whose unlock the park protocol leaves to whoever runs after the parking fiber
 // (time.cc's timer heap lock): TSan, which checks that a mutex's owner unlocks it, is told of the
 // unlock by the owner before it parks (tsan_mutex_handoff), and the real unlock, wherever it runs,
-// is not shown to it (unlock_handed_off).
+// is shown to it only as a release (unlock_handed_off).
 #if WEAVE_TSAN
 void tsan_mutex_handoff(std::mutex& m);
 void unlock_handed_off(std::mutex& m);
