@@ -247,11 +247,6 @@ SharedClock* shared_clock(RaceTask* parent) {
   return ref(parent->shared);
 }
 
-Knowledge knowledge(const RaceTask* t) {
-  if (!t->inherited) return Knowledge{t->vc};
-  return Knowledge{t->vc, &t->inherited->vc, t->parent_slot, t->parent_clock};
-}
-
 }  // namespace
 
 void fold(RaceTask* t) {

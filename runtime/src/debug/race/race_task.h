@@ -111,14 +111,16 @@ struct RaceTask {
   RaceTask* next_batch = nullptr;  // while freed, heading a batch in the shared pool
 };
 
+// All t knows: its vc, and what it inherited if it still shares it.
+inline Knowledge knowledge(const RaceTask* t) {
+  if (!t->inherited) return Knowledge{t->vc};
+  return Knowledge{t->vc, &t->inherited->vc, t->parent_slot, t->parent_clock};
+}
+
 // The latest clock of slot s that t knows of.
 inline u32 knows(const RaceTask* t, u32 s) {
-  u32 c = t->vc.get(s);
-  if (__builtin_expect(t->inherited == nullptr, 1)) return c;
-  const u32 inherited = t->inherited->vc.get(s);
-  if (inherited > c) c = inherited;
-  if (s == t->parent_slot && t->parent_clock > c) c = t->parent_clock;
-  return c;
+  if (__builtin_expect(t->inherited == nullptr, 1)) return t->vc.get(s);
+  return knowledge(t).get(s);
 }
 
 // t's vc becomes all it knows (what it inherited joined in): before anything that copies or
