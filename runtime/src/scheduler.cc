@@ -394,7 +394,8 @@ class Scheduler {
       return;
     }
     // The newest runnable fiber runs next; the one it displaces keeps its turn in the ring. An
-    // empty runnext needs no handshake: only the owner fills it, and a thief only empties it.
+    // empty runnext needs no handshake: only the owner fills it, and a thief only empties it, in
+    // one exchange (steal_runnext).
     Fiber* old = w->runnext.load(std::memory_order_relaxed);
     if (old != nullptr) {
       runnext_enter(w);
@@ -578,8 +579,10 @@ class Scheduler {
     victim->runnext_thief.store(true, std::memory_order_relaxed);
     heavy_fence();
     while (victim->runnext_owner.load(std::memory_order_acquire)) cpu_relax();
-    Fiber* f = victim->runnext.load(std::memory_order_acquire);
-    victim->runnext.store(nullptr, std::memory_order_relaxed);
+    // One exchange, not a load and a store of null: runnext may have been emptied since the look
+    // above, and the owner fills an empty runnext without the handshake (ready()), so a store of
+    // null could erase a fiber it has just put there.
+    Fiber* f = victim->runnext.exchange(nullptr, std::memory_order_acq_rel);
     victim->runnext_thief.store(false, std::memory_order_release);
     return f;
   }
