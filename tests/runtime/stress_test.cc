@@ -113,18 +113,15 @@ void selected_with_cancel(int producers, int per_producer) {
 // two hangs or miscounts.
 void threads_answer_fibers(int threads, int rounds) {
   std::atomic<long> total{0};
-  std::vector<weave::Chan<int>> asks, answers;
   std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t) {
-    asks.push_back(make_chan<int>());
-    answers.push_back(make_chan<int>());
-    ts.emplace_back([ask = asks.back(), answer = answers.back()] {
-      for (int v : ask) answer.send(v + 1);
-    });
-  }
   weave::WaitGroup wg;
   for (int t = 0; t < threads; ++t) {
-    wg.go([&, ask = asks[t], answer = answers[t]] {
+    auto ask = make_chan<int>();
+    auto answer = make_chan<int>();
+    ts.emplace_back([=] {
+      for (int v : ask) answer.send(v + 1);
+    });
+    wg.go([&, ask, answer] {
       int x = 0;
       for (int i = 0; i < rounds; ++i) {
         ask.send(x);
